@@ -1,0 +1,1 @@
+"""dynamics stage of the geodti pipeline."""

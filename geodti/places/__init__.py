@@ -1,0 +1,1 @@
+"""places stage of the geodti pipeline."""

@@ -1,0 +1,1 @@
+"""spatial stage of the geodti pipeline."""

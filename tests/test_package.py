@@ -1,0 +1,17 @@
+import subprocess
+import sys
+
+import geodti
+from geodti import _paths
+
+
+def test_bundled_folders_resolve():
+    assert (_paths.boundaries_dir()).is_dir()
+    assert (_paths.data_dir()).is_dir()
+
+
+def test_cli_version():
+    out = subprocess.run(
+        [sys.executable, "-m", "geodti.cli", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"geodti {geodti.__version__}"
