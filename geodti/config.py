@@ -1,0 +1,104 @@
+"""Run configuration: everything the ``geodti run`` flags hold, loadable from TOML.
+
+A run writes its effective configuration into its manifest and as ``geodti.toml`` next to
+the outputs, so ``geodti run --config OUT/geodti.toml`` repeats it exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from geodti.errors import InputError
+
+
+@dataclass
+class RunConfig:
+    """Settings of one ``geodti run``.
+
+    Attributes mirror the CLI flags; ``None`` for ``table`` means the bundled synthetic sample.
+    """
+
+    table: str | None = None
+    out: str = "maps"
+    city_column: str | None = None
+    province_column: str | None = None
+    period_column: str | None = None
+    sheet: str | None = None
+    allow_unmatched: bool = False
+    variables: list[str] = field(default_factory=list)
+    base_period: str = "2021Q1"
+    growth_window: list[str] = field(default_factory=lambda: ["2022Q1", "2023Q1"])
+    groups: str | None = None
+    seed: int = 20230331
+    permutations: int = 999
+    weights: list[str] = field(default_factory=lambda: ["queen", "knn6", "idw"])
+    correction: str = "fdr"
+    alpha: float = 0.05
+    force: bool = False
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> RunConfig:
+        """Read a config file; unknown keys are an error (a typo must not be ignored)."""
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: config file not found.") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: not valid TOML ({exc}); fix the file or omit --config.") from None
+        raw = raw.get("run", raw)
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise InputError(
+                f"{path}: unknown setting(s) {', '.join(unknown)}; known settings are "
+                f"{', '.join(sorted(known))}."
+            )
+        return cls(**raw).validated(source=str(path))
+
+    def updated(self, **overrides: Any) -> RunConfig:
+        """Copy with the given fields replaced; ``None`` values (flags not given) are ignored."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(self, **given).validated()
+
+    def validated(self, source: str = "configuration") -> RunConfig:
+        if self.permutations < 0:
+            raise InputError(f"{source}: permutations must be >= 0, got {self.permutations}.")
+        if not 0 < self.alpha < 1:
+            raise InputError(f"{source}: alpha must be between 0 and 1, got {self.alpha}.")
+        if self.correction not in {"none", "fdr", "bonferroni"}:
+            raise InputError(
+                f"{source}: correction must be none, fdr or bonferroni, got {self.correction!r}."
+            )
+        if len(self.growth_window) != 2:
+            raise InputError(f"{source}: growth_window needs two periods [first, last].")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        """TOML text of this configuration (``None`` values are left out, as TOML has no null)."""
+        lines = ["# geodti run configuration; repeat with: geodti run --config <this file>", "[run]"]
+        for key, value in self.to_dict().items():
+            if value is None:
+                continue
+            lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} to TOML")

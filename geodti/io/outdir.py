@@ -1,0 +1,31 @@
+"""The run's output folder: created by geodti, marked, and never clobbered by surprise.
+
+``geodti run`` writes into a folder only if it is empty, missing, or carries the marker file
+that an earlier geodti run (or the repository's ``maps/``) left there; anything else needs
+``--force``, so a typo in ``--out`` cannot scatter files into somebody's documents.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from geodti.errors import InputError
+from geodti.io.atomic import write_text
+
+MARKER = ".geodti-output"
+
+
+def prepare_output_dir(path: str | Path, force: bool = False) -> Path:
+    """Create or reuse ``path`` as an output folder and mark it as geodti's."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path}: exists and is not a folder; choose another --out.")
+    if path.is_dir() and not force and not (path / MARKER).exists() and any(path.iterdir()):
+        raise InputError(
+            f"{path}: folder is not empty and was not created by geodti; choose an empty or "
+            "new --out folder, or pass --force to write into it anyway."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    if not (path / MARKER).exists():
+        write_text(path / MARKER, "This folder holds geodti output; geodti run may overwrite it.\n")
+    return path
