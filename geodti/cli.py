@@ -48,9 +48,8 @@ def read_table_from_args(args: argparse.Namespace):
     """Read and reshape the table named by :func:`add_table_arguments`' flags."""
     from geodti.io.read import read_long
 
-    sheet = int(args.sheet) if args.sheet is not None and args.sheet.lstrip("-").isdigit() else args.sheet
     return read_long(
-        args.table, sheet=sheet, encoding=args.encoding, header_row=args.header_row,
+        args.table, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row,
         city_column=args.city_column, province_column=args.province_column,
         period_column=args.period_column, period=args.period, layout=args.layout,
         value_columns=args.value_columns, value_name=args.value_name,
@@ -88,9 +87,14 @@ def _run_read(args: argparse.Namespace) -> int:
     print(f"city column: {info['city_column']}")
     if info["province_column"] is not None:
         print(f"province column: {info['province_column']}")
+    for candidate in info["province_candidates"]:
+        print(f"  a province column? pass --province-column {candidate} to help matching")
     if info["period_column"] is not None:
         print(f"period column: {info['period_column']}")
-    print(f"value columns: {', '.join(map(str, info['value_columns']))}")
+    if info["layout"] == "wide":
+        print(f"values: {info['value_columns'][0]!r}, one column per period")
+    else:
+        print(f"value columns: {', '.join(map(str, info['value_columns']))}")
     if info["label_columns"]:
         print(f"other columns (kept as given): {', '.join(info['label_columns'])}")
     periods = info["periods"]

@@ -199,13 +199,14 @@ def test_xlsx_first_sheet_by_default_name_and_index(tmp_path):
 
 
 def test_xlsx_unknown_sheet_lists_names(tmp_path):
-    path = write_xlsx(tmp_path / "t.xlsx", {"Sheet A": [("A1", "x")], "数据": [("A1", "y")]})
+    path = write_xlsx(tmp_path / "t.xlsx", {"Sheet A": [("A1", "x")], "数据": [("A1", "y"), ("A2", "1")]})
     with pytest.raises(InputError) as info:
         read_table(path, sheet="Data")
     assert "t.xlsx" in message(info) and "'Data'" in message(info)
     assert "['Sheet A', '数据']" in message(info)
     with pytest.raises(InputError, match="no sheet number 5"):
         read_table(path, sheet=5)
+    assert read_table(path, sheet="1").attrs["sheet"] == "数据"  # a number typed on the command line
 
 
 def test_xlsx_cells_keep_identifiers_and_dates(tmp_path):
@@ -427,6 +428,22 @@ def test_percent_column_is_read_as_fractions():
     np.testing.assert_allclose(to_long(table)["growth"].to_numpy(), [0.125, -0.03, np.nan])
 
 
+def test_percent_rule_holds_across_the_periods_of_a_wide_table():
+    table = pd.DataFrame({"city": ["a", "b"], "2021Q1": ["12%", "5%"], "2021Q2": ["12", "6"]})
+    with pytest.raises(InputError, match=r"row 2, column '2021Q2': '12' is a plain number"):
+        to_long(table)
+    table["2021Q2"] = ["12%", "6%"]
+    np.testing.assert_allclose(to_long(table)["value"].to_numpy(), [0.12, 0.12, 0.05, 0.06])
+
+
+def test_excel_number_header_that_lost_its_zero(tmp_path):
+    # "2021.10" typed into Excel becomes the number 2021.1: refused, with the reason
+    path = write_xlsx(tmp_path / "t.xlsx", {"s": [("A1", "城市"), ("B1", "2021.09"), ("C1", 2021.1),
+                                                  ("A2", "深圳"), ("B2", 1), ("C2", 2)]})
+    with pytest.raises(InputError, match=r"'2021.1' \(it is ambiguous"):
+        read_long(path)
+
+
 def test_detect_layout_reports_roles():
     table = pd.DataFrame({"城市": ["深圳"], "adcode": ["440300"], "2021Q1": ["1"], "2021Q2": ["2"]})
     found = detect_layout(table)
@@ -443,6 +460,12 @@ def test_missing_city_column_lists_columns(tmp_path):
         read_long(path, city_column="城市")
     text = message(info)
     assert "c.csv" in text and "'城市'" in text and "['name_cn', '2022']" in text and "--city-column" in text
+
+
+def test_full_width_comma_hint(tmp_path):
+    path = write_text(tmp_path / "fw.csv", "城市，2022\n深圳，1\n")
+    with pytest.raises(InputError, match="full-width commas"):
+        read_long(path)
 
 
 def test_ambiguous_or_undetectable_city_column():
@@ -541,7 +564,7 @@ def test_two_headers_for_one_period_and_suspicious_headers():
     with pytest.raises(InputError, match="all mean 2021Q1"):
         to_long(pd.DataFrame({"city": ["a"], "2021Q1": ["1"], "2021年一季度": ["2"]}))
     table = pd.DataFrame({"city": ["a"], "2021Q1": ["1"], "2021H2": ["2"]})
-    with pytest.raises(InputError, match=r"\['2021H2'\] look like periods"):
+    with pytest.raises(InputError, match=r"'2021H2' \(it is not a recognised form\) look like periods"):
         to_long(table)
     assert list(to_long(table, value_columns=["2021Q1"])["period"]) == ["2021Q1"]
 

@@ -314,12 +314,12 @@ def _gb_name(data: bytes) -> str:
 def _plausible_gb(text: str, threshold: float = 0.9) -> bool:
     """True if the non-ASCII characters are mostly common simplified Chinese.
 
-    Counts characters that GB2312 encodes in its punctuation/full-width rows (lead byte
+    Counts the distinct characters that GB2312 encodes in its punctuation/full-width rows (lead byte
     0xA1-0xA3) or its hanzi rows (0xB0-0xF7). Big5, CP1252 or UTF-16 bytes read as GB18030
     produce mostly characters outside these rows (rare GBK hanzi, kana, Cyrillic), so a
     wrong reading fails the test.
     """
-    foreign = [ch for ch in text if ord(ch) > 0x7F]
+    foreign = [ch for ch in set(text) if ord(ch) > 0x7F]  # distinct characters
     if not foreign:
         return True
     common = 0
@@ -365,6 +365,8 @@ def _read_xlsx(path: Path, where: str, sheet: str | int | None):
         ) from None
     try:
         names = list(book.sheetnames)
+        if isinstance(sheet, str) and sheet not in names and re.fullmatch(r"-?\d+", sheet.strip()):
+            sheet = int(sheet)  # "1" from the command line: a sheet number unless a name
         if sheet is None:
             name = names[0]
         elif isinstance(sheet, int) and not isinstance(sheet, bool):
@@ -425,7 +427,8 @@ def _letter(index: int) -> str:
 
 
 def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int | None) -> pd.DataFrame:
-    filled = [(number, cells) for number, cells in grid if any(c is not None for c in cells)]
+    # cells are None or non-blank text, so any() tells a filled row
+    filled = [(number, cells) for number, cells in grid if any(cells)]
     if not filled:
         raise InputError(f"{where}: the table is empty (no filled cells).")
     if header_row is not None:
@@ -451,7 +454,7 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         )
     width = max(len(cells) for _, cells in [filled[position], *body])
     header = list(header) + [None] * (width - len(header))
-    body = [(n, list(cells) + [None] * (width - len(cells))) for n, cells in body]
+    body = [(n, cells if len(cells) == width else [*cells] + [None] * (width - len(cells))) for n, cells in body]
     keep, names = [], []
     for j in range(width):
         name = None if header[j] is None else str(header[j]).strip()
@@ -460,8 +463,9 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         keep.append(j)
         names.append(name or f"column_{_letter(j)}")
     _check_unique_headers(names, where, letters=[_letter(j) for j in keep], header_number=header_number)
+    by_column = list(zip(*(cells for _, cells in body), strict=True))
     frame = pd.DataFrame(
-        {name: [cells[j] for _, cells in body] for name, j in zip(names, keep, strict=True)},
+        {name: by_column[j] for name, j in zip(names, keep, strict=True)},
         index=pd.Index([n for n, _ in body], name="source_row"),
         dtype=object,
     )
@@ -532,10 +536,16 @@ def _where(table: pd.DataFrame, source) -> str:
 
 
 def _header_hint(table: pd.DataFrame) -> str:
+    hint = ""
     row = table.attrs.get("header_row")
-    if row is None:
-        return ""
-    return f" (the header was taken from row {row}; if it is on another row, pass header_row=)"
+    if row is not None:
+        hint = f" (the header was taken from row {row}; if it is on another row, pass header_row=)"
+    if table.shape[1] == 1 and re.search(r"[，；、]", str(table.columns[0])):
+        hint += (
+            ". The header is a single cell: are the cells separated by full-width commas (，)? "
+            "Separate them with ASCII commas"
+        )
+    return hint
 
 
 def _require_column(table, label, role: str, where: str, flag: str):
@@ -639,9 +649,9 @@ def detect_layout(
             continue
         try:
             period_headers[column] = _parse(column)
-        except _Refused:
+        except _Refused as exc:
             if isinstance(column, str) and len(_RE_YEARISH.findall(column)) == 1:
-                suspicious.append(column)
+                suspicious.append(f"{column!r} ({exc})")
 
     if layout == "long" and period_column is None and period is None:
         raise _no_period_error(table, where, wide_hint=bool(period_headers))
@@ -668,7 +678,7 @@ def detect_layout(
             period_headers = {c: period_headers[c] for c in value_columns}
         elif suspicious:
             raise InputError(
-                f"{where}: the headers {[str(c) for c in suspicious]} look like periods but are not "
+                f"{where}: the headers {', '.join(suspicious)} look like periods but are not "
                 f"in an accepted form, so their values would be left out. Rename them (e.g. "
                 f"2021Q1), or pass value_columns= with the period columns to use. {ACCEPTED_FORMS}."
             )
@@ -784,20 +794,12 @@ def _convert(series: pd.Series) -> tuple[np.ndarray, list[tuple[int, object, str
         bad = np.flatnonzero(np.isinf(numbers))
         return numbers, [(int(i), numbers[i], "an infinite value") for i in bad]
     raw = series.to_numpy(dtype=object)
-    cache: dict = {}
-    numbers = np.empty(len(raw))
-    percent = np.zeros(len(raw), dtype=bool)
-    problems = []
-    for i, value in enumerate(raw):
-        key = None if value is None or (isinstance(value, float) and math.isnan(value)) else value
-        if key not in cache:
-            cache[key] = _number(value)
-        result = cache[key]
-        if isinstance(result, str):
-            numbers[i] = np.nan
-            problems.append((i, value, result))
-        else:
-            numbers[i], percent[i] = result
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    results = [_number(u) for u in uniques]
+    failed = np.array([isinstance(r, str) for r in results], dtype=bool)
+    numbers = np.array([math.nan if isinstance(r, str) else r[0] for r in results], dtype=float)[codes]
+    percent = np.array([not isinstance(r, str) and r[1] for r in results], dtype=bool)[codes]
+    problems = [(int(i), raw[i], results[codes[i]]) for i in np.flatnonzero(failed[codes])]
     if percent.any() and not problems:
         plain = ~percent & ~np.isnan(numbers)
         if plain.any():
@@ -835,6 +837,14 @@ def _has_numbers(series: pd.Series) -> bool:
 
 # --------------------------------------------------------------------------------------
 # to_long
+
+
+def _map_distinct(values, func) -> np.ndarray:
+    """``func`` of every value, computed once per distinct value (tables repeat cities)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [func(u) for u in uniques]
+    return mapped[codes]
 
 
 def _source_rows(table: pd.DataFrame, row_offset: int) -> np.ndarray:
@@ -938,7 +948,7 @@ def to_long(
     n = len(table)
 
     city = table[found.city_column]
-    blank = np.flatnonzero(city.map(_is_blank).to_numpy(dtype=bool))
+    blank = np.flatnonzero(_map_distinct(city, _is_blank).astype(bool))
     if len(blank):
         raise InputError(
             f"{where}: the city cell (column {str(found.city_column)!r}) is blank in rows "
@@ -951,15 +961,19 @@ def to_long(
         take = np.repeat(np.arange(n), k)
         periods = np.tile(np.array([found.period_headers[c] for c in order], dtype=object), n)
         raw_periods = None
-        matrix = np.empty((n, k))
-        problems, total = [], 0
-        for j, column in enumerate(order):
-            matrix[:, j], found_problems = _convert(table[column])
-            total += len(found_problems)
-            problems += [(rows[i], column, v, why) for i, v, why in found_problems]
-        if total:
-            _raise_value_problems(sorted(problems, key=lambda p: p[0])[:_SHOW], where, total)
-        values = {value_name: matrix.ravel()}
+        # One variable: convert every period column together, so the percentage rule
+        # (all cells with % or none) holds across periods, not column by column.
+        stacked = pd.Series(
+            np.concatenate([table[c].to_numpy(dtype=object) for c in order]), dtype=object
+        )
+        if all(pd.api.types.is_numeric_dtype(table[c].dtype) for c in order):
+            stacked = stacked.astype(float)
+        numbers, found_problems = _convert(stacked)
+        if found_problems:
+            problems = [(rows[i % n], order[i // n], v, why) for i, v, why in found_problems]
+            problems.sort(key=lambda p: (p[0], order.index(p[1])))
+            _raise_value_problems(problems[:_SHOW], where, len(found_problems))
+        values = {value_name: numbers.reshape(k, n).T.ravel()}
         value_names = [value_name]
     else:
         take = np.arange(n)
@@ -1037,14 +1051,14 @@ def _long_periods(table, found: Layout, rows, where: str):
     column = found.period_column
     raw = table[column]
     parsed, refused = _parse_distinct(raw)
-    keys = raw.map(lambda v: None if _is_blank(v) else v)
+    keys = pd.Series(_map_distinct(raw, lambda v: None if _is_blank(v) else v), dtype=object)
     blank = np.flatnonzero(keys.isna().to_numpy())
     if len(blank):
         raise InputError(
             f"{where}: the period cell (column {str(column)!r}) is blank in rows "
             f"{_rows_text(rows[blank])}; fill in the period or delete these rows."
         )
-    bad = np.flatnonzero(keys.map(lambda v: v in refused).to_numpy(dtype=bool))
+    bad = np.flatnonzero(_map_distinct(keys, lambda v: v in refused).astype(bool))
     if len(bad):
         shown = "; ".join(f"row {rows[i]}: {refused[keys.iloc[i]]}" for i in bad[:_SHOW])
         quarter_only = all(_quarter_number(keys.iloc[i]) is not None for i in bad)
@@ -1057,7 +1071,7 @@ def _long_periods(table, found: Layout, rows, where: str):
             f"{where}: {len(bad)} rows have a period geodti cannot read in column "
             f"{str(column)!r}: {shown}.{hint} {ACCEPTED_FORMS}."
         )
-    periods = keys.map(parsed).to_numpy(dtype=object)
+    periods = _map_distinct(keys, parsed.__getitem__)
     return periods, raw.to_numpy(dtype=object)
 
 
@@ -1152,7 +1166,7 @@ def check_duplicates(
         Listing the first duplicated keys with their rows.
     """
     keys = list(keys)
-    normalised = pd.DataFrame({k: long[k].map(_norm_text) for k in keys})
+    normalised = pd.DataFrame({k: _map_distinct(long[k], _norm_text) for k in keys})
     dup = normalised.duplicated(keep=False).to_numpy()
     if not dup.any():
         return
@@ -1192,7 +1206,7 @@ def check_duplicates(
 def _mixed_period_cities(long: pd.DataFrame, keys: list[str]) -> list:
     if long["period_type"].nunique() < 2:
         return []
-    normalised = pd.DataFrame({k: long[k].map(_norm_text) for k in keys})
+    normalised = pd.DataFrame({k: _map_distinct(long[k], _norm_text) for k in keys})
     normalised["period_type"] = long["period_type"].to_numpy()
     kinds = normalised.groupby(keys, sort=False)["period_type"].nunique()
     mixed = kinds[kinds > 1].index
@@ -1223,7 +1237,9 @@ def summarize(long: pd.DataFrame) -> dict:
     dict
         ``source``, ``format``, ``encoding``, ``delimiter``, ``sheet``, ``header_row``,
         ``skipped_rows``, ``layout``, ``city_column``, ``province_column``,
-        ``period_column``, ``value_columns``, ``label_columns``, ``input_rows`` (rows of
+        ``period_column``, ``value_columns``, ``label_columns``, ``province_candidates``
+        (other columns headed like a province, when no province column was given),
+        ``input_rows`` (rows of
         the input table), ``rows`` (of the long table), ``cities`` (distinct),
         ``periods`` (sorted), ``period_types`` (``{"quarter": n, "annual": n}`` rows),
         ``missing`` (``{value column: missing count}``), ``mixed_period_cities``.
@@ -1244,9 +1260,12 @@ def summarize(long: pd.DataFrame) -> dict:
         "period_column": attrs.get("period_column"),
         "value_columns": list(attrs.get("value_columns", [])),
         "label_columns": list(attrs.get("label_columns", [])),
+        "province_candidates": [
+            c for c in attrs.get("label_columns", []) if _norm_header(c) in PROVINCE_HEADERS
+        ] if attrs.get("province_column") is None else [],
         "input_rows": int(long["source_row"].nunique()),
         "rows": len(long),
-        "cities": int(long["city"].map(_norm_text).nunique()),
+        "cities": len(set(_map_distinct(long["city"], _norm_text))),
         "periods": sort_periods(long["period"].unique()),
         "period_types": {k: int(kinds.get(k, 0)) for k in ("quarter", "annual")},
         "missing": {c: int(long[c].isna().sum()) for c in attrs.get("value_columns", [])},
