@@ -101,7 +101,10 @@ def _run_read(args: argparse.Namespace) -> int:
     kinds = ", ".join(f"{n} {k} rows" for k, n in info["period_types"].items() if n)
     shown = ", ".join(periods) if len(periods) <= 12 else f"{periods[0]} ... {periods[-1]}"
     print(f"periods: {len(periods)} ({shown}); {kinds}")
-    print(f"rows: {info['input_rows']} in the table, {info['rows']} city-period rows, {info['cities']} cities")
+    print(
+        f"rows: {info['input_rows']} in the table, {info['rows']} city-period rows, "
+        f"{info['cities']} cities"
+    )
     for column, missing in info["missing"].items():
         print(f"missing values in {column}: {missing}")
     for warning in caught:

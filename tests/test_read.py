@@ -113,6 +113,8 @@ def test_explicit_encoding(tmp_path):
     assert "gbk.csv" in message(info) and "line 2" in message(info) and "utf-8" in message(info)
     with pytest.raises(InputError, match="unknown encoding"):
         read_table(gbk, encoding="no-such-codec")
+    bom = write_text(tmp_path / "bom.csv", "城市,2022\n深圳,1\n", "utf-8-sig")
+    assert list(read_table(bom, encoding="utf-8").columns) == ["城市", "2022"]
 
 
 def test_undetectable_encoding_is_refused(tmp_path):
@@ -473,6 +475,10 @@ def test_ambiguous_or_undetectable_city_column():
         to_long(pd.DataFrame({"city": ["a"], "城市": ["深圳"], "2022": ["1"]}))
     with pytest.raises(InputError, match="no column header looks like the city"):
         to_long(pd.DataFrame({"x": ["a"], "2022": ["1"]}))
+    # a weak hint (地区 may be a region) gives way to a clear one
+    table = pd.DataFrame({"地区": ["东部"], "城市": ["深圳"], "2022": ["1"]})
+    assert detect_layout(table).city_column == "城市"
+    assert detect_layout(table[["地区", "2022"]]).city_column == "地区"
 
 
 def test_no_period_information(tmp_path):
@@ -556,7 +562,7 @@ def test_same_name_in_two_provinces_is_not_a_duplicate():
         {"city": ["朝阳", "朝阳"], "province": ["辽宁省", "北京市"], "period": ["2022", "2022"], "v": [1, 2]}
     )
     assert len(to_long(table, province_column="province")) == 2
-    with pytest.raises(InputError, match="repeat"):
+    with pytest.raises(InputError, match="'province' looks like a province: pass it as province_column"):
         to_long(table)
 
 

@@ -83,9 +83,9 @@ FORMATS = {
 }
 
 # Header names (compared after _norm_header) that identify a column's role.
-CITY_HEADERS = frozenset(
-    {"city", "cityname", "城市", "城市名称", "城市名", "地级市", "地市", "市", "地区", "名称", "name"}
-)
+CITY_HEADERS = frozenset({"city", "cityname", "城市", "城市名称", "城市名", "地级市", "地市"})
+# Weaker hints, used only when no column has one of the headers above.
+CITY_HEADERS_WEAK = frozenset({"市", "地区", "名称", "name", "地名", "prefecture"})
 PROVINCE_HEADERS = frozenset({"province", "provincename", "省份", "省", "省区", "所属省份", "省名"})
 PERIOD_HEADERS = frozenset(
     {"period", "time", "date", "yearquarter", "时间", "日期", "期间", "时期", "报告期", "统计期",
@@ -252,7 +252,8 @@ def _decode(data: bytes, where: str, encoding: str | None) -> tuple[str, str]:
             codecs.lookup(encoding)
         except LookupError:
             raise InputError(f"{where}: unknown encoding {encoding!r}; use e.g. utf-8 or gbk.") from None
-        return _decode_strict(data, encoding, where, told=True), encoding
+        # a byte-order mark is not part of the first header (utf-8 keeps it, utf-8-sig does not)
+        return _decode_strict(data, encoding, where, told=True).removeprefix("\ufeff"), encoding
     for bom, name in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF32_LE, "utf-32"),
@@ -454,7 +455,10 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         )
     width = max(len(cells) for _, cells in [filled[position], *body])
     header = list(header) + [None] * (width - len(header))
-    body = [(n, cells if len(cells) == width else [*cells] + [None] * (width - len(cells))) for n, cells in body]
+    body = [
+        (n, cells if len(cells) == width else [*cells] + [None] * (width - len(cells)))
+        for n, cells in body
+    ]
     keep, names = [], []
     for j in range(width):
         name = None if header[j] is None else str(header[j]).strip()
@@ -576,7 +580,8 @@ def detect_layout(
 
     Parameters are those of :func:`to_long`. Undecided roles are found from headers:
 
-    * city: a header such as ``city``, ``城市``, ``城市名称``, ``地级市``, ``地区``, ``name``;
+    * city: a header such as ``city``, ``城市``, ``城市名称``, ``地级市``; failing those
+      ``地区``, ``名称``, ``name``;
     * period (long layout): ``period``, ``时间``, ``日期``, ``date``, ``报告期`` ...; or a year
       column (``year``, ``年份``, ``年度``) alone or with a quarter column (``quarter``,
       ``季度``), which are combined;
@@ -599,7 +604,7 @@ def detect_layout(
     columns = [str(c) for c in table.columns]
 
     if city_column is None:
-        found = _find_by_header(table, CITY_HEADERS, ())
+        found = _find_by_header(table, CITY_HEADERS, ()) or _find_by_header(table, CITY_HEADERS_WEAK, ())
         if len(found) != 1:
             why = "several columns could be" if found else "no column header looks like"
             raise InputError(
@@ -1016,7 +1021,14 @@ def to_long(
     long = pd.DataFrame(out)
 
     keys = ["city", "period"] + (["province"] if found.province_column is not None else [])
-    check_duplicates(long, keys=keys, source=where, raw_periods=raw_periods)
+    province_like = [
+        str(c) for c in found.label_columns if _norm_header(c) in PROVINCE_HEADERS
+    ] if found.province_column is None else []
+    check_duplicates(
+        long, keys=keys, source=where, raw_periods=raw_periods,
+        hint=f" Column {province_like[0]!r} looks like a province: pass it as province_column= "
+        "(--province-column) if same-named cities are meant." if province_like else "",
+    )
     mixed = _mixed_period_cities(long, keys[:1] + keys[2:])
     if mixed:
         warnings.warn(
@@ -1141,6 +1153,7 @@ def check_duplicates(
     *,
     source=None,
     raw_periods=None,
+    hint: str = "",
 ) -> None:
     """Raise if a key (e.g. city and period) appears in more than one row.
 
@@ -1159,6 +1172,8 @@ def check_duplicates(
     raw_periods : array-like, optional
         The periods as written, shown next to rows when they differ from the normalised
         period (e.g. two months of one quarter).
+    hint : str
+        Appended to the message (e.g. which column to pass as the province).
 
     Raises
     ------
@@ -1199,7 +1214,7 @@ def check_duplicates(
     raise InputError(
         f"{where}: each {key_text} must appear once, but these repeat{more}: {'; '.join(lines)}. "
         "Keep one row per city and period (add a province column if two cities share a name; "
-        "aggregate months to quarters before reading)."
+        f"aggregate months to quarters before reading).{hint}"
     )
 
 
