@@ -82,7 +82,7 @@ def _run_read(args: argparse.Namespace) -> int:
     print(f"file: {info['source']} ({where})")
     print(f"header: row {info['header_row']}")
     for number, text in info["skipped_rows"]:
-        print(f"  skipped title row {number}: {text}")
+        print(f"  skipped row {number} (a title or note): {text}")
     print(f"layout: {info['layout']}")
     print(f"city column: {info['city_column']}")
     if info["province_column"] is not None:

@@ -162,6 +162,16 @@ def test_title_rows_blank_lines_and_row_numbers(tmp_path):
     assert list(long["source_row"]) == [4, 4, 6, 6]
 
 
+def test_footnotes_below_the_table_are_skipped_and_reported(tmp_path):
+    text = (
+        "城市,2021Q1\n深圳市,1.5\n珠海市,\n"  # 珠海市 has no value: kept
+        "注：本表为合成数据。\n数据来源: 测试\n"
+    )
+    table = read_table(write_text(tmp_path / "n.csv", text))
+    assert list(table["城市"]) == ["深圳市", "珠海市"]
+    assert table.attrs["skipped_rows"] == [(4, "注：本表为合成数据。"), (5, "数据来源: 测试")]
+
+
 def test_header_row_option(tmp_path):
     text = "单位：点,说明\n城市,2022\n深圳,3\n"
     table = read_table(write_text(tmp_path / "t.csv", text), header_row=2)
@@ -188,7 +198,7 @@ def test_xlsx_first_sheet_by_default_name_and_index(tmp_path):
     path = write_xlsx(
         tmp_path / "t.xlsx",
         {
-            "说明": [("A1", "本表为合成数据 (synthetic)"), ("A2", "来源: 测试")],
+            "说明": [("A1", "项目"), ("B1", "内容"), ("A2", "数据"), ("B2", "合成 (synthetic)")],
             "指数": [("A1", "城市"), ("B1", "2021Q1"), ("A2", "深圳市"), ("B2", 80.5)],
         },
     )

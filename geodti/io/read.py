@@ -108,6 +108,10 @@ _RE_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _RE_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _RE_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d{1,2}|[+-]?\d+,\d{4,}")
 _RE_EXCEL_ERROR = re.compile(r"#(?:DIV/0!|N/A|NAME\?|NULL!|NUM!|REF!|VALUE!|SPILL!|CALC!|GETTING_DATA)")
+_RE_NOTE = re.compile(
+    r"\s*(?:注|说明|备注|数据来源|资料来源|来源|note|notes|source|sources)\s*[:：.．0-9１-９]|\s*[*※]",
+    re.I,
+)
 _RE_YEARISH = re.compile(r"(?<!\d)(?:19|20|21)\d{2}(?!\d)")
 _SHOW = 5  # offending values listed in an error message
 
@@ -141,7 +145,9 @@ def read_table(
     header_row : int, optional
         CSV/XLSX: spreadsheet row number (1-based) of the header. Default: the first row
         with at least two filled cells, so title rows above a table (one merged cell) are
-        skipped; they are listed in ``attrs["skipped_rows"]``.
+        skipped. Footnotes below the table (a single cell starting with ``注``, ``说明``,
+        ``数据来源``, ``资料来源``, ``Note``, ``Source``, ``*`` ...) are skipped too. Both
+        are listed in ``attrs["skipped_rows"]`` as ``(row, text)``.
 
     Returns
     -------
@@ -448,6 +454,15 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         (number, " ".join(str(c) for c in cells if c is not None)) for number, cells in filled[:position]
     ]
     body = filled[position + 1:]
+    # Footnotes below a table ("注：...", "数据来源：...") are one cell starting with a note
+    # marker; drop them from the end (reported like title rows). Any other one-cell row
+    # stays: it may be a city without values.
+    while body and sum(c is not None for c in body[-1][1]) == 1 and _RE_NOTE.match(
+        next(str(c) for c in body[-1][1] if c is not None)
+    ):
+        number, cells = body.pop()
+        skipped.append((number, " ".join(str(c) for c in cells if c is not None)))
+    skipped.sort()
     if not body:
         raise InputError(
             f"{where}: no data rows below the header (row {header_number}); the table needs "
