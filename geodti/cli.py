@@ -31,7 +31,10 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--header-row", type=int, help="spreadsheet row of the header (default: detected)")
     parser.add_argument("--city-column", help="column of city names (default: detected from headers)")
     parser.add_argument("--province-column", help="column of province names, if any")
-    parser.add_argument("--period-column", help="column of periods in a long table (default: detected)")
+    parser.add_argument(
+        "--period-column",
+        help="column of periods in a long table, or YEAR,QUARTER columns (default: detected)",
+    )
     parser.add_argument("--period", help="the one period of a table without period information, e.g. 2023Q1")
     parser.add_argument(
         "--layout", choices=("auto", "long", "wide"), default="auto",

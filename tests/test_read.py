@@ -407,6 +407,10 @@ def test_year_and_quarter_columns_are_combined():
     assert long.attrs["period_column"] == ("年份", "季度")
     assert list(long["period"]) == ["2021Q1", "2021Q2", "2022Q1", "2022"]
     assert list(long["period_type"]) == ["quarter", "quarter", "quarter", "annual"]
+    table = table.rename(columns={"年份": "yr", "季度": "q"})  # headers not recognised
+    with pytest.warns(InputWarning):
+        named = to_long(table, city_column="城市", period_column="yr, q")
+    assert list(named["period"]) == list(long["period"])
 
 
 def test_single_period_table_and_forced_layouts():

@@ -645,6 +645,9 @@ def detect_layout(
         except _Refused as exc:
             raise InputError(f"period={period!r} is not a period: {exc}. {ACCEPTED_FORMS}.") from None
 
+    if isinstance(period_column, str) and period_column not in table.columns and "," in period_column:
+        # "年份,季度" from the command line or a config file: a year and a quarter column
+        period_column = tuple(part.strip() for part in period_column.split(","))
     if period_column is not None:
         if layout == "wide":
             raise InputError(
@@ -925,7 +928,7 @@ def to_long(
     period_column : column label or (year column, quarter column), optional
         Long layout: the period column. Default: found from its header; a year column
         with a quarter column (``年份`` + ``季度``) is combined, and a blank quarter next to
-        a year makes an annual row.
+        a year makes an annual row. The pair may also be written ``"年份,季度"``.
     value_columns : sequence of column labels, optional
         Long layout: the value columns (default: every other column holding numbers,
         except identifiers such as ``adcode``/``序号``). Wide layout: the period columns
