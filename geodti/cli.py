@@ -18,8 +18,101 @@ def build_parser() -> argparse.ArgumentParser:
         description="Spatial analysis of city-level digital transformation indices.",
     )
     parser.add_argument("--version", action="version", version=f"geodti {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_read_command(commands)
     return parser
+
+
+def add_table_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags that say how to read a city table (shared by every command that reads one)."""
+    parser.add_argument("table", help="city table: .csv, .tsv, .txt, .xlsx, .xlsm, .parquet")
+    parser.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    parser.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    parser.add_argument("--header-row", type=int, help="spreadsheet row of the header (default: detected)")
+    parser.add_argument("--city-column", help="column of city names (default: detected from headers)")
+    parser.add_argument("--province-column", help="column of province names, if any")
+    parser.add_argument(
+        "--period-column",
+        help="column of periods in a long table, or YEAR,QUARTER columns (default: detected)",
+    )
+    parser.add_argument("--period", help="the one period of a table without period information, e.g. 2023Q1")
+    parser.add_argument(
+        "--layout", choices=("auto", "long", "wide"), default="auto",
+        help="long: a row per city and period; wide: a column per period (default: auto)",
+    )
+    parser.add_argument(
+        "--value-column", action="append", dest="value_columns", metavar="COLUMN",
+        help="a value column (repeat for several; default: every numeric column, or every period column)",
+    )
+    parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
+
+
+def read_table_from_args(args: argparse.Namespace):
+    """Read and reshape the table named by :func:`add_table_arguments`' flags."""
+    from geodti.io.read import read_long
+
+    return read_long(
+        args.table, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row,
+        city_column=args.city_column, province_column=args.province_column,
+        period_column=args.period_column, period=args.period, layout=args.layout,
+        value_columns=args.value_columns, value_name=args.value_name,
+    )
+
+
+def _add_read_command(commands) -> None:
+    read = commands.add_parser(
+        "read", help="check a city table: layout, columns, periods, rows",
+        description="Read a city table and report what geodti found in it (nothing is written).",
+    )
+    add_table_arguments(read)
+    read.set_defaults(func=_run_read)
+
+
+def _run_read(args: argparse.Namespace) -> int:
+    import warnings
+
+    from geodti.errors import InputWarning
+    from geodti.io.read import summarize
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InputWarning)
+        info = summarize(read_table_from_args(args))
+    where = info["format"]
+    if info["encoding"]:
+        where += f", encoding {info['encoding']}, delimiter {info['delimiter']!r}"
+    if info["sheet"]:
+        where += f", sheet {info['sheet']!r}"
+    print(f"file: {info['source']} ({where})")
+    print(f"header: row {info['header_row']}")
+    for number, text in info["skipped_rows"]:
+        print(f"  skipped row {number} (a title or note): {text}")
+    print(f"layout: {info['layout']}")
+    print(f"city column: {info['city_column']}")
+    if info["province_column"] is not None:
+        print(f"province column: {info['province_column']}")
+    for candidate in info["province_candidates"]:
+        print(f"  a province column? pass --province-column {candidate} to help matching")
+    if info["period_column"] is not None:
+        print(f"period column: {info['period_column']}")
+    if info["layout"] == "wide":
+        print(f"values: {info['value_columns'][0]!r}, one column per period")
+    else:
+        print(f"value columns: {', '.join(map(str, info['value_columns']))}")
+    if info["label_columns"]:
+        print(f"other columns (kept as given): {', '.join(info['label_columns'])}")
+    periods = info["periods"]
+    kinds = ", ".join(f"{n} {k} rows" for k, n in info["period_types"].items() if n)
+    shown = ", ".join(periods) if len(periods) <= 12 else f"{periods[0]} ... {periods[-1]}"
+    print(f"periods: {len(periods)} ({shown}); {kinds}")
+    print(
+        f"rows: {info['input_rows']} in the table, {info['rows']} city-period rows, "
+        f"{info['cities']} cities"
+    )
+    for column, missing in info["missing"].items():
+        print(f"missing values in {column}: {missing}")
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,7 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    return args.func(args)
+    from geodti.errors import InputError, MatchError
+
+    try:
+        return args.func(args)
+    except InputError as exc:  # unreadable or invalid input
+        print(f"geodti: error: {exc}", file=sys.stderr)
+        return 2
+    except MatchError as exc:  # the run finished but rows could not be resolved
+        print(f"geodti: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

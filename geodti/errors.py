@@ -24,3 +24,7 @@ class MatchError(GeodtiError):
 
 class MethodError(GeodtiError, ValueError):
     """The inputs of a computation violate the method's assumptions."""
+
+
+class InputWarning(UserWarning):
+    """An input table was read, but something in it deserves a look (e.g. mixed period types)."""
