@@ -48,6 +48,8 @@ from pypinyin import Style, lazy_pinyin, load_phrases_dict
 from shapely.geometry import shape
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # run from a checkout: use this geodti
+from geodti.io.atomic import write_text  # noqa: E402
 
 HU_LINE_ENDS = ((127.5, 50.2), (98.5, 25.0))  # Heihe, Tengchong (lon, lat)
 MIN_MARGIN_KM = 1.0  # smallest accepted distance from a point to its boundary (Macao is ~1.6 km)
@@ -339,8 +341,8 @@ def main() -> int:
           f"{margins.min():.2f} km ({gaz.name[margins.idxmin()]}), median {margins.median():.1f} km")
     print(gaz.admin_rank.value_counts().to_string())
     print(gaz.hu_line.value_counts().to_string())
-    gaz.to_csv(HERE / "gazetteer.csv", index=False, lineterminator="\n", encoding="utf-8")
-    counties.to_csv(HERE / "counties.csv", index=False, lineterminator="\n", encoding="utf-8")
+    write_text(HERE / "gazetteer.csv", gaz.to_csv(index=False, lineterminator="\n"))
+    write_text(HERE / "counties.csv", counties.to_csv(index=False, lineterminator="\n"))
     print(f"wrote {HERE / 'gazetteer.csv'} and {HERE / 'counties.csv'} ({len(counties)} rows)")
     return 0
 

@@ -130,10 +130,12 @@ def _run_match(args) -> int:
     if len(problems):
         shown = problems.head(50)
         detail = Table(title="rows not resolved", expand=True)
-        for column, ratio in (("row", 1), ("input", 2), ("province_input", 2), ("status", 2),
-                              ("note", 6), ("suggestions", 4)):
-            detail.add_column(column, overflow="fold", ratio=ratio,
-                              no_wrap=column in ("row", "status"), min_width=len(column) if column in ("row", "status") else None)
+        detail.add_column("row", no_wrap=True, min_width=3)
+        detail.add_column("input", overflow="fold", ratio=2)
+        detail.add_column("province_input", overflow="fold", ratio=2)
+        detail.add_column("status", no_wrap=True, min_width=9)
+        detail.add_column("note", overflow="fold", ratio=6)
+        detail.add_column("suggestions", overflow="fold", ratio=4)
         for rec in shown.itertuples(index=False):
             detail.add_row(str(rec.row), rec.input, rec.province_input, rec.status, rec.note,
                            rec.suggestions)

@@ -284,8 +284,8 @@ def _index() -> _Index:
         if c.adcode != c.unit_adcode
     }
     return _Index(
-        units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short, en=en, prov_zh=prov_zh,
-        prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
+        units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short,
+        en=en, prov_zh=prov_zh, prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
         hist_zh_full=hist_zh_full, hist_zh_short=hist_zh_short, hist_en=hist_en,
         hist_code=hist_code, county=county, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
     )
