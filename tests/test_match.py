@@ -372,3 +372,14 @@ def test_cli_unreadable_input_exits_2(tmp_path, capsys):
     garbage = tmp_path / "x.xlsx"
     garbage.write_bytes(b"not a zip file")
     assert cli.main(["match", str(garbage)]) == 2
+
+
+def test_cli_reads_xlsx(tmp_path):
+    path = tmp_path / "cities.xlsx"
+    pd.DataFrame({"name": ["Hohhot", "恩施州", "Taizhou"], "province": ["", "", "浙江"]}).to_excel(
+        path, index=False)
+    out = tmp_path / "r.csv"
+    assert cli.main(["match", str(path), "--province-column", "province", "--out", str(out)]) == 0
+    report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert list(report.adcode) == ["150100", "422800", "331000"]
+    assert list(report.row) == ["2", "3", "4"]
