@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"geodti {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_read_command(commands)
+    _add_match_command(commands)
     return parser
 
 
@@ -113,6 +114,100 @@ def _run_read(args: argparse.Namespace) -> int:
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
     return 0
+
+
+def _add_match_command(commands) -> None:
+    p = commands.add_parser(
+        "match", help="match a table's city names or codes to the bundled units",
+        description="Match each row's city (name, English/pinyin, traditional, adcode or "
+                    "historical name) to one of the 370 bundled city-level units and report "
+                    "how. Exit code 1 if any row is ambiguous or unmatched.",
+    )
+    p.add_argument("table", help="CSV, TSV, XLSX or Parquet file")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    p.add_argument("--city-column", help="column with city names or adcodes (default: detected "
+                   "from headers such as city, 城市, 城市名称, 地区, name, adcode, 行政区划代码)")
+    p.add_argument("--province-column", help="column with province names; decides homophones "
+                   "such as Taizhou (台州/泰州) and 吉林/海南")
+    p.add_argument("--out", help="write the full match report here (CSV, UTF-8 with BOM)")
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="exit 0 even if some rows are ambiguous or unmatched")
+    p.set_defaults(func=_run_match)
+
+
+def _run_match(args) -> int:
+    from rich.console import Console
+
+    from geodti.io.read import find_city_column, province_columns, read_table
+    from geodti.places.match import match
+
+    console = Console()
+    table = read_table(args.table, sheet=args.sheet, encoding=args.encoding)
+    city_column = args.city_column
+    if city_column is None:
+        city_column = find_city_column(table, args.table)
+        console.print(f"city column: [bold]{city_column}[/bold] (detected)")
+    report = match(table, city_column, args.province_column)
+    hints = [] if args.province_column else province_columns(table.columns)
+    problems = print_match_report(
+        console, report, title=f"{args.table}: {len(report)} rows", province_hint=hints[0] if hints else None
+    )
+    if args.out:
+        from geodti.io.atomic import write_bytes
+
+        # UTF-8 with BOM so Excel in China opens it
+        write_bytes(args.out, report.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+        console.print(f"report written to {args.out}")
+    if problems and not args.allow_unmatched:
+        return 1
+    return 0
+
+
+def print_match_report(console, report, title: str, province_hint: str | None = None) -> int:
+    """Print the match report's status counts and its unresolved rows; return their number."""
+    from rich.table import Table
+
+    from geodti.places.match import STATUSES
+
+    console.print(f"[bold]{title}[/bold]")
+    counts = report["status"].value_counts()
+    summary = Table()
+    summary.add_column("status")
+    summary.add_column("rows", justify="right")
+    for status in STATUSES:
+        summary.add_row(status, str(int(counts.get(status, 0))))
+    console.print(summary)
+
+    resolved = report[report["status"].isin(["matched", "historical"])]
+    distinct = resolved.drop_duplicates(["input", "province_input"])
+    if len(distinct):
+        how = Table(title=f"how {len(distinct)} distinct inputs were resolved (first 30)")
+        for column in ("input", "province_input", "adcode", "name", "province", "method"):
+            how.add_column(column, overflow="fold")
+        for rec in distinct.head(30).itertuples(index=False):
+            how.add_row(rec.input, rec.province_input, rec.adcode, rec.name, rec.province, rec.method)
+        console.print(how)
+
+    problems = report[report["status"].isin(["ambiguous", "unmatched"])]
+    if len(problems):
+        shown = problems.head(50)
+        detail = Table(title="rows not resolved", expand=True)
+        detail.add_column("row", no_wrap=True, min_width=3)
+        detail.add_column("input", overflow="fold", ratio=2)
+        detail.add_column("province_input", overflow="fold", ratio=2)
+        detail.add_column("status", no_wrap=True, min_width=9)
+        detail.add_column("note", overflow="fold", ratio=6)
+        detail.add_column("suggestions", overflow="fold", ratio=4)
+        for rec in shown.itertuples(index=False):
+            detail.add_row(str(rec.row), rec.input, rec.province_input, rec.status, rec.note,
+                           rec.suggestions)
+        console.print(detail)
+        if len(problems) > len(shown):
+            console.print(f"... and {len(problems) - len(shown)} more rows; see --out for all.")
+        if province_hint is not None and (problems["status"] == "ambiguous").any():
+            console.print(f"hint: rerun with --province-column {province_hint} to decide ambiguous names")
+    return len(problems)
 
 
 def main(argv: list[str] | None = None) -> int:

