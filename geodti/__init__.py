@@ -11,3 +11,17 @@ Computing functions take and return (Geo)DataFrames; files are read and written 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from geodti.io.panel import read_panel
+from geodti.places.gazetteer import agglomerations, gazetteer, name_changes
+from geodti.places.match import match, match_names
+
+__all__ = [
+    "__version__",
+    "agglomerations",
+    "gazetteer",
+    "match",
+    "match_names",
+    "name_changes",
+    "read_panel",
+]

@@ -1,0 +1,62 @@
+import hashlib
+
+import pandas as pd
+import pytest
+
+import geodti
+from geodti.errors import InputError, MatchError
+from geodti.io.panel import read_panel
+
+SAMPLE = "data/sample/dti_sample_small_SYNTHETIC.csv"
+
+
+def test_sample_reads_keyed_by_adcode_and_period():
+    panel = read_panel(SAMPLE)
+    assert len(panel) == 20  # no row dropped
+    assert not panel.duplicated(["adcode", "period"]).any()
+    assert panel["adcode"].str.fullmatch(r"\d{6}").all()
+    # the homophone "Suzhou" is decided by its province column (Anhui -> 宿州)
+    assert set(panel.loc[panel.city_input == "Suzhou", "name"]) == {"宿州市"}
+    assert set(panel.loc[panel.city_input == "320500", "name"]) == {"苏州市"}
+    assert panel.attrs["value_columns"] == ["dti"]
+    assert len(panel.attrs["match_report"]) == 20
+
+
+def test_public_name_is_exported():
+    assert geodti.read_panel is read_panel
+
+
+def test_unmatched_rows_stop_the_read_with_the_report(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\nTaizhou,2023Q1,3\n", encoding="utf-8")
+    with pytest.raises(MatchError) as err:
+        read_panel(path)
+    message = str(err.value)
+    assert "Gotham" in message and "Taizhou" in message and "row 3" in message
+    assert list(err.value.report["status"]) == ["matched", "unmatched", "ambiguous"]
+
+
+def test_allow_unmatched_keeps_every_row(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\n", encoding="utf-8")
+    panel = read_panel(path, allow_unmatched=True)
+    assert len(panel) == 2
+    gotham = panel[panel.city_input == "Gotham"].iloc[0]
+    assert pd.isna(gotham.adcode) and gotham.match_status == "unmatched" and gotham.source_row == 3
+
+
+def test_two_spellings_of_one_city_in_one_period_are_a_duplicate(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n深圳,2023Q1,1\n深圳市,2023Q1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"rows 2.*3|rows 2, 3"):
+        read_panel(path)
+
+
+def test_wide_gbk_table_and_input_unchanged(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_bytes("城市,2022年四季度,2023年第1季度\n广州市,3.1,3.0\n恩施州,0.18,0.19\n".encode("gbk"))
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    panel = read_panel(path, value_name="dti")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(panel.period.unique()) == ["2022Q4", "2023Q1"]
+    assert panel.loc[(panel.adcode == "440100") & (panel.period == "2023Q1"), "dti"].item() == 3.0
