@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_read_command(commands)
     _add_match_command(commands)
+    add_summary_parser(commands)
     return parser
 
 
@@ -208,6 +209,173 @@ def print_match_report(console, report, title: str, province_hint: str | None = 
         if province_hint is not None and (problems["status"] == "ambiguous").any():
             console.print(f"hint: rerun with --province-column {province_hint} to decide ambiguous names")
     return len(problems)
+
+
+def add_summary_parser(sub) -> None:
+    """``geodti summary PANEL``: the report's tables for a city panel."""
+    p = sub.add_parser(
+        "summary", help="summary tables (agglomerations, provinces, regions, tiers, layers, industries)",
+        description="Summarise a tidy city panel (adcode, period, dti, ...) the DTI report's way: "
+                    "by agglomeration, province, region (四大区域), Hu-line side, administrative "
+                    "rank, a column of --groups FILE (e.g. tier), the three layers, or industries.",
+    )
+    p.add_argument("panel", metavar="TABLE",
+                   help="tidy panel CSV: adcode (6 digits), period (2021Q1), one column per index")
+    p.add_argument("--by", default="agglomeration",
+                   help="agglomeration (default), province, region, hu_line, admin_rank, layers, "
+                        "industry, or a column of --groups FILE")
+    p.add_argument("--groups", metavar="FILE",
+                   help="CSV with adcode and the --by column (e.g. a tier table), used instead of "
+                        "the bundled gazetteer")
+    p.add_argument("--within", metavar="GROUP",
+                   help="rank the cities inside this group (e.g. 长三角) instead of comparing groups")
+    p.add_argument("--variable", default="dti", help="index column (default dti)")
+    p.add_argument("--period", help="quarter (2023Q1), year (2022) or range (2021Q1-2023Q1); "
+                                    "default the latest quarter (the year 2022 for --by industry)")
+    p.add_argument("--earlier", default="2022",
+                   help="earlier period of the rank change with --within (default 2022)")
+    p.add_argument("--window", default="2022Q1-2023Q1",
+                   help="growth window: mean of quarterly YoY over it (default 2022Q1-2023Q1); "
+                        "'none' to leave growth out")
+    p.add_argument("--top-k", type=int, default=3, help="k of the top-k share (default 3)")
+    p.add_argument("--format", choices=["csv", "xlsx", "md"],
+                   help="output format (default from the --out suffix)")
+    p.add_argument("--out", metavar="PATH", help="write the full table here (CSV, XLSX or Markdown)")
+    p.set_defaults(func=run_summary)
+
+
+def run_summary(args) -> int:
+    """Run ``geodti summary``: compute, print with rich, write with --out. Returns the exit code."""
+    import re
+
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from geodti.errors import GeodtiError, InputError
+    from geodti.index import summary as S
+    from geodti.io.tables import format_for_display, write_table
+
+    console, err = Console(), Console(stderr=True)
+
+    def read_csv(path, what):
+        try:
+            df = pd.read_csv(path, dtype={"adcode": str, "period": str}, encoding="utf-8-sig")
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the {what} {path!r}: {exc}") from exc
+        if "adcode" not in df.columns:
+            raise InputError(f"{path!r} has no 'adcode' column; add the 6-digit adcode of each city.")
+        bad = ~df["adcode"].fillna("").str.fullmatch(r"\d{6}")
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 2
+            raise InputError(f"{path!r} line {row}: adcode {df['adcode'].iloc[row - 2]!r} is not a "
+                             "6-digit code (keep leading digits; e.g. 110000).")
+        return df
+
+    def gazetteer_tables(by):
+        try:
+            from geodti.places import gazetteer as gz
+        except ImportError:
+            raise InputError(f"--by {by} needs the bundled gazetteer, not in this version; pass "
+                             f"--groups FILE with columns adcode,{by}.") from None
+        return gz.agglomerations() if by == "agglomeration" else gz.gazetteer()
+
+    try:
+        panel = read_csv(args.panel, "panel")
+        if "period" not in panel.columns:
+            raise InputError(f"{args.panel!r} has no 'period' column (quarters such as 2021Q1).")
+        window = None
+        if args.window.lower() != "none":
+            m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", args.window)
+            if not m:
+                raise InputError(f"--window {args.window!r}: write it as 2022Q1-2023Q1, or 'none'.")
+            window = (m.group(1), m.group(2))
+        by = args.by
+        groups = None
+        if by != "layers":
+            group_col = "province" if by == "industry" else by
+            if args.groups:
+                groups = read_csv(args.groups, "groups table")
+                if group_col not in groups.columns:
+                    raise InputError(f"--groups {args.groups!r} has no column {group_col!r}; its "
+                                     f"columns are {list(groups.columns)}.")
+            elif group_col in ("agglomeration", "province", "region", "hu_line", "admin_rank"):
+                groups = gazetteer_tables(group_col)
+            else:
+                raise InputError(f"--by {by}: pass --groups FILE with columns adcode,{by}.")
+        names = groups if groups is not None and "name" in groups.columns else None
+        caption = ""
+        if by == "layers":
+            table = S.layer_summary(panel, composite=args.variable)
+            var = S.layer_variability(panel, composite=args.variable)
+            steady = var.loc[var["least_variable"], "variable"].tolist()
+            caption = "波动最小的层 (环比增速标准差最小): " + ", ".join(steady)
+        elif args.within:
+            table = S.within_groups(panel, groups, by, variable=args.variable,
+                                    earlier=args.earlier, later=args.period or S.latest_quarter(panel),
+                                    window=window, only=args.within, names=names)
+        elif by == "agglomeration":
+            table = S.agglomeration_table(panel, groups, variable=args.variable, period=args.period,
+                                          window=window, names=names)
+            cov = S.agglomeration_coverage(panel, groups, variable=args.variable, period=args.period)
+            caption = cov["statement_zh"].iloc[0]
+        elif by == "industry":
+            table = S.industry_view(panel, groups, period=args.period or "2022", window=window)
+        else:
+            table = S.group_summary(panel, groups, by, variable=args.variable, period=args.period,
+                                    window=window, top_k=args.top_k, names=names)
+    except GeodtiError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        return 2
+
+    # Columns that are the same on every row go into the title, not the body.
+    meta = ["period", "variable", "window", "sub_period", "earlier_period", "later_period",
+            "share_definition", "n_cities"]
+    const = {c: str(table[c].iloc[0]) for c in meta
+             if c in table.columns and len(table) and table[c].nunique(dropna=False) == 1}
+    hidden = ["quadrant", "share_high", "growth_high", "agglomeration_en", "leading_adcode",
+              "top_k", *const]
+    if args.within:
+        hidden += ["adcode", by]
+    for flag in ("qoq_flag", "yoy_flag"):
+        if flag in table.columns and table[flag].isin(["ok", "before_data"]).all():
+            hidden.append(flag)
+    if "missing_members" in table.columns and not table["missing_members"].astype(bool).any():
+        hidden += ["missing_members", "n_in_panel"]
+    shown = table.drop(columns=[c for c in dict.fromkeys(hidden) if c in table.columns])
+    from geodti.io.tables import LABELS_ZH
+    labels = dict(LABELS_ZH)
+    if "earlier_period" in table.columns and len(table):
+        e, l_ = table["earlier_period"].iloc[0], table["later_period"].iloc[0]
+        labels.update({"earlier_value": f"{e}指数", "earlier_rank": f"{e}排名",
+                       "later_value": f"{l_}指数", "later_rank": f"{l_}排名"})
+    if "top_k_share" in table.columns:
+        labels["top_k_share"] = f"前{args.top_k}城市占比"
+    shown = format_for_display(shown, labels=labels)
+    if by == "layers":
+        # One row per quarter, total and YoY side by side for each layer.
+        wide = {"期间": table["period"].drop_duplicates().to_numpy()}
+        for var in dict.fromkeys(shown["指标"]):
+            part = shown[shown["指标"] == var]
+            wide[f"{var}"] = part["指数合计"].to_numpy()
+            wide[f"{var}同比"] = part["同比"].to_numpy()
+        shown = pd.DataFrame(wide)
+    title = f"geodti summary --by {by}" + (f" --within {args.within}" if args.within else "")
+    title += "".join(f"  {k}={v}" for k, v in const.items() if v and k != "n_cities")
+    rt = Table(title=title, caption=caption or None, show_lines=False)
+    for col in shown.columns:
+        rt.add_column(col, justify="left" if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() == 0 else "right")
+    for row in shown.itertuples(index=False, name=None):
+        rt.add_row(*row)
+    console.print(rt)
+    if args.out:
+        try:
+            path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
+        except GeodtiError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            return 2
+        console.print(f"wrote {path}", highlight=False)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -186,8 +186,8 @@ def summary_growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = 
     if lacking:
         raise MethodError(
             f"the growth window {window[0]}-{window[1]} needs quarters {needed[0]}-{needed[-1]} "
-            f"(YoY looks back four quarters); the panel lacks {lacking}. Choose a window inside "
-            "the data (window=(first, last))."
+            f"(YoY looks back four quarters); the panel lacks {lacking}. Choose a growth window "
+            "inside the data."
         )
     g = growth(df, variables, keys=keys)
     g = g[g["period"].isin(quarters)]

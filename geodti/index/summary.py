@@ -471,6 +471,7 @@ def within_agglomeration(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
 
     The report's 珠三角 / 京津冀 / 长三角 tables: "2022排名" (annual mean), "2023Q1排名",
     "排名变化" (= 2022 rank - 2023Q1 rank), "增速排名" and "同比增速" (mean YoY 2022Q1-2023Q1).
+    A city in two agglomerations is ranked in both.
 
     Parameters
     ----------
@@ -490,43 +491,75 @@ def within_agglomeration(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
     Returns
     -------
     DataFrame
-        ``agglomeration``, ``adcode``, ``name``, ``earlier_period``, ``earlier_value``,
-        ``earlier_rank``, ``later_period``, ``later_value``, ``later_rank``, ``rank_change``,
-        ``growth``, ``growth_rank``, ``share`` (of the agglomeration total in ``later``),
-        ``window``; sorted by agglomeration and later rank. Members absent from the panel are
-        listed with empty values.
+        See :func:`within_groups` (with ``by="agglomeration"``).
+    """
+    _agglomeration_members(agglomerations, panel["adcode"])
+    return within_groups(panel, agglomerations, "agglomeration", variable=variable,
+                         earlier=earlier, later=later, window=window, only=agglomeration,
+                         names=names)
+
+
+def within_groups(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variable: str = "dti",
+                  earlier: str = "2022", later: str = "2023Q1",
+                  window: tuple[str, str] | None = DEFAULT_WINDOW,
+                  only: str | Sequence[str] | None = None,
+                  names: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Ranks, rank change, growth and share of each city inside its group.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Tidy quarterly city panel.
+    groups : DataFrame
+        Membership: ``adcode`` and ``by`` (a city may be in several groups).
+    by : str
+        Group column.
+    variable, earlier, later, window
+        As in :func:`within_agglomeration`.
+    only : str or sequence of str, optional
+        Restrict to these groups.
+    names : DataFrame, optional
+        ``adcode``, ``name``.
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``adcode``, ``name``, ``earlier_period``, ``earlier_value``,
+        ``earlier_rank``, ``later_period``, ``later_value``, ``later_rank``, ``rank_change``
+        (earlier - later; positive = moved up), ``growth`` (summary YoY), ``growth_rank``,
+        ``share`` (of the group total in ``later``), ``window``; sorted by group and later
+        rank. Members absent from the panel are listed with empty values.
     """
     check_panel(panel)
-    mem = _agglomeration_members(agglomerations, panel["adcode"])
-    if agglomeration is not None:
-        wanted = [agglomeration] if isinstance(agglomeration, str) else list(agglomeration)
-        unknown = [a for a in wanted if a not in set(mem["agglomeration"])]
+    if "adcode" not in groups.columns or by not in groups.columns:
+        raise MethodError(f"the grouping table needs columns 'adcode' and {by!r}.")
+    mem = groups[["adcode", by]].dropna().astype({"adcode": str})
+    mem = mem.assign(**{by: mem[by].astype(str)}).drop_duplicates()
+    if only is not None:
+        wanted = [only] if isinstance(only, str) else list(only)
+        unknown = [a for a in wanted if a not in set(mem[by])]
         if unknown:
-            raise MethodError(
-                f"unknown agglomeration(s) {unknown}; known: {sorted(set(mem['agglomeration']))}."
-            )
-        mem = mem[mem["agglomeration"].isin(wanted)]
-    rc = rank_change(panel, variable, earlier=earlier, later=later,
-                     groups=mem[["agglomeration", "adcode"]], group_column="agglomeration")
-    tot = rc.groupby("agglomeration")["later_value"].sum(min_count=1)
-    ok = rc.groupby("agglomeration")["later_value"].count() == rc.groupby("agglomeration").size()
+            raise MethodError(f"unknown {by}(s) {unknown}; known: {sorted(set(mem[by]))}.")
+        mem = mem[mem[by].isin(wanted)]
+    rc = rank_change(panel, variable, earlier=earlier, later=later, groups=mem, group_column=by)
+    tot = rc.groupby(by)["later_value"].sum(min_count=1)
+    ok = rc.groupby(by)["later_value"].count() == rc.groupby(by).size()
     tot = tot.where(ok)
-    rc["share"] = rc["later_value"] / rc["agglomeration"].map(tot)
+    rc["share"] = rc["later_value"] / rc[by].map(tot)
     if window is not None:
         gr = summary_growth(panel, variable, window=window)[["adcode", "growth"]]
         rc = rc.merge(gr, on="adcode", how="left")
-        rc["growth_rank"] = rank_within(rc, "growth", "agglomeration")
+        rc["growth_rank"] = rank_within(rc, "growth", by)
     else:
         rc["growth"] = np.nan
         rc["growth_rank"] = pd.array([pd.NA] * len(rc), dtype="Int64")
     rc["window"] = f"{window[0]}-{window[1]}" if window else ""
-    names_map = _name_map(panel, names, agglomerations)
+    names_map = _name_map(panel, names, groups)
     rc["name"] = rc["adcode"].map(lambda a: names_map.get(a, ""))
-    cols = ["agglomeration", "adcode", "name", "earlier_period", "earlier_value", "earlier_rank",
+    cols = [by, "adcode", "name", "earlier_period", "earlier_value", "earlier_rank",
             "later_period", "later_value", "later_rank", "rank_change", "growth", "growth_rank",
             "share", "window"]
-    rc = rc.sort_values(["agglomeration", "later_rank", "adcode"], kind="mergesort",
-                        na_position="last")
+    rc = rc.sort_values([by, "later_rank", "adcode"], kind="mergesort", na_position="last")
     return rc[cols].reset_index(drop=True)
 
 

@@ -230,3 +230,74 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
     for name, table in zip(sheet_names(tables.keys()), tables.values()):
         written.append(write_bytes(path / f"{name}.csv", to_csv_bytes(table)))
     return written
+
+
+# --------------------------------------------------------------------------- display
+
+#: Chinese column headers for terminal display (the English column name is the fallback).
+LABELS_ZH = {
+    "rank": "排名", "agglomeration": "城市群", "agglomeration_en": "Agglomeration",
+    "n_members": "成员数", "n_in_panel": "有数据", "missing_members": "缺数据成员",
+    "n_cities": "城市数", "total": "指数合计", "share": "占比", "mean": "平均指数",
+    "median": "中位数", "mean_growth": "城市平均增速", "total_growth": "总量增速",
+    "top_k": "前k", "top_k_share": "前k占比", "hhi": "HHI", "leading_adcode": "领先城市代码",
+    "leading_name": "领先城市", "top1": "No.1", "top2": "No.2", "top3": "No.3",
+    "adcode": "代码", "name": "城市", "province": "省份", "region": "地区", "hu_line": "胡焕庸线",
+    "admin_rank": "行政级别", "tier": "城市等级", "earlier_value": "前期指数",
+    "earlier_rank": "前期排名", "later_value": "后期指数", "later_rank": "后期排名",
+    "rank_change": "排名变化", "growth": "同比增速", "growth_rank": "增速排名",
+    "industry": "行业", "index": "指数", "share_rank": "占比排名", "share_high": "占比高",
+    "growth_high": "增速高", "quadrant_zh": "象限", "variable": "指标", "qoq": "环比",
+    "yoy": "同比", "yoy_rank": "同比排名", "n_quarters": "季度数", "mean_total": "平均总量",
+    "cv_total": "总量变异系数", "mean_qoq": "平均环比", "sd_qoq": "环比标准差",
+    "mean_yoy": "平均同比", "sd_yoy": "同比标准差", "min_yoy": "最低同比", "max_yoy": "最高同比",
+    "variability_rank": "波动排名", "least_variable": "最稳定", "city_share": "城市数占比",
+    "index_share": "指数占比", "period": "期间",
+}
+#: Columns holding fractions, shown as per cent with one decimal.
+PERCENT_COLUMNS = {
+    "share", "top_k_share", "mean_growth", "total_growth", "growth", "qoq", "yoy",
+    "city_share", "index_share", "cv_total", "mean_qoq", "sd_qoq", "mean_yoy", "sd_yoy",
+    "min_yoy", "max_yoy",
+}
+
+
+#: Cell values shown in Chinese (layer names, growth flags).
+VALUES_ZH = {
+    "infrastructure": "基础设施", "platform": "平台", "application": "应用",
+    "dti": "数字化转型指数",
+}
+
+
+def format_for_display(table: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                       index_decimals: int = 2) -> pd.DataFrame:
+    """Strings for a terminal: fractions as per cent (one decimal), signed rank changes,
+    index values with ``index_decimals`` decimals, empty cells for missing values, Chinese
+    headers.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A summary table.
+    labels : mapping, optional
+        Column -> header; default :data:`LABELS_ZH` (unknown columns keep their name).
+    index_decimals : int
+        Decimals of other floats (index values are per cent of the national base total).
+    """
+    labels = LABELS_ZH if labels is None else labels
+    out = {}
+    for col in table.columns:
+        s = table[col]
+        if col in PERCENT_COLUMNS:
+            text = s.map(lambda v: "" if pd.isna(v) else f"{100 * float(v):.1f}%")
+        elif col == "rank_change":
+            text = s.map(lambda v: "" if pd.isna(v) else (f"+{int(v)}" if v > 0 else str(int(v))))
+        elif col == "hhi":
+            text = s.map(lambda v: "" if pd.isna(v) else f"{float(v):.3f}")
+        elif pd.api.types.is_float_dtype(s):
+            text = s.map(lambda v: "" if pd.isna(v) else f"{float(v):.{index_decimals}f}")
+        else:
+            text = s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
+                         else VALUES_ZH.get(str(v), str(v)))
+        out[labels.get(col, col)] = text.astype(str).to_numpy()
+    return pd.DataFrame(out)
