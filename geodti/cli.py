@@ -220,13 +220,21 @@ def add_summary_parser(sub) -> None:
                     "rank, a column of --groups FILE (e.g. tier), the three layers, or industries.",
     )
     p.add_argument("panel", metavar="TABLE",
-                   help="tidy panel CSV: adcode (6 digits), period (2021Q1), one column per index")
+                   help="quarterly city panel (CSV, XLSX, Parquet; long or wide): city names or "
+                        "adcodes, periods (2021Q1), one column per index (dti, layers, industry_*)")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
+    p.add_argument("--province-column", help="column of province names, if any")
+    p.add_argument("--period-column", help="column of periods (default: detected)")
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="leave rows whose city does not match out of the tables (with a note)")
     p.add_argument("--by", default="agglomeration",
                    help="agglomeration (default), province, region, hu_line, admin_rank, layers, "
                         "industry, or a column of --groups FILE")
     p.add_argument("--groups", metavar="FILE",
-                   help="CSV with adcode and the --by column (e.g. a tier table), used instead of "
-                        "the bundled gazetteer")
+                   help="table with adcode (or city names) and the --by column (e.g. a tier "
+                        "table), used instead of the bundled gazetteer")
     p.add_argument("--within", metavar="GROUP",
                    help="rank the cities inside this group (e.g. 长三角) instead of comparing groups")
     p.add_argument("--variable", default="dti", help="index column (default dti)")
@@ -252,38 +260,59 @@ def run_summary(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from geodti.errors import GeodtiError, InputError
+    from geodti.errors import InputError, MethodError
     from geodti.index import summary as S
     from geodti.io.tables import format_for_display, write_table
 
     console, err = Console(), Console(stderr=True)
 
-    def read_csv(path, what):
-        try:
-            df = pd.read_csv(path, dtype={"adcode": str, "period": str}, encoding="utf-8-sig")
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read the {what} {path!r}: {exc}") from exc
-        if "adcode" not in df.columns:
-            raise InputError(f"{path!r} has no 'adcode' column; add the 6-digit adcode of each city.")
-        bad = ~df["adcode"].fillna("").str.fullmatch(r"\d{6}")
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 2
-            raise InputError(f"{path!r} line {row}: adcode {df['adcode'].iloc[row - 2]!r} is not a "
-                             "6-digit code (keep leading digits; e.g. 110000).")
-        return df
+    def read_groups(path, column):
+        """A grouping table keyed by adcode; city names are matched when it has no adcode."""
+        from geodti.io.read import find_city_column, read_table
+        from geodti.places.match import match
+
+        table = read_table(path)
+        if column not in table.columns:
+            raise InputError(f"--groups {path}: no column {column!r}; its columns are "
+                             f"{list(map(str, table.columns))}.")
+        if "adcode" in table.columns:
+            codes = table["adcode"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+            bad = ~codes.str.fullmatch(r"\d{6}")
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise InputError(f"--groups {path} line {i + 2}: adcode {codes.iloc[i]!r} is not "
+                                 "a 6-digit code (e.g. 110100).")
+            return table.assign(adcode=codes)
+        report = match(table, find_city_column(table, path))
+        lost = report[report["status"].isin(["ambiguous", "unmatched"])]
+        if len(lost):
+            rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
+            raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "
+                             "fix the names or add an adcode column.")
+        return table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
 
     def gazetteer_tables(by):
-        try:
-            from geodti.places import gazetteer as gz
-        except ImportError:
-            raise InputError(f"--by {by} needs the bundled gazetteer, not in this version; pass "
-                             f"--groups FILE with columns adcode,{by}.") from None
+        from geodti.places import gazetteer as gz
         return gz.agglomerations() if by == "agglomeration" else gz.gazetteer()
 
     try:
-        panel = read_csv(args.panel, "panel")
-        if "period" not in panel.columns:
-            raise InputError(f"{args.panel!r} has no 'period' column (quarters such as 2021Q1).")
+        from geodti.io.panel import read_panel
+
+        raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
+                         city_column=args.city_column, province_column=args.province_column,
+                         period_column=args.period_column, allow_unmatched=args.allow_unmatched)
+        annual_rows = raw["period_type"] != "quarter"
+        if annual_rows.any():
+            raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
+                             f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); summary tables "
+                             "need a quarterly panel (2021Q1, ...).")
+        unmatched = raw["adcode"].isna()
+        if unmatched.any():
+            err.print(f"note: {int(unmatched.sum())} rows whose city did not match are left out "
+                      "of the tables (geodti match lists them).", highlight=False)
+        keep = [c for c in raw.columns
+                if c not in ("period_type", "city_input", "match_status", "source_row")]
+        panel = raw.loc[~unmatched, keep].reset_index(drop=True)
         window = None
         if args.window.lower() != "none":
             m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", args.window)
@@ -295,14 +324,12 @@ def run_summary(args) -> int:
         if by != "layers":
             group_col = "province" if by == "industry" else by
             if args.groups:
-                groups = read_csv(args.groups, "groups table")
-                if group_col not in groups.columns:
-                    raise InputError(f"--groups {args.groups!r} has no column {group_col!r}; its "
-                                     f"columns are {list(groups.columns)}.")
+                groups = read_groups(args.groups, group_col)
             elif group_col in ("agglomeration", "province", "region", "hu_line", "admin_rank"):
                 groups = gazetteer_tables(group_col)
             else:
-                raise InputError(f"--by {by}: pass --groups FILE with columns adcode,{by}.")
+                raise InputError(f"--by {by}: pass --groups FILE with columns adcode (or city "
+                                 f"names) and {by}.")
         names = groups if groups is not None and "name" in groups.columns else None
         caption = ""
         if by == "layers":
@@ -324,8 +351,8 @@ def run_summary(args) -> int:
         else:
             table = S.group_summary(panel, groups, by, variable=args.variable, period=args.period,
                                     window=window, top_k=args.top_k, names=names)
-    except GeodtiError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    except MethodError as exc:  # the data violate the method (InputError and MatchError go to main)
+        print(f"geodti: error: {exc}", file=sys.stderr)
         return 2
 
     # Columns that are the same on every row go into the title, not the body.
@@ -361,7 +388,8 @@ def run_summary(args) -> int:
             wide[f"{var}同比"] = part["同比"].to_numpy()
         shown = pd.DataFrame(wide)
     title = f"geodti summary --by {by}" + (f" --within {args.within}" if args.within else "")
-    title += "".join(f"  {k}={v}" for k, v in const.items() if v and k != "n_cities")
+    title += "".join(f"  {k}={v}" for k, v in const.items()
+                     if v and k not in ("n_cities", "earlier_period", "later_period"))
     rt = Table(title=title, caption=caption or None, show_lines=False)
     for col in shown.columns:
         rt.add_column(col, justify="left" if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() == 0 else "right")
@@ -369,11 +397,7 @@ def run_summary(args) -> int:
         rt.add_row(*row)
     console.print(rt)
     if args.out:
-        try:
-            path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
-        except GeodtiError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
-            return 2
+        path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
         console.print(f"wrote {path}", highlight=False)
     return 0
 

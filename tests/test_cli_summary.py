@@ -5,7 +5,30 @@ import pytest
 
 from geodti.cli import main
 from geodti.index.summary import agglomeration_table, group_summary
-from test_summary import _agglomerations, _panel, _tiers
+from test_summary import CODES
+from test_summary import _agglomerations as _fake_agglomerations
+from test_summary import _panel as _fake_panel
+from test_summary import _tiers as _fake_tiers
+
+# The fixture of test_summary on real adcodes (the CLI matches cities against the gazetteer):
+# c1 北京 110100, c2 天津 120100, c3 石家庄 130100, c4 上海 310100, c5 深圳 440300, c6 广州 440100.
+REAL = dict(zip(CODES.values(), ["110100", "120100", "130100", "310100", "440300", "440100"]))
+
+
+def _real(df):
+    return df.assign(adcode=df["adcode"].map(REAL))
+
+
+def _panel():
+    return _real(_fake_panel())
+
+
+def _agglomerations():
+    return _real(_fake_agglomerations())
+
+
+def _tiers():
+    return _real(_fake_tiers())
 
 
 @pytest.fixture()
@@ -52,13 +75,42 @@ def test_within_and_layers(files, capsys):
     assert "基础设施" in capsys.readouterr().out
 
 
+def test_province_from_bundled_gazetteer(files, tmp_path, capsys):
+    panel, _, _ = files
+    out = tmp_path / "prov.csv"
+    assert main(["summary", str(panel), "--by", "province", "--out", str(out)]) == 0
+    t = pd.read_csv(out, encoding="utf-8-sig").set_index("province")
+    # 广东省 = 深圳 15 + 广州 20 in 2023Q1, of 170.
+    assert t.loc["广东省", "total"] == pytest.approx(35)
+    assert t.loc["广东省", "share"] == pytest.approx(35 / 170)
+    assert t.loc["广东省", "n_cities"] == 2
+    assert "广东省" in capsys.readouterr().out
+
+
+def test_groups_by_city_name(files, tmp_path, capsys):
+    panel, _, _ = files
+    tiers = tmp_path / "tiers_by_name.csv"
+    pd.DataFrame({"城市": ["北京", "天津市", "Shijiazhuang"], "tier": ["一线", "二线", "二线"]}).to_csv(
+        tiers, index=False)
+    out = tmp_path / "t.csv"
+    assert main(["summary", str(panel), "--by", "tier", "--groups", str(tiers), "--out",
+                 str(out)]) == 0
+    t = pd.read_csv(out, encoding="utf-8-sig").set_index("tier")
+    assert t.loc["二线", "total"] == pytest.approx(45 + 40)       # 天津 + 石家庄
+    assert t.loc["(unassigned)", "n_cities"] == 3
+
+
 def test_errors_exit_2(files, tmp_path, capsys):
     panel, agg, tiers = files
     assert main(["summary", str(panel), "--by", "region", "--groups", str(tiers)]) == 2
     assert "no column 'region'" in capsys.readouterr().err
-    bad = tmp_path / "bad.csv"
-    _panel().assign(adcode="1100").to_csv(bad, index=False)
-    assert main(["summary", str(bad), "--groups", str(agg)]) == 2
+    bad = tmp_path / "bad_groups.csv"
+    _tiers().assign(adcode="1100").to_csv(bad, index=False)
+    assert main(["summary", str(panel), "--by", "tier", "--groups", str(bad)]) == 2
     assert "line 2" in capsys.readouterr().err
+    annual = tmp_path / "annual.csv"
+    _panel().assign(period="2022").drop_duplicates(["adcode"]).to_csv(annual, index=False)
+    assert main(["summary", str(annual)]) == 2
+    assert "quarterly panel" in capsys.readouterr().err
     assert main(["summary", str(panel), "--groups", str(agg), "--window", "2024Q1-2024Q2"]) == 2
     assert "growth window" in capsys.readouterr().err

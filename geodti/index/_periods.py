@@ -1,14 +1,17 @@
 """Quarter arithmetic for the index stage.
 
-Periods are strings: quarters ``"2021Q1"``, years ``"2022"``, and (for averages over a
-span) ranges ``"2021Q1-2023Q1"``. Kept private and small; the package-wide period parser
-is :mod:`geodti.periods`.
+Periods here are the canonical strings :func:`geodti.read_panel` produces: quarters
+``"2021Q1"``, years ``"2022"``, and (for averages over a span) ranges ``"2021Q1-2023Q1"``.
+Lenient parsing of other spellings is :mod:`geodti.periods`' job; this module checks the
+canonical form (a computing error, :class:`MethodError`) and keeps an integer quarter number
+for vectorised shifts, delegating the rest to :mod:`geodti.periods`.
 """
 
 from __future__ import annotations
 
 import re
 
+from geodti import periods as _gp
 from geodti.errors import MethodError
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
@@ -41,7 +44,7 @@ def from_number(n: int) -> str:
 
 def shift(period: str, quarters: int) -> str:
     """The quarter ``quarters`` after ``period`` (negative: before)."""
-    return from_number(quarter_number(period) + quarters)
+    return _gp.shift_quarter(check_quarter(period), quarters)
 
 
 def year_of(period: str) -> str:
@@ -50,10 +53,10 @@ def year_of(period: str) -> str:
 
 def quarters_between(start: str, end: str) -> list[str]:
     """All quarters from ``start`` to ``end`` inclusive."""
-    a, b = quarter_number(check_quarter(start)), quarter_number(check_quarter(end))
-    if b < a:
+    check_quarter(start), check_quarter(end)
+    if quarter_number(end) < quarter_number(start):
         raise MethodError(f"period range {start}-{end} ends before it starts.")
-    return [from_number(n) for n in range(a, b + 1)]
+    return _gp.quarters_between(start, end)
 
 
 def parse_spec(spec: str) -> tuple[str, list[str]]:
@@ -77,4 +80,5 @@ def parse_spec(spec: str) -> tuple[str, list[str]]:
 
 
 def sort_quarters(periods) -> list[str]:
-    return sorted(set(periods), key=quarter_number)
+    """Distinct quarters in chronological order."""
+    return _gp.sort_periods({check_quarter(p) for p in periods})
