@@ -38,10 +38,6 @@ def quarter_number(period: str) -> int:
     return int(m.group(1)) * 4 + int(m.group(2)) - 1
 
 
-def from_number(n: int) -> str:
-    return f"{n // 4}Q{n % 4 + 1}"
-
-
 def shift(period: str, quarters: int) -> str:
     """The quarter ``quarters`` after ``period`` (negative: before)."""
     return _gp.shift_quarter(check_quarter(period), quarters)
