@@ -209,3 +209,17 @@ def test_missing_grouping_columns():
         group_summary(_panel(), _tiers(), "region")
     with pytest.raises(MethodError, match="agglomerations table lacks"):
         agglomeration_table(_panel(), _tiers())
+
+
+def test_coverage_on_bundled_agglomerations_counts_double_members_once():
+    from geodti.places.gazetteer import agglomerations, gazetteer
+
+    units = gazetteer()["adcode"]
+    panel = pd.DataFrame({"adcode": units, "period": "2023Q1", "dti": 1.0})
+    c = agglomeration_coverage(panel, agglomerations()).iloc[0]
+    # 邯郸 and 邢台 (京津冀 + 中原) and 运城 (中原 + 关中平原) are members twice.
+    assert c["n_memberships"] - c["n_cities"] == 3 and c["n_multi"] == 3
+    assert c["n_cities_total"] == 370
+    assert c["index_share"] == pytest.approx(c["n_cities"] / 370)   # equal values
+    t = agglomeration_table(panel, agglomerations(), window=None)
+    assert len(t) == 11 and t["n_members"].sum() == c["n_memberships"]
