@@ -246,6 +246,11 @@ def add_summary_parser(sub) -> None:
                    help="growth window: mean of quarterly YoY over it (default 2022Q1-2023Q1); "
                         "'none' to leave growth out")
     p.add_argument("--top-k", type=int, default=3, help="k of the top-k share (default 3)")
+    p.add_argument("--sub", choices=["layers", "industry"], default="layers",
+                   help="what the agglomeration table's No.1-No.3 columns rank (default layers)")
+    p.add_argument("--sub-period",
+                   help="period of that ranking, e.g. 2021Q1-2023Q1 (the report's cumulative "
+                        "industry top 3); default --period")
     p.add_argument("--format", choices=["csv", "xlsx", "md"],
                    help="output format (default from the --out suffix)")
     p.add_argument("--out", metavar="PATH", help="write the full table here (CSV, XLSX or Markdown)")
@@ -343,7 +348,8 @@ def run_summary(args) -> int:
                                     window=window, only=args.within, names=names)
         elif by == "agglomeration":
             table = S.agglomeration_table(panel, groups, variable=args.variable, period=args.period,
-                                          window=window, names=names)
+                                          window=window, sub_variables=args.sub,
+                                          sub_period=args.sub_period, names=names)
             cov = S.agglomeration_coverage(panel, groups, variable=args.variable, period=args.period)
             caption = cov["statement_zh"].iloc[0]
         elif by == "industry":
