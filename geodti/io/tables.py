@@ -1,0 +1,303 @@
+"""Write summary tables as CSV, XLSX or Markdown: atomic and byte-for-byte deterministic.
+
+* CSV: UTF-8 with a byte-order mark (Excel in China then opens Chinese text correctly),
+  ``\\n`` line endings, full float precision (the file reads back to the same numbers).
+* XLSX: one sheet per table (names sanitised to Excel's rules: at most 31 characters, none of
+  ``[]:*?/\\``, unique). openpyxl stamps the save time into ``docProps/core.xml`` and every
+  zip entry; both are fixed here, so the same tables give the same bytes.
+* Markdown: pipe tables for papers and READMEs (``|`` in cells escaped).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geodti.errors import InputError
+from geodti.io.atomic import write_bytes
+
+FORMATS = ("csv", "xlsx", "md")
+#: Timestamp written into XLSX files (document properties and zip entries).
+FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+
+
+def _format_of(path: Path, format: str | None) -> str:
+    fmt = (format or path.suffix.lstrip(".")).lower()
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt not in FORMATS:
+        raise InputError(
+            f"cannot tell the table format of {str(path)!r}; give a path ending in .csv, .xlsx or "
+            f".md, or format= one of {FORMATS}."
+        )
+    return fmt
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def to_csv_bytes(table: pd.DataFrame) -> bytes:
+    """CSV bytes: UTF-8 with BOM, ``\\n`` line endings, no index, full precision."""
+    text = table.to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8-sig")
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md_cell(value, float_format: str | None) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return ""
+        text = float_format.format(value) if float_format else repr(float(value))
+    elif isinstance(value, (bool, np.bool_)):
+        text = "true" if value else "false"
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(table: pd.DataFrame, float_format: str | None = None) -> str:
+    """A GitHub-flavoured pipe table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table (index ignored).
+    float_format : str, optional
+        A ``str.format`` pattern for floats, e.g. ``"{:.3f}"``; default the shortest exact
+        representation.
+    """
+    header = [_md_cell(str(c), None) for c in table.columns]
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c])
+               for c in table.columns]
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join("---:" if n else "---" for n in numeric) + "|"]
+    for row in table.itertuples(index=False, name=None):
+        lines.append("| " + " | ".join(_md_cell(v, float_format) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def sheet_names(names) -> list[str]:
+    """Excel-safe, unique sheet names (<= 31 characters, no ``[]:*?/\\``, not blank)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = _BAD_SHEET_CHARS.sub("_", str(raw)).strip().strip("'") or "table"
+        name = name[:31]
+        candidate, i = name, 2
+        while candidate.lower() in seen:
+            suffix = f"~{i}"
+            candidate = name[:31 - len(suffix)] + suffix
+            i += 1
+        seen.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def _cell(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return str(value)
+
+
+def to_xlsx_bytes(tables: Mapping[str, pd.DataFrame]) -> bytes:
+    """An XLSX workbook, one sheet per table, with fixed timestamps (stable bytes)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, table in zip(sheet_names(tables.keys()), tables.values()):
+        ws = wb.create_sheet(title=name)
+        ws.append([str(c) for c in table.columns])
+        for row in table.itertuples(index=False, name=None):
+            ws.append([_cell(v) for v in row])
+    wb.properties.creator = "geodti"
+    wb.properties.created = FIXED_TIME
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _stabilise_zip(buf.getvalue())
+
+
+def _stabilise_zip(data: bytes) -> bytes:
+    """Rewrite a zip with fixed entry times and a fixed ``dcterms:modified`` (set by openpyxl
+    to the save time)."""
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                text = content.decode("utf-8")
+                text = re.sub(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                              rf"\g<1>{stamp}\g<2>", text)
+                content = text.encode("utf-8")
+            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, content)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def write_table(table: pd.DataFrame, path: str | os.PathLike, *, format: str | None = None,
+                sheet_name: str = "table", float_format: str | None = None) -> Path:
+    """Write one table atomically as CSV, XLSX or Markdown (format from the suffix).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table; its index is not written.
+    path : path-like
+        Target file; ``.csv``, ``.xlsx`` or ``.md`` unless ``format`` is given.
+    format : {"csv", "xlsx", "md"}, optional
+        Overrides the suffix.
+    sheet_name : str
+        XLSX sheet name (sanitised).
+    float_format : str, optional
+        Markdown float pattern (e.g. ``"{:.3f}"``); CSV and XLSX keep full precision.
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = Path(path)
+    fmt = _format_of(path, format)
+    if fmt == "csv":
+        data = to_csv_bytes(table)
+    elif fmt == "xlsx":
+        data = to_xlsx_bytes({sheet_name: table})
+    else:
+        data = to_markdown(table, float_format).encode("utf-8")
+    return write_bytes(path, data)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
+                 format: str | None = None, float_format: str | None = None) -> list[Path]:
+    """Write several named tables.
+
+    XLSX: one workbook, one sheet per table. Markdown: one file, a ``## name`` section per
+    table. CSV: ``path`` is a folder and each table goes to ``<name>.csv`` in it (names
+    sanitised like sheet names).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    path = Path(path)
+    if not tables:
+        raise InputError("no tables to write.")
+    fmt = format.lower() if format else ("csv" if path.suffix == "" else _format_of(path, None))
+    fmt = _format_of(path, fmt)
+    if fmt == "xlsx":
+        return [write_bytes(path, to_xlsx_bytes(tables))]
+    if fmt == "md":
+        parts = [f"## {name}\n\n{to_markdown(t, float_format)}" for name, t in tables.items()]
+        return [write_bytes(path, "\n".join(parts).encode("utf-8"))]
+    if path.suffix:
+        raise InputError(
+            f"several tables as CSV are written into a folder, one file each; give a folder "
+            f"path without a suffix instead of {str(path)!r}, or use .xlsx / .md for one file."
+        )
+    written = []
+    for name, table in zip(sheet_names(tables.keys()), tables.values()):
+        written.append(write_bytes(path / f"{name}.csv", to_csv_bytes(table)))
+    return written
+
+
+# --------------------------------------------------------------------------- display
+
+#: Chinese column headers for terminal display (the English column name is the fallback).
+LABELS_ZH = {
+    "rank": "排名", "agglomeration": "城市群", "agglomeration_en": "Agglomeration",
+    "n_members": "成员数", "n_in_panel": "有数据", "missing_members": "缺数据成员",
+    "n_cities": "城市数", "total": "指数合计", "share": "占比", "mean": "平均指数",
+    "median": "中位数", "mean_growth": "城市平均增速", "total_growth": "总量增速",
+    "top_k": "前k", "top_k_share": "前k占比", "hhi": "HHI", "leading_adcode": "领先城市代码",
+    "leading_name": "领先城市", "top1": "No.1", "top2": "No.2", "top3": "No.3",
+    "adcode": "代码", "name": "城市", "province": "省份", "region": "地区", "hu_line": "胡焕庸线",
+    "admin_rank": "行政级别", "tier": "城市等级", "earlier_value": "前期指数",
+    "earlier_rank": "前期排名", "later_value": "后期指数", "later_rank": "后期排名",
+    "rank_change": "排名变化", "growth": "同比增速", "growth_rank": "增速排名",
+    "industry": "行业", "index": "指数", "share_rank": "占比排名", "share_high": "占比高",
+    "growth_high": "增速高", "quadrant_zh": "象限", "variable": "指标", "qoq": "环比",
+    "yoy": "同比", "yoy_rank": "同比排名", "n_quarters": "季度数", "mean_total": "平均总量",
+    "cv_total": "总量变异系数", "mean_qoq": "平均环比", "sd_qoq": "环比标准差",
+    "mean_yoy": "平均同比", "sd_yoy": "同比标准差", "min_yoy": "最低同比", "max_yoy": "最高同比",
+    "variability_rank": "波动排名", "least_variable": "最稳定", "city_share": "城市数占比",
+    "index_share": "指数占比", "period": "期间",
+}
+#: Columns holding fractions, shown as per cent with one decimal.
+PERCENT_COLUMNS = {
+    "share", "top_k_share", "mean_growth", "total_growth", "growth", "qoq", "yoy",
+    "city_share", "index_share", "cv_total", "mean_qoq", "sd_qoq", "mean_yoy", "sd_yoy",
+    "min_yoy", "max_yoy",
+}
+
+
+#: Cell values shown in Chinese (layer names, growth flags).
+VALUES_ZH = {
+    "infrastructure": "基础设施", "platform": "平台", "application": "应用",
+    "dti": "数字化转型指数",
+}
+
+
+def format_for_display(table: pd.DataFrame, *, labels: Mapping[str, str] | None = None,
+                       index_decimals: int = 2) -> pd.DataFrame:
+    """Strings for a terminal: fractions as per cent (one decimal), signed rank changes,
+    index values with ``index_decimals`` decimals, empty cells for missing values, Chinese
+    headers.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A summary table.
+    labels : mapping, optional
+        Column -> header; default :data:`LABELS_ZH` (unknown columns keep their name).
+    index_decimals : int
+        Decimals of other floats (index values are per cent of the national base total).
+    """
+    labels = LABELS_ZH if labels is None else labels
+    out = {}
+    for col in table.columns:
+        s = table[col]
+        if col in PERCENT_COLUMNS:
+            text = s.map(lambda v: "" if pd.isna(v) else f"{100 * float(v):.1f}%")
+        elif col == "rank_change":
+            text = s.map(lambda v: "" if pd.isna(v) else (f"+{int(v)}" if v > 0 else str(int(v))))
+        elif col == "hhi":
+            text = s.map(lambda v: "" if pd.isna(v) else f"{float(v):.3f}")
+        elif pd.api.types.is_float_dtype(s):
+            text = s.map(lambda v: "" if pd.isna(v) else f"{float(v):.{index_decimals}f}")
+        else:
+            text = s.map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
+                         else VALUES_ZH.get(str(v), str(v)))
+        out[labels.get(col, col)] = text.astype(str).to_numpy()
+    return pd.DataFrame(out)
