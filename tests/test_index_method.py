@@ -238,7 +238,7 @@ def _industry_raw():
 def test_industry_index_per_industry_and_all():
     # Scores x = 3+3 = 6, y = 1+1 = 2 -> weights 0.75, 0.25.
     sc = pd.DataFrame({"x": [3, 3], "y": [1, 1]})
-    res = build_industry_index(_industry_raw(), sc)
+    res = build_industry_index(_industry_raw(), sc, normalise_by="industry")
     p = res.panel.set_index("adcode")
     # Per industry: finance Beijing = 0.75*25 + 0.25*50 = 31.25; Shanghai 0.75*75 + 0.25*50 = 68.75.
     assert p.loc["110000", "industry_finance"] == pytest.approx(31.25)
@@ -248,7 +248,7 @@ def test_industry_index_per_industry_and_all():
     assert res.weights["weight"].tolist() == pytest.approx([0.75, 0.25])
     # All industries share one base total: x = 80, y = 20.
     # finance Beijing = 0.75*12.5 + 0.25*25 = 15.625; industry Shanghai = 0.75*25 + 0.25*45 = 30.
-    alln = build_industry_index(_industry_raw(), sc, normalise_by="all").panel.set_index("adcode")
+    alln = build_industry_index(_industry_raw(), sc).panel.set_index("adcode")  # default "all"
     assert alln.loc["110000", "industry_finance"] == pytest.approx(15.625)
     assert alln.loc["310000", "industry_industry"] == pytest.approx(30.0)
     assert alln[["industry_finance", "industry_industry"]].to_numpy().sum() == pytest.approx(100.0)

@@ -530,7 +530,7 @@ def _tidy_wide(wide: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]) 
 
 def build_industry_index(raw: pd.DataFrame, indicator_scores: pd.DataFrame,
                          base_period: str = "2021Q1", *, unit: str = "adcode",
-                         normalise_by: str = "industry", prefix: str = "industry_",
+                         normalise_by: str = "all", prefix: str = "industry_",
                          missing: str = "error") -> IndexResult:
     """Industry indices (unit x industry x period) from the report's key indicators.
 
@@ -550,12 +550,12 @@ def build_industry_index(raw: pd.DataFrame, indicator_scores: pd.DataFrame,
     unit : str
         Unit column: ``"adcode"`` (cities) or e.g. ``"province"``.
     normalise_by : {"industry", "all"}
-        ``"industry"`` (default): divide by each industry's own national base total, so each
-        industry sums to 100 over units in the base period and an industry index measures a
-        unit's share of that industry nationally. ``"all"``: divide by the national base
-        total over all industries, so industries are comparable in size and all industries of
-        all units sum to 100 in the base period (needed for statements like "金融业指数规模
-        位居第一").
+        ``"all"`` (default, the report's reading): divide by the national base total over
+        all industries, so industries are comparable in size and all industries of all units
+        sum to 100 in the base period (needed for statements like "金融业指数规模位居第一 ...
+        增速排名第三"). ``"industry"``: divide by each industry's own national base total, so
+        each industry sums to 100 over units in the base period and an industry index
+        measures a unit's share of that industry nationally.
     prefix : str
         Column prefix of the industry columns in the wide panel.
     missing : {"error", "nan"}
