@@ -174,25 +174,9 @@ APPLICATION_RATIO = np.array([1.0, 1.005, 1.01, 1.0, 0.995, 0.99, 0.972, 0.955, 
 # --------------------------------------------------------------------------- inputs
 
 
-_DRAFT = Path("/work/shared/reference")  # TEMPORARY: until data/gazetteer.csv lands on main
-_DRAFT_TYPES = {"municipality": "municipality", "prefecture_level_city": "prefecture_level_city",
-                "autonomous_prefecture": "autonomous_prefecture", "prefecture_diqu": "prefecture",
-                "league_meng": "league", "SAR": "sar", "taiwan_province_single_unit": "taiwan"}
-
-
 def _load_units(root: Path) -> pd.DataFrame:
     """Mainland city-level units (adcode, name, province, unit_type, admin_rank, lon, lat)."""
     path = root / "data" / "gazetteer.csv"
-    if not path.exists():
-        d = pd.read_csv(_DRAFT / "city_units_draft.csv", dtype=str, encoding="utf-8")
-        d = d.rename(columns={"pt_lon_wgs84": "lon", "pt_lat_wgs84": "lat"})
-        d["unit_type"] = d["type"].map(_DRAFT_TYPES).fillna("county_level_unit")
-        d["admin_rank"] = ""
-        d = d[~d["unit_type"].isin(["sar", "taiwan"])].copy()
-        d["lon"] = d["lon"].astype(float)
-        d["lat"] = d["lat"].astype(float)
-        return d[["adcode", "name", "province", "unit_type", "admin_rank", "lon", "lat"]] \
-            .sort_values("adcode").reset_index(drop=True)
     gaz = pd.read_csv(path, dtype=str, encoding="utf-8")
     gaz = gaz[~gaz["unit_type"].isin(["sar", "taiwan"])].copy()
     gaz["lon"] = gaz["lon"].astype(float)
@@ -203,10 +187,6 @@ def _load_units(root: Path) -> pd.DataFrame:
 
 def _load_agglomerations(root: Path) -> pd.DataFrame:
     path = root / "data" / "agglomerations.csv"
-    if not path.exists():
-        agg = pd.read_csv(_DRAFT / "urban_agglomerations_draft.csv", dtype=str, encoding="utf-8",
-                          usecols=[0, 1]).rename(columns={"cluster": "agglomeration"})
-        return agg
     agg = pd.read_csv(path, dtype=str, encoding="utf-8")
     return agg[["agglomeration", "adcode"]].copy()
 
@@ -811,7 +791,10 @@ def _check_all(panel: pd.DataFrame, units: pd.DataFrame, agg: pd.DataFrame,
         fail.append(f"agglomeration mean growth {mg}")
     # 7. growth of provinces and cities
     pg = _mean_yoy(dti.groupby(prov).sum())
-    if pg.sort_values(ascending=False).index[:5].tolist() != WEST_GROWTH:
+    # the report: 西藏 first "领先明显"; 青海, 内蒙古, 新疆, 宁夏 "均排名靠前"
+    top5 = pg.sort_values(ascending=False).index[:5].tolist()
+    if top5[0] != "西藏自治区" or set(top5) != set(WEST_GROWTH) \
+            or pg[top5[0]] < pg[top5[1]] + 0.1:
         fail.append(f"province growth top 5: {pg.sort_values(ascending=False).index[:5].tolist()}")
     top_g = {name[c] for c in g.sort_values(ascending=False).index[:10]}
     if top_g != set(TOP10_GROWTH):
