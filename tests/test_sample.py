@@ -23,11 +23,16 @@ PUB = ROOT / "data" / "published"
 QUARTERS = [f"{y}Q{q}" for y in (2021, 2022) for q in (1, 2, 3, 4)] + ["2023Q1"]
 LAYERS = ["infrastructure", "platform", "application"]
 
-index = pytest.importorskip("geodti.index.summary", reason="geodti.index not on this branch yet")
-from geodti.index import (  # noqa: E402
-    agglomeration_coverage, agglomeration_table, build_index, build_industry_index, industry_view,
-    layer_summary, layer_variability, rank_change, summary_growth, values_at, within_agglomeration,
-)
+try:
+    from geodti.index import (
+        agglomeration_coverage, agglomeration_table, build_index, build_industry_index,
+        industry_view, layer_summary, layer_variability, rank_change, summary_growth, values_at,
+        within_agglomeration,
+    )
+    HAVE_INDEX = True
+except ImportError:  # geodti.index's public functions land from another branch
+    HAVE_INDEX = False
+needs_index = pytest.mark.skipif(not HAVE_INDEX, reason="geodti.index public functions missing")
 
 
 def _load_generator():
@@ -106,6 +111,7 @@ def test_base_period_totals_are_100(panel):
     assert (panel[[*LAYERS, "dti", *industries]] > 0).all().all()
 
 
+@needs_index
 def test_panel_is_geodtis_method_applied_to_the_raw_files(panel):
     from geodti.index.framework import dti_framework
 
@@ -126,6 +132,7 @@ def test_panel_is_geodtis_method_applied_to_the_raw_files(panel):
 # --------------------------------------------------------------------------- the report's tables
 
 
+@needs_index
 def test_within_agglomeration_tables(panel, agglomerations, published):
     table = within_agglomeration(panel, agglomerations, agglomeration=["珠三角", "京津冀", "长三角"])
     got = table.set_index(["agglomeration", "name"])
@@ -140,6 +147,7 @@ def test_within_agglomeration_tables(panel, agglomerations, published):
     assert len(table) == 9 + 13 + 27
 
 
+@needs_index
 def test_agglomeration_share_ranking_in_every_period(panel, agglomerations):
     want = pd.read_csv(PUB / "agglomeration_share_ranking.csv")
     want = want.sort_values("share_rank")["agglomeration"].tolist()
@@ -148,6 +156,7 @@ def test_agglomeration_share_ranking_in_every_period(panel, agglomerations):
         assert t.sort_values("rank")["agglomeration"].tolist() == want, period
 
 
+@needs_index
 def test_agglomeration_index_share_near_80_percent(panel, agglomerations):
     for q in QUARTERS:
         cov = agglomeration_coverage(panel, agglomerations, period=q).iloc[0]
@@ -156,6 +165,7 @@ def test_agglomeration_index_share_near_80_percent(panel, agglomerations):
     assert len(members) / panel["adcode"].nunique() == pytest.approx(173 / 367)
 
 
+@needs_index
 def test_agglomeration_shares_and_means(panel, agglomerations):
     names = dict(zip(panel["adcode"], panel["name"]))
     mem = {a: list(p["adcode"]) for a, p in agglomerations.groupby("agglomeration")}
@@ -176,6 +186,7 @@ def test_agglomeration_shares_and_means(panel, agglomerations):
     assert growth.iloc[1] > 0.20
 
 
+@needs_index
 def test_national_city_ranks(panel):
     rc = rank_change(panel, "dti", earlier="2022", later="2023Q1")
     names = dict(zip(panel["adcode"], panel["name"]))
@@ -193,6 +204,7 @@ def test_national_city_ranks(panel):
         assert names[v["adcode"].iloc[2]] == "深圳市", q
 
 
+@needs_index
 def test_layer_leaders(panel):
     names = dict(zip(panel["adcode"], panel["name"]))
     for period in ("2022", "2023Q1"):
@@ -202,6 +214,7 @@ def test_layer_leaders(panel):
         assert names[v["application"].idxmax()] == "北京市"
 
 
+@needs_index
 def test_province_ranks(panel):
     prov = panel.groupby(["province", "period"], as_index=False)[["dti"]].sum()
     rc = rank_change(prov, "dti", earlier="2022", later="2023Q1", keys=("province",))
@@ -212,6 +225,7 @@ def test_province_ranks(panel):
     assert r.loc["安徽省", "earlier_rank"] > 10 and r.loc["安徽省", "later_rank"] <= 10
 
 
+@needs_index
 def test_growth_leaders(panel):
     prov = panel.groupby(["province", "period"], as_index=False)[["dti"]].sum()
     pg = summary_growth(prov, "dti", keys=("province",)).sort_values("growth", ascending=False)
@@ -225,6 +239,7 @@ def test_growth_leaders(panel):
     assert {"和田地区", "临高县"} <= set(top["name"])
 
 
+@needs_index
 def test_national_path_and_layers(panel):
     s = layer_summary(panel)
     dti = s[s["variable"] == "dti"].set_index("period")
@@ -245,6 +260,7 @@ def test_national_path_and_layers(panel):
     assert var.loc[var["least_variable"], "variable"].tolist() == ["platform"]
 
 
+@needs_index
 def test_province_industry_top10(panel):
     want = pd.read_csv(PUB / "province_industry_top10.csv")
     groups = panel.drop_duplicates("adcode")[["adcode", "province"]]
@@ -259,6 +275,7 @@ def test_province_industry_top10(panel):
                 (industry, measure, period)
 
 
+@needs_index
 def test_national_industries(panel):
     cols = [c for c in panel.columns if c.startswith("industry_")]
     nat = _national(panel, cols).reset_index().assign(scope="national")

@@ -205,13 +205,16 @@ def _load_published(root: Path) -> dict[str, pd.DataFrame]:
 
 def _smoothed_noise(rng: np.random.Generator, lon: np.ndarray, lat: np.ndarray,
                     bandwidth_deg: float = 2.0) -> np.ndarray:
-    """Standard-normal noise smoothed with a Gaussian kernel (spatially clustered)."""
+    """Spatially clustered noise: white noise smoothed with a Gaussian kernel.
+
+    Each value is scaled by its own kernel norm, so every unit's noise is standard normal
+    (isolated units, with few neighbours, are not amplified).
+    """
     z = rng.standard_normal(len(lon))
     x = lon * np.cos(np.deg2rad(lat))
     d2 = (x[:, None] - x[None, :]) ** 2 + (lat[:, None] - lat[None, :]) ** 2
     k = np.exp(-d2 / (2 * bandwidth_deg ** 2))
-    s = k @ z / k.sum(axis=1)
-    return (s - s.mean()) / s.std()
+    return k @ z / np.sqrt((k ** 2).sum(axis=1))
 
 
 def _isotonic_desc(values: np.ndarray, margin: float) -> np.ndarray:
@@ -234,8 +237,7 @@ def _design_levels(units: pd.DataFrame, agg: pd.DataFrame, pub: dict, rng) -> pd
     """2023Q1 level ``q`` and mean YoY ``g`` (fraction) for every unit."""
     u = units.copy()
     name_to_code = dict(zip(u["name"], u["adcode"]))
-    unknown = sorted(set(HAND_LEVEL) | set(HAND_GROWTH) - set(name_to_code))
-    unknown = [n for n in unknown if n not in name_to_code]
+    unknown = sorted(n for n in set(HAND_LEVEL) | set(HAND_GROWTH) if n not in name_to_code)
     if unknown:
         raise ValueError(f"hand-set cities not in the gazetteer: {unknown}")
     # Growth: the transcribed tables first (ties in the printed 0.1 are split by rank).
@@ -279,7 +281,13 @@ def _design_levels(units: pd.DataFrame, agg: pd.DataFrame, pub: dict, rng) -> pd
         groups.append((u["adcode"].isin(members[a]).to_numpy(), target))
     for p, target in PROVINCE_TARGET.items():
         groups.append(((u["province"] == p).to_numpy(), target))
+    out_mask = ~in_agg
+    fixed_prov = np.zeros(len(u), dtype=bool)
+    for p in PROVINCE_TARGET:
+        fixed_prov |= (u["province"] == p).to_numpy()
+    free = out_mask & ~hand & ~fixed_prov
     for _ in range(400):
+        before = q.copy()
         for mask, target in groups:
             gen = mask & ~hand
             if not gen.any():  # all members hand-set (呼包鄂榆)
@@ -289,15 +297,12 @@ def _design_levels(units: pd.DataFrame, agg: pd.DataFrame, pub: dict, rng) -> pd
                 raise ValueError(f"hand-set cities exceed the group target {target}")
             q[gen] *= (target - fixed) / q[gen].sum()
         # the cities outside the 11 agglomerations: national share of the 11 ~ 78.5%
-        out_mask = ~in_agg
-        fixed_prov = np.zeros(len(u), dtype=bool)
-        for p in PROVINCE_TARGET:
-            fixed_prov |= (u["province"] == p).to_numpy()
-        free = out_mask & ~hand & ~fixed_prov
         inside = q[in_agg].sum()
         target_out = inside * (1 - AGGLOMERATION_INDEX_SHARE) / AGGLOMERATION_INDEX_SHARE
         other_out = q[out_mask & ~free].sum()
         q[free] *= (target_out - other_out) / q[free].sum()
+        if np.abs(q / before - 1).max() < 1e-13:
+            break
     # Keep every generic city below 佛山 (17th) with a margin, so the national top 17 is fixed.
     cap = HAND_LEVEL["佛山市"] / (1 + 3 * MARGIN)
     too_big = (~hand) & (q > cap)
