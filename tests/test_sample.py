@@ -23,16 +23,11 @@ PUB = ROOT / "data" / "published"
 QUARTERS = [f"{y}Q{q}" for y in (2021, 2022) for q in (1, 2, 3, 4)] + ["2023Q1"]
 LAYERS = ["infrastructure", "platform", "application"]
 
-try:
-    from geodti.index import (
-        agglomeration_coverage, agglomeration_table, build_index, build_industry_index,
-        industry_view, layer_summary, layer_variability, rank_change, summary_growth, values_at,
-        within_agglomeration,
-    )
-    HAVE_INDEX = True
-except ImportError:  # geodti.index's public functions land from another branch
-    HAVE_INDEX = False
-needs_index = pytest.mark.skipif(not HAVE_INDEX, reason="geodti.index public functions missing")
+from geodti.index import (
+    agglomeration_coverage, agglomeration_table, build_index, build_industry_index, industry_view,
+    layer_summary, layer_variability, rank_change, summary_growth, values_at, within_agglomeration,
+)
+from geodti.index.framework import dti_framework
 
 
 def _load_generator():
@@ -111,10 +106,7 @@ def test_base_period_totals_are_100(panel):
     assert (panel[[*LAYERS, "dti", *industries]] > 0).all().all()
 
 
-@needs_index
 def test_panel_is_geodtis_method_applied_to_the_raw_files(panel):
-    from geodti.index.framework import dti_framework
-
     raw = pd.read_csv(SAMPLE / "dti_raw_long_SYNTHETIC.csv", dtype={"adcode": str})
     res = build_index(raw[["adcode", "period", "indicator", "value"]], dti_framework(),
                       _scores("indicators"), _scores("layers"))
@@ -132,7 +124,6 @@ def test_panel_is_geodtis_method_applied_to_the_raw_files(panel):
 # --------------------------------------------------------------------------- the report's tables
 
 
-@needs_index
 def test_within_agglomeration_tables(panel, agglomerations, published):
     table = within_agglomeration(panel, agglomerations, agglomeration=["珠三角", "京津冀", "长三角"])
     got = table.set_index(["agglomeration", "name"])
@@ -147,7 +138,6 @@ def test_within_agglomeration_tables(panel, agglomerations, published):
     assert len(table) == 9 + 13 + 27
 
 
-@needs_index
 def test_agglomeration_share_ranking_in_every_period(panel, agglomerations):
     want = pd.read_csv(PUB / "agglomeration_share_ranking.csv")
     want = want.sort_values("share_rank")["agglomeration"].tolist()
@@ -156,7 +146,6 @@ def test_agglomeration_share_ranking_in_every_period(panel, agglomerations):
         assert t.sort_values("rank")["agglomeration"].tolist() == want, period
 
 
-@needs_index
 def test_agglomeration_index_share_near_80_percent(panel, agglomerations):
     for q in QUARTERS:
         cov = agglomeration_coverage(panel, agglomerations, period=q).iloc[0]
@@ -165,7 +154,6 @@ def test_agglomeration_index_share_near_80_percent(panel, agglomerations):
     assert len(members) / panel["adcode"].nunique() == pytest.approx(173 / 367)
 
 
-@needs_index
 def test_agglomeration_shares_and_means(panel, agglomerations):
     names = dict(zip(panel["adcode"], panel["name"]))
     mem = {a: list(p["adcode"]) for a, p in agglomerations.groupby("agglomeration")}
@@ -186,7 +174,6 @@ def test_agglomeration_shares_and_means(panel, agglomerations):
     assert growth.iloc[1] > 0.20
 
 
-@needs_index
 def test_national_city_ranks(panel):
     rc = rank_change(panel, "dti", earlier="2022", later="2023Q1")
     names = dict(zip(panel["adcode"], panel["name"]))
@@ -205,7 +192,6 @@ def test_national_city_ranks(panel):
         assert names[v["adcode"].iloc[2]] == "深圳市", q
 
 
-@needs_index
 def test_layer_leaders(panel):
     names = dict(zip(panel["adcode"], panel["name"]))
     for period in ("2022", "2023Q1"):
@@ -215,7 +201,6 @@ def test_layer_leaders(panel):
         assert names[v["application"].idxmax()] == "北京市"
 
 
-@needs_index
 def test_province_ranks(panel):
     prov = panel.groupby(["province", "period"], as_index=False)[["dti"]].sum()
     rc = rank_change(prov, "dti", earlier="2022", later="2023Q1", keys=("province",))
@@ -226,7 +211,6 @@ def test_province_ranks(panel):
     assert r.loc["安徽省", "earlier_rank"] > 10 and r.loc["安徽省", "later_rank"] <= 10
 
 
-@needs_index
 def test_growth_leaders(panel):
     prov = panel.groupby(["province", "period"], as_index=False)[["dti"]].sum()
     pg = summary_growth(prov, "dti", keys=("province",)).sort_values("growth", ascending=False)
@@ -240,7 +224,6 @@ def test_growth_leaders(panel):
     assert {"和田地区", "临高县"} <= set(top["name"])
 
 
-@needs_index
 def test_national_path_and_layers(panel):
     s = layer_summary(panel)
     dti = s[s["variable"] == "dti"].set_index("period")
@@ -261,7 +244,6 @@ def test_national_path_and_layers(panel):
     assert var.loc[var["least_variable"], "variable"].tolist() == ["platform"]
 
 
-@needs_index
 def test_province_industry_top10(panel):
     want = pd.read_csv(PUB / "province_industry_top10.csv")
     groups = panel.drop_duplicates("adcode")[["adcode", "province"]]
@@ -276,7 +258,6 @@ def test_province_industry_top10(panel):
                 (industry, measure, period)
 
 
-@needs_index
 def test_national_industries(panel):
     cols = [c for c in panel.columns if c.startswith("industry_")]
     nat = _national(panel, cols).reset_index().assign(scope="national")

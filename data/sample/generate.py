@@ -604,27 +604,17 @@ def _raw_tables(u: pd.DataFrame, layers: np.ndarray, ind: np.ndarray, scores: di
     return raw_long, ind_long
 
 
-def _framework() -> pd.DataFrame:
-    return pd.DataFrame([(layer, i) for layer in LAYERS for i in INDICATORS[layer]],
-                        columns=["layer", "indicator"])
-
-
 def build_panel(raw_long: pd.DataFrame, ind_long: pd.DataFrame, scores: dict,
                 units: pd.DataFrame) -> pd.DataFrame:
-    """The wide index panel, computed from the raw tables by the report's method."""
+    """The wide index panel, computed from the raw tables by geodti's own method."""
+    from geodti.index import build_index, build_industry_index
+    from geodti.index.framework import dti_framework
+
     raw = raw_long.assign(value=raw_long["value"].astype(float))
     iraw = ind_long.assign(value=ind_long["value"].astype(float))
-    try:
-        from geodti.index.method import build_index, build_industry_index
-    except ImportError:  # TEMPORARY: until geodti.index lands on main
-        build_index = build_industry_index = None
-    if build_index is not None:
-        main = build_index(raw[["adcode", "period", "indicator", "value"]], _framework(),
-                           scores["scores_indicators"], scores["scores_layers"]).panel
-        inds = build_industry_index(iraw, scores["scores_industry"],
-                                    normalise_by="all").panel
-    else:
-        main, inds = _private_build(raw, iraw, scores)
+    main = build_index(raw[["adcode", "period", "indicator", "value"]], dti_framework(),
+                       scores["scores_indicators"], scores["scores_layers"]).panel
+    inds = build_industry_index(iraw, scores["scores_industry"], normalise_by="all").panel
     panel = main.merge(inds, on=["adcode", "period"], how="left", validate="one_to_one")
     panel = panel.merge(units[["adcode", "name", "province"]], on="adcode", how="left")
     cols = ["adcode", "name", "province", "period", *LAYERS, "dti",
@@ -632,32 +622,6 @@ def build_panel(raw_long: pd.DataFrame, ind_long: pd.DataFrame, scores: dict,
     panel["_q"] = panel["period"].map({q: i for i, q in enumerate(QUARTERS)})
     panel = panel.sort_values(["adcode", "_q"], kind="mergesort")
     return panel[cols].reset_index(drop=True)
-
-
-def _private_build(raw: pd.DataFrame, iraw: pd.DataFrame, scores: dict):
-    """Private stand-in for geodti.index.method (same formulas), used until it lands."""
-    base = raw[raw["period"] == QUARTERS[0]].groupby("indicator")["value"].sum()
-    raw = raw.assign(t=100 * raw["value"] / raw["indicator"].map(base))
-    wide = raw.pivot_table(index=["adcode", "period"], columns="indicator", values="t")
-    indicators = [i for layer in LAYERS for i in INDICATORS[layer]]
-    wi = _weights_from_scores(scores["scores_indicators"], indicators)
-    wl = _weights_from_scores(scores["scores_layers"], LAYERS)
-    out = pd.DataFrame(index=wide.index)
-    start = 0
-    for layer in LAYERS:
-        items = INDICATORS[layer]
-        w = wi[start:start + len(items)]
-        start += len(items)
-        out[layer] = (wide[items] * (w / w.sum())).sum(axis=1)
-    out["dti"] = (out[LAYERS] * wl).sum(axis=1)
-    base = iraw[iraw["period"] == QUARTERS[0]].groupby("indicator")["value"].sum()
-    iraw = iraw.assign(t=100 * iraw["value"] / iraw["indicator"].map(base))
-    w3 = pd.Series(_weights_from_scores(scores["scores_industry"], INDUSTRY_INDICATORS),
-                   index=INDUSTRY_INDICATORS)
-    iraw["wt"] = iraw["t"] * iraw["indicator"].map(w3)
-    ind = iraw.groupby(["adcode", "period", "industry"])["wt"].sum().unstack("industry")
-    ind.columns = [f"industry_{c}" for c in ind.columns]
-    return out.reset_index(), ind.reset_index()
 
 
 # --------------------------------------------------------------------------- private checks
@@ -847,6 +811,12 @@ def _csv_bytes(df: pd.DataFrame) -> bytes:
 
 def generate(seed: int = SEED, root: Path = ROOT) -> dict[str, bytes]:
     """Build every sample file in memory; return {file name: bytes}."""
+    from geodti.index.framework import dti_framework
+
+    fw = dti_framework()
+    if list(zip(fw["layer"], fw["indicator"])) != [(lay, i) for lay in LAYERS
+                                                   for i in INDICATORS[lay]]:
+        raise ValueError("INDICATORS no longer matches data/dti_framework.csv; update both")
     rng = np.random.default_rng(seed)
     units = _load_units(root)
     agg = _load_agglomerations(root)
