@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The main job on the bundled synthetic sample: maps, layers, tables and maps/index.html.
 demo: $(STAMP)
-	$(BIN)/geodti match data/sample/dti_sample_small_SYNTHETIC.csv --city-column city --province-column province --out maps/match_report.csv
-	$(BIN)/geodti join data/sample/dti_sample_small_SYNTHETIC.csv --city-column city --province-column province --out maps/joined_cities.gpkg
+	$(BIN)/geodti run --out maps
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -31,7 +31,7 @@ class RunConfig:
     allow_unmatched: bool = False
     variables: list[str] = field(default_factory=list)
     base_period: str = "2021Q1"
-    growth_window: list[str] = field(default_factory=lambda: ["2022Q1", "2023Q1"])
+    growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
     groups: str | None = None
     seed: int = 20230331
     permutations: int = 999
@@ -74,7 +74,7 @@ class RunConfig:
             raise InputError(
                 f"{source}: correction must be none, fdr or bonferroni, got {self.correction!r}."
             )
-        if len(self.growth_window) != 2:
+        if self.growth_window is not None and len(self.growth_window) != 2:
             raise InputError(f"{source}: growth_window needs two periods [first, last].")
         return self
 

@@ -1,0 +1,81 @@
+import hashlib
+import json
+
+import openpyxl
+import pytest
+
+from geodti import cli
+from geodti.config import RunConfig
+from geodti.errors import InputError
+from geodti.report.run import run
+
+SMALL = "data/sample/dti_sample_small_SYNTHETIC.csv"
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = run(RunConfig(out=str(out), permutations=99))
+    return result
+
+
+def test_sample_run_writes_every_output(sample_run):
+    out = sample_run.out
+    for name in ("index.html", "manifest.json", "geodti.toml", "tables/agglomerations.csv",
+                 "tables/within_agglomerations.csv", "tables/match_report.csv",
+                 "tables/geodti_tables.xlsx"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["synthetic_sample"] is True
+    assert manifest["permutations"] == 99
+    assert [s["step"] for s in manifest["steps"]][0] == "read and match"
+    assert all(len(h) == 64 for h in manifest["inputs"].values())
+    assert (out / "tables/agglomerations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    book = openpyxl.load_workbook(out / "tables/geodti_tables.xlsx", read_only=True)
+    assert {"agglomerations", "within_agglomerations", "match_report"} <= set(book.sheetnames)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in html and "长三角" in html
+    assert "http://" not in html and "https://" not in html  # nothing fetched from the web
+
+
+def test_report_page_escapes_user_text(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text(
+        "city,period,dti\n深圳,2023Q1,1\n<script>alert(1)</script>,2023Q1,2\n", encoding="utf-8")
+    result = run(RunConfig(table=str(table), out=str(tmp_path / "o"), allow_unmatched=True))
+    html = (result.out / "index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_same_input_gives_identical_files(tmp_path):
+    hashes = []
+    for _ in range(2):  # the same folder twice: geodti may overwrite its own output
+        result = run(RunConfig(table=SMALL, out=str(tmp_path / "o")))
+        files = sorted(p for p in result.out.rglob("*") if p.is_file() and p.name != "manifest.json")
+        hashes.append({p.relative_to(result.out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                       for p in files})
+    assert hashes[0] == hashes[1]
+    assert "index.html" in hashes[0]
+
+
+def test_refuses_foreign_non_empty_folder(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="--force"):
+        run(RunConfig(table=SMALL, out=str(tmp_path)))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_cli_run_and_repeat_from_written_config(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert cli.main(["run", SMALL, "--out", str(out), "--seed", "7"]) == 0
+    config = RunConfig.from_toml(out / "geodti.toml")
+    assert config.seed == 7 and config.table == SMALL
+    assert cli.main(["run", "--config", str(out / "geodti.toml")]) == 0
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_unmatched_rows_exit_1(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\n", encoding="utf-8")
+    assert cli.main(["run", str(table), "--out", str(tmp_path / "o")]) == 1
