@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_match_command(commands)
     _add_run_command(commands)
     add_summary_parser(commands)
+    add_diffusion_parser(commands)
     return parser
 
 
@@ -464,6 +465,192 @@ def _run_run(args) -> int:
     if result.state.synthetic:
         out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
                   "not the report's data)[/yellow]")
+def add_diffusion_parser(sub) -> None:
+    """``geodti diffusion TABLE``: east-to-west diffusion, convergence and inequality tables."""
+    p = sub.add_parser(
+        "diffusion", help="diffusion, convergence and inequality tables (centre, ellipse, "
+                          "gradients, convergence, Markov, emerging hot spots, Dagum/Theil)",
+        description="Per-period diffusion summary of a quarterly city panel and the detailed "
+                    "tables: index-weighted centre and standard deviational ellipse, growth by "
+                    "longitude band / region / Hu line / agglomeration, distance decay, sigma "
+                    "and (spatial) beta convergence, Markov chains, emerging hot spots, Dagum "
+                    "Gini and Theil decompositions. See docs/methods.md.",
+    )
+    p.add_argument("panel", metavar="TABLE",
+                   help="quarterly city panel (CSV, XLSX, Parquet; long or wide)")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
+    p.add_argument("--province-column", help="column of province names, if any")
+    p.add_argument("--period-column", help="column of periods (default: detected)")
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="leave rows whose city does not match out (with a note)")
+    p.add_argument("--drop-incomplete", action="store_true",
+                   help="leave out units missing in some period (listed) instead of stopping")
+    p.add_argument("--by", default="region",
+                   help="grouping of the inequality decompositions, sigma convergence and "
+                        "fixed effects: region (default), agglomeration, hu_line, province, "
+                        "longitude_band, or a column of --groups FILE")
+    p.add_argument("--groups", metavar="FILE",
+                   help="table with adcode (or city names) and the --by column, e.g. a tier table")
+    p.add_argument("--variable", default="dti", help="index column (default dti)")
+    p.add_argument("--weights", default="knn6",
+                   help="spatial weights for the spatial Markov chain, Gi* and spatial models: "
+                        "knnK, k nearest neighbours between the units' points (default knn6)")
+    p.add_argument("--cores", default="上海,北京,深圳,广州",
+                   help="core cities of the distance decay, names or adcodes separated by "
+                        "commas (default 上海,北京,深圳,广州)")
+    p.add_argument("--window", default="auto",
+                   help="growth window, e.g. 2022Q1-2023Q1 (default: the latest five quarters "
+                        "with a year-on-year growth)")
+    p.add_argument("--ellipse", choices=["arcgis", "crimestat", "yuill"], default="arcgis",
+                   help="standard deviational ellipse convention (default arcgis)")
+    p.add_argument("--classes", type=int, default=5,
+                   help="quantile classes of the Markov chains (default 5)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--draws", type=int, default=1000,
+                   help="parameter draws for the standard errors of spatial effects (default 1000)")
+    p.add_argument("--seed", type=int, default=20230401, help="seed of those draws")
+    p.add_argument("--format", choices=["csv", "xlsx", "md"], default="csv",
+                   help="tables as one CSV per table (default), one XLSX workbook or one "
+                        "Markdown file")
+    p.add_argument("--out", metavar="DIR",
+                   help="write every table and the map layers (GeoJSON) into this folder")
+    p.set_defaults(func=run_diffusion)
+
+
+def _diffusion_groups(path, column):
+    """A grouping table keyed by adcode; city names are matched when it has no adcode."""
+    import pandas as pd
+
+    from geodti.errors import InputError
+    from geodti.io.read import find_city_column, read_table
+    from geodti.places.match import match
+
+    table = read_table(path)
+    if column not in table.columns:
+        raise InputError(f"--groups {path}: no column {column!r}; its columns are "
+                         f"{list(map(str, table.columns))}.")
+    if "adcode" in table.columns:
+        codes = table["adcode"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+        bad = ~codes.str.fullmatch(r"\d{6}")
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(f"--groups {path} line {i + 2}: adcode {codes.iloc[i]!r} is not a "
+                             "6-digit code (e.g. 110100).")
+        return table.assign(adcode=codes)
+    report = match(table, find_city_column(table, path))
+    lost = report[report["status"].isin(["ambiguous", "unmatched"])]
+    if len(lost):
+        rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
+        raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); fix "
+                         "the names or add an adcode column.")
+    return table.assign(adcode=report["adcode"].to_numpy())
+
+
+def run_diffusion(args) -> int:
+    """Run ``geodti diffusion``: compute every table, print the summary, write with --out."""
+    import re
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from geodti.errors import InputError, MethodError
+
+    console, err = Console(), Console(stderr=True)
+    m = re.fullmatch(r"knn(\d+)", args.weights.strip().lower())
+    if not m or int(m.group(1)) < 1:
+        raise InputError(f"--weights {args.weights!r}: use knnK, e.g. knn6.")
+    k_neighbours = int(m.group(1))
+    cores = [c.strip() for c in re.split(r"[,，]", args.cores) if c.strip()]
+    try:
+        from geodti.dynamics import diffusion_tables
+        from geodti.dynamics._common import resolve_weights
+        from geodti.io.panel import read_panel
+
+        raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
+                         city_column=args.city_column, province_column=args.province_column,
+                         period_column=args.period_column, allow_unmatched=args.allow_unmatched)
+        annual_rows = raw["period_type"] != "quarter"
+        if annual_rows.any():
+            raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
+                             f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); diffusion needs a "
+                             "quarterly panel (2021Q1, ...).")
+        if args.variable not in raw.columns:
+            raise InputError(f"{args.panel}: no column {args.variable!r}; value columns are "
+                             f"{raw.attrs.get('value_columns')}. Pass --variable.")
+        unmatched = raw["adcode"].isna()
+        if unmatched.any():
+            err.print(f"note: {int(unmatched.sum())} rows whose city did not match are left out "
+                      "(geodti match lists them).", highlight=False)
+        panel = raw.loc[~unmatched, ["adcode", "period", args.variable]].reset_index(drop=True)
+        groups = _diffusion_groups(args.groups, args.by) if args.groups else None
+        units = sorted(panel["adcode"].unique())
+        graph, _, _ = resolve_weights(None, units, k=k_neighbours)
+        tables = diffusion_tables(
+            panel, args.variable, by=args.by, groups=groups, weights=graph, cores=cores,
+            window=args.window, convention=args.ellipse, k=args.classes, alpha=args.alpha,
+            draws=args.draws, seed=args.seed, drop_incomplete=args.drop_incomplete)
+    except MethodError as exc:
+        print(f"geodti: error: {exc}", file=sys.stderr)
+        return 2
+    label = f"knn{k_neighbours}"
+    for name, table in tables.items():
+        if name not in ("layers", "notes") and "weights" in table.columns:
+            table["weights"] = label
+
+    summary = tables["summary"]
+    rt = Table(title=f"geodti diffusion  variable={args.variable}  groups={args.by}  "
+                     f"weights={label}")
+    shown = [("period", "期间", "{}"), ("centre_lon", "重心经度", "{:.3f}"),
+             ("centre_lat", "重心纬度", "{:.3f}"), ("westward_shift_km", "累计西移km", "{:.1f}"),
+             ("ellipse_area_km2", "椭圆面积万km²", "{:.0f}"), ("share_nw", "胡线西北占比", "{:.2%}"),
+             ("sigma_sd_log", "σ(ln)", "{:.3f}"), ("gini", "Gini", "{:.3f}"),
+             ("gini_share_within", "组内", "{:.1%}"), ("gini_share_net_between", "组间", "{:.1%}"),
+             ("gini_share_transvariation", "超变", "{:.1%}")]
+    for _, head, _ in shown:
+        rt.add_column(head, justify="left" if head == "期间" else "right")
+    for rec in summary.to_dict("records"):
+        cells = []
+        for col, _, fmt in shown:
+            v = rec[col]
+            if col == "ellipse_area_km2":
+                v = v / 1e4
+            cells.append("" if v is None or (isinstance(v, float) and v != v) else fmt.format(v))
+        rt.add_row(*cells)
+    console.print(rt)
+    ranked = summary.dropna(subset=["region_growth_ranking"])
+    if len(ranked):
+        last = ranked.iloc[-1]
+        console.print(f"区域增速排序 {last['period']} (同比): {last['region_growth_ranking']}",
+                      highlight=False)
+    beta = tables["beta"]
+    for rec in beta.to_dict("records"):
+        console.print(f"beta convergence ({rec['model']}): beta={rec['beta']:.4f} "
+                      f"(se {rec['beta_se']:.4f}), speed {rec['speed']:.2%}/year, half-life "
+                      f"{rec['half_life_years']:.1f} years", highlight=False)
+    counts = tables["emerging_hotspots"]["pattern"].value_counts()
+    console.print("emerging hot spots: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                  highlight=False)
+    for note in tables["notes"]:
+        err.print(f"note: {note}", highlight=False)
+    if args.out:
+        from geodti.io.atomic import write_text
+        from geodti.io.tables import write_tables
+
+        out = Path(args.out)
+        named = {k: v for k, v in tables.items() if k not in ("layers", "notes")}
+        if args.format == "csv":
+            written = write_tables(named, out)
+        else:
+            written = write_tables(named, out / f"diffusion.{args.format}")
+        for name, layer in tables["layers"].items():
+            written.append(write_text(out / f"diffusion_{name}.geojson",
+                                      layer.to_json(drop_id=True, ensure_ascii=False)))
+        written.append(write_text(out / "diffusion_notes.txt",
+                                  "".join(f"{n}\n" for n in tables["notes"])))
+        console.print(f"wrote {len(written)} files to {out}", highlight=False)
     return 0
 
 
