@@ -6,6 +6,7 @@ Everything here is internal; the public functions live in one module per method 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,7 @@ def unit_points(adcodes: Sequence[str], points: pd.DataFrame | None = None) -> p
     return out
 
 
+@lru_cache(maxsize=2)
 def _transformer(inverse: bool = False):
     from pyproj import Transformer
 

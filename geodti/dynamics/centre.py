@@ -113,7 +113,9 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
         from the previous row's centre; bearing clockwise from north), ``east_km`` /
         ``north_km`` (the move's east and north components), ``cum_east_km`` /
         ``cum_north_km`` (since the first row), ``westward_shift_km`` (= -cum_east_km),
-        ``distance_from_first_km``.
+        ``distance_from_first_km``, ``note`` (why a centre is missing: with increment
+        weights, a period in which no unit grew has no centre; moves then join the
+        neighbouring defined centres).
     """
     mat, w, neg, x, y = _setup(panel, variable, weight, negative, points, drop_incomplete)
     rows = []
@@ -122,30 +124,39 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
         if np.isnan(wp).all():
             continue
         total = float(wp.sum())
-        if not total > 0:
-            raise MethodError(f"in {p} every unit has weight zero ({weight}); the centre is "
-                              "undefined.")
-        cx, cy = float(np.dot(wp, x) / total), float(np.dot(wp, y) / total)
-        rows.append({"period": p, "variable": variable, "weight": weight,
-                     "n_units": len(wp), "n_weighted": int((wp > 0).sum()),
-                     "n_negative": int(neg[p]), "total_weight": total,
-                     "x_km": cx / 1000.0, "y_km": cy / 1000.0})
+        row = {"period": p, "variable": variable, "weight": weight, "n_units": len(wp),
+               "n_weighted": int((wp > 0).sum()), "n_negative": int(neg[p]),
+               "total_weight": total, "x_km": np.nan, "y_km": np.nan}
+        if total > 0:
+            row.update(x_km=float(np.dot(wp, x) / total) / 1000.0,
+                       y_km=float(np.dot(wp, y) / total) / 1000.0)
+        elif weight == "level":
+            raise MethodError(f"in {p} every unit has index zero; the centre is undefined.")
+        rows.append(row)
     out = pd.DataFrame(rows)
     lon, lat = unproject(out["x_km"] * 1000.0, out["y_km"] * 1000.0)
     out.insert(7, "lon", lon)
     out.insert(8, "lat", lat)
-    d, az = geodesic(lon[:-1], lat[:-1], lon[1:], lat[1:])
-    out["move_km"] = np.r_[np.nan, d]
-    out["bearing_deg"] = np.r_[np.nan, np.where(d > 0, az, np.nan)]
+    # No unit grew (increment weights): no centre that period; moves join the defined ones.
+    ok = out["x_km"].notna().to_numpy()
+    lo, la = lon[ok], lat[ok]
+    d, az = geodesic(lo[:-1], la[:-1], lo[1:], la[1:])
     east = np.r_[0.0, d * np.sin(np.radians(az))]
     north = np.r_[0.0, d * np.cos(np.radians(az))]
-    out["east_km"] = np.r_[np.nan, east[1:]]
-    out["north_km"] = np.r_[np.nan, north[1:]]
-    out["cum_east_km"] = np.cumsum(east)
-    out["cum_north_km"] = np.cumsum(north)
+    cols = {"move_km": np.r_[np.nan, d],
+            "bearing_deg": np.r_[np.nan, np.where(d > 0, az, np.nan)],
+            "east_km": np.r_[np.nan, east[1:]], "north_km": np.r_[np.nan, north[1:]],
+            "cum_east_km": np.cumsum(east), "cum_north_km": np.cumsum(north)}
+    for name, values in cols.items():
+        out[name] = np.nan
+        if ok.any():
+            out.loc[ok, name] = values
     out["westward_shift_km"] = -out["cum_east_km"]
-    d0, _ = geodesic(np.full(len(out), lon[0]), np.full(len(out), lat[0]), lon, lat)
-    out["distance_from_first_km"] = d0
+    out["distance_from_first_km"] = np.nan
+    if ok.any():
+        d0, _ = geodesic(np.full(ok.sum(), lo[0]), np.full(ok.sum(), la[0]), lo, la)
+        out.loc[ok, "distance_from_first_km"] = d0
+    out["note"] = np.where(ok, "", "no unit with a positive increment: centre undefined")
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
     return out
 

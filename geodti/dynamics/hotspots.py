@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from geodti.errors import MethodError
 
@@ -66,18 +66,25 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         ``adcode, period, variable, z, p_value`` (two-sided, normal), ``p_adjusted``,
         ``spot`` (``hot``, ``cold`` or ``""``), ``weights, alpha, fdr``.
     """
-    import esda
-
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
     graph, ids, label = resolve_weights(weights, mat.index, points=points)
     mat = mat.loc[ids]
+    # binary links plus the unit itself (the "star" of Gi*)
+    w = (graph.transform("B").sparse.tocsr() != 0).astype(float)
+    w = (w + sparse.identity(len(ids), format="csr")).tocsr()
+    wi = np.asarray(w.sum(axis=1)).ravel()
+    s1 = np.asarray(w.multiply(w).sum(axis=1)).ravel()
+    n = len(ids)
     frames = []
     for p in mat.columns:
         y = mat[p].to_numpy(float)
         if np.ptp(y) == 0:
             raise MethodError(f"{variable!r} is the same for every unit in {p}; Gi* is undefined.")
-        g = esda.G_Local(y, graph, transform="B", star=True, permutations=0)
-        z = np.asarray(g.Zs, float)
+        # Ord & Getis (1995) standardised Gi*; unlike the ratio form (esda.G_Local) it is
+        # valid for negative values too (e.g. growth rates).
+        xbar = y.mean()
+        sd = np.sqrt((y ** 2).mean() - xbar ** 2)
+        z = (w @ y - xbar * wi) / (sd * np.sqrt((n * s1 - wi ** 2) / (n - 1)))
         pv = 2.0 * stats.norm.sf(np.abs(z))
         adj = stats.false_discovery_control(pv, method="bh") if fdr else pv
         sig = adj <= alpha
