@@ -465,6 +465,9 @@ def _run_run(args) -> int:
     if result.state.synthetic:
         out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
                   "not the report's data)[/yellow]")
+    return 0
+
+
 def add_diffusion_parser(sub) -> None:
     """``geodti diffusion TABLE``: east-to-west diffusion, convergence and inequality tables."""
     p = sub.add_parser(
