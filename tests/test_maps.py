@@ -467,3 +467,11 @@ def test_dynamics_outputs_map_as_they_are(units, panel):
     html = web.diffusion_map(layers["centres"], layers["ellipses"], units, agglomerations=False).get_root().render()
     features = _spec(html, "featureLayer")["features"]
     assert len(features) == len(layers["ellipses"])  # the first feature layer holds the ellipses
+
+
+def test_one_distinct_value_makes_one_class():
+    from geodti.web.classify import classify
+
+    classes = classify([2.5, 2.5, float("nan")])
+    assert classes.k == 1 and list(classes.classes) == [0, 0, -1]
+    assert classes.labels() == ["2.500 – 2.500"]

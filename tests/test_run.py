@@ -22,6 +22,8 @@ def sample_run(tmp_path_factory):
 def test_sample_run_writes_every_output(sample_run):
     out = sample_run.out
     for name in ("index.html", "manifest.json", "geodti.toml", "tables/agglomerations.csv",
+                 "dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.html",
+                 "growth_dti_2023Q1.html",
                  "tables/within_agglomerations.csv", "tables/match_report.csv",
                  "tables/geodti_tables.xlsx"):
         assert (out / name).is_file(), name
@@ -79,3 +81,36 @@ def test_cli_unmatched_rows_exit_1(tmp_path):
     table = tmp_path / "t.csv"
     table.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\n", encoding="utf-8")
     assert cli.main(["run", str(table), "--out", str(tmp_path / "o")]) == 1
+
+
+@pytest.mark.browser
+def test_every_page_of_a_run_opens_offline(sample_run, browser, artifacts):
+    """index.html and every map page of the sample run, from disk with the network cut off."""
+    pages = sorted(sample_run.out.glob("*.html"))
+    assert "index.html" in {p.name for p in pages} and len(pages) >= 4
+    for path in pages:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        errors, blocked = [], []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+
+        def route(r, blocked=blocked):
+            if r.request.url.startswith(("file:", "data:")):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(path.resolve().as_uri())
+        if path.name == "index.html":
+            page.wait_for_load_state("load")
+            links = page.eval_on_selector_all("section#maps a", "els => els.map(e => e.getAttribute('href'))")
+            assert sorted(links) == sorted(p.name for p in pages if p.name != "index.html")
+        else:
+            page.wait_for_function("window.geodti && geodti.pages.length > 0 && geodti.pages[0].readyAt")
+            assert page.locator("path.leaflet-interactive").count() >= 370
+        page.screenshot(path=str(artifacts / f"run_{path.stem}.png"))
+        context.close()
+        assert errors == [] and blocked == [], (path.name, errors, blocked)

@@ -201,6 +201,27 @@ def _main_variable(state: RunState) -> str:
     return "dti" if "dti" in values else values[0]
 
 
+def step_maps(state: RunState) -> None:
+    from geodti.web import save_maps
+    from geodti.web.standard import standard_maps
+
+    panel = _placed(state)
+    variable = _main_variable(state)
+    maps = standard_maps(panel, variable, source=state.caption, synthetic=state.synthetic)
+    maps.update(state.extras.pop("pending_maps", {}))
+    written = save_maps(maps, state.out)
+    state.wrote(*written.values())
+    state.extras["maps"] = [(_map_label(name), path.name) for name, path in written.items()]
+
+
+def _map_label(name: str) -> str:
+    """Link text of a map page from its file stem (e.g. ``dti_slider``)."""
+    words = {"slider": "time slider", "agglomerations": "agglomerations:", "growth": "YoY growth:",
+             "lisa": "LISA clusters:", "hotspots": "Gi* hot and cold spots:",
+             "emerging": "emerging hot spots:", "diffusion": "centre of gravity and ellipses:"}
+    return " ".join(words.get(part, part) for part in name.split("_"))
+
+
 def step_tables(state: RunState) -> None:
     from geodti.io.tables import write_table, write_tables
 
@@ -220,6 +241,7 @@ def step_report(state: RunState) -> None:
 STEPS: list[tuple[str, Step]] = [
     ("read and match", step_read),
     ("summaries", step_summaries),
+    ("maps", step_maps),
     ("tables", step_tables),
     ("report page", step_report),
 ]

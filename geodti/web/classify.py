@@ -70,6 +70,11 @@ def describe(scheme: str, k: int, pooled: bool = False) -> str:
     return text + (", breaks pooled over all periods" if pooled else "")
 
 
+@dataclass
+class _OneClass:
+    bins: np.ndarray
+
+
 def _fit(y: np.ndarray, scheme: str, k: int, breaks: Sequence[float] | None):
     if scheme not in SCHEMES:
         raise InputError(f"unknown classification scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
@@ -90,7 +95,8 @@ def _fit(y: np.ndarray, scheme: str, k: int, breaks: Sequence[float] | None):
     n_distinct = np.unique(y).size
     k_eff = min(k, n_distinct)
     if k_eff < 2:
-        raise InputError(f"all values are equal ({y[0]!r}); a classed map needs at least two values")
+        # one distinct value (e.g. a single city with data): one class holding it
+        return _OneClass(bins=np.array([float(y[0])]))
     if scheme == "quantiles":
         return mapclassify.Quantiles(y, k=k_eff)
     if scheme == "fisher_jenks":
