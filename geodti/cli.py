@@ -296,9 +296,9 @@ def run_export(args) -> int:
         print(f"  {name}: {len(layer)} features, {len(layer.columns) - 1} fields")
     for path in files:
         print(f"wrote {path}")
-    unplaced = first.attrs["unplaced_rows"]
-    if len(unplaced):
-        print(f"note: {len(unplaced)} rows whose city did not match are not on the map "
+    unplaced = first.attrs["n_unplaced_rows"]
+    if unplaced:
+        print(f"note: {unplaced} rows whose city did not match are not on the map "
               "(geodti match lists them).", file=sys.stderr)
     if "cities" in layers:
         lacking = layers["cities"].loc[~layers["cities"]["has_data"], "name"].tolist()

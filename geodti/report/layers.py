@@ -203,8 +203,8 @@ def build_layers(
     ----------
     panel : pandas.DataFrame
         A panel as :func:`geodti.read_panel` returns it (``adcode``, ``period``, value
-        columns; rows without an adcode are left off the map and listed in the layers'
-        ``attrs["unplaced_rows"]``).
+        columns; rows without an adcode are left off the map and counted in the layers'
+        ``attrs["n_unplaced_rows"]``).
     layers : sequence of str or comma-separated str
         Any of :data:`LAYERS`: ``cities`` (every unit at ``period``, with growth and rank),
         ``cities_panel`` (every unit x period), ``provinces`` (totals over the province
@@ -230,7 +230,7 @@ def build_layers(
     -------
     dict of str to geopandas.GeoDataFrame
         Layer name -> layer, in :data:`LAYERS` order. Each layer's ``attrs`` carries
-        ``period``, ``variables``, ``window`` and ``unplaced_rows``.
+        ``period``, ``variables``, ``window`` and ``n_unplaced_rows``.
 
     Raises
     ------
@@ -244,6 +244,8 @@ def build_layers(
         from geodti.places.boundaries import cities as load_cities
 
         cities = load_cities(resolution)
+    # one geometry type per layer (MultiPolygon), whatever the input mixes
+    cities = cities.assign(geometry=cities.geometry.map(_as_multipolygon))
     joined = join(panel, cities)
     values = list(joined.attrs["value_columns"])
     if not values:
@@ -273,8 +275,9 @@ def build_layers(
     value_fields = [*values, *[f"{v}_{s}" for v in variables for s in ("rank", "share", "yoy")]]
     columns = [*CITY_ATTRIBUTES, "period", "has_data", *value_fields]
     crs = joined.crs
-    meta = {"period": period, "variables": variables, "window": _window_text(window),
-            "unplaced_rows": joined.attrs["unplaced_rows"]}
+    # plain values only: a DataFrame in attrs breaks pandas.concat of layers
+    meta = {"period": period, "variables": list(variables), "window": _window_text(window),
+            "n_unplaced_rows": int(len(joined.attrs["unplaced_rows"]))}
     out: dict[str, gpd.GeoDataFrame] = {}
 
     if "cities" in wanted:
