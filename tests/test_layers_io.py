@@ -337,3 +337,12 @@ def test_input_is_not_modified(tmp_path):
             write_layers({"cities": layer}, tmp_path / ("x.gpkg" if fmt == "gpkg" else fmt), fmt)
     pd.testing.assert_frame_equal(pd.DataFrame(layer), pd.DataFrame(copy))
     assert layer.crs == copy.crs
+
+
+def test_proj_treats_cgcs2000_as_wgs84():
+    """The justification of relabelling: PROJ's own 4490 -> 4326 operation moves nothing."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(4490, 4326, always_xy=True)
+    assert t.transform(116.391, 39.907) == (116.391, 39.907)
+    assert "Ballpark" in t.description
