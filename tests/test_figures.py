@@ -1,4 +1,4 @@
-"""Static figures: CJK font (no empty boxes), Moran scatterplot, LISA map, centre trajectory, stable PNG bytes."""
+"""Static figures: CJK font (no boxes), Moran scatterplot, LISA map, centre trajectory, stable PNG bytes."""
 
 import struct
 import warnings

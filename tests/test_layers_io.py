@@ -103,7 +103,8 @@ def test_cgcs2000_label_keeps_coordinates(tmp_path, fmt):
     layer = _layer()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FieldNameWarning)
-        files = write_layers({"cities": layer}, tmp_path / ("x.gpkg" if fmt == "gpkg" else "x"), fmt, crs=4490)
+        out = tmp_path / ("x.gpkg" if fmt == "gpkg" else "x")
+        files = write_layers({"cities": layer}, out, fmt, crs=4490)
     path = files[0] if fmt == "gpkg" else _main_file(files, fmt)
     back = read_layer(path).sort_values("adcode").reset_index(drop=True)
     assert back.crs.to_epsg() == 4490
@@ -178,7 +179,8 @@ def test_shapefile_field_map_and_encoding(tmp_path):
     with pytest.warns(FieldNameWarning, match="城市群平均增速 -> csqpjzs"):
         files = write_layers({"cities": layer}, tmp_path / "shp", "shp")
     names = sorted(f.name for f in files)
-    assert names == ["cities.cpg", "cities.dbf", "cities.prj", "cities.shp", "cities.shx", "cities_fields.csv"]
+    assert names == ["cities.cpg", "cities.dbf", "cities.prj", "cities.shp", "cities.shx",
+                     "cities_fields.csv"]
     assert (tmp_path / "shp" / "cities.cpg").read_text().strip().upper() in {"UTF-8", "UTF8"}
     raw_fields = list(pyogrio.read_info(tmp_path / "shp" / "cities.shp")["fields"])
     assert all(f.isascii() and len(f.encode()) <= 10 for f in raw_fields)

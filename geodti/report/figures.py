@@ -36,7 +36,8 @@ from geodti.errors import GeodtiError, MethodError
 from geodti.io.atomic import write_bytes
 
 #: Albers equal-area conic for China: central meridian 105°E, standard parallels 25°N, 47°N.
-CHINA_ALBERS = "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
+CHINA_ALBERS = ("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m "
+                "+no_defs")
 #: CJK fonts tried in order (Debian/Ubuntu fonts-noto-cjk first, then common desktop fonts).
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Source Han Sans CN",
@@ -216,7 +217,8 @@ def _scale_bar(ax, lang: str) -> None:
     km = length / 1000
     fmt = (lambda v: f"{v:g}")
     for frac in (0, 0.5, 1):
-        ax.text(left + frac * length, base + height * 1.6, fmt(km * frac), ha="center", va="bottom", fontsize=7)
+        ax.text(left + frac * length, base + height * 1.6, fmt(km * frac), ha="center", va="bottom",
+                fontsize=7)
     ax.text(right + (x1 - x0) * 0.005, base + height / 2, "km" if lang == "en" else "公里",
             ha="left", va="center", fontsize=7)
 
@@ -458,7 +460,8 @@ def lisa_cluster_map(
         for key in LISA_COLOURS:
             part = shown[keys == key]
             if len(part):
-                part.plot(ax=ax, facecolor=LISA_COLOURS[key], edgecolor="#ffffff" if key != "no_data" else "#bbbbbb",
+                part.plot(ax=ax, facecolor=LISA_COLOURS[key],
+                          edgecolor="#ffffff" if key != "no_data" else "#bbbbbb",
                           linewidth=0.2, hatch="////" if key == "no_data" else None)
         if outlines is not None:
             outlines.to_crs(projection).boundary.plot(ax=ax, color="#444444", linewidth=0.4)
@@ -605,7 +608,8 @@ def centre_trajectory(
             points = shown.representative_point()
             for (px, py), name in zip(_coords(points), shown[label_outlines]):
                 if x0 < px < x1 and y0 < py < y1:
-                    ax.text(px, py, str(name), fontsize=7, color="#7a7a7a", ha="center", va="center", zorder=2)
+                    ax.text(px, py, str(name), fontsize=7, color="#7a7a7a", ha="center", va="center",
+                            zorder=2)
         if scale_bar:
             _scale_bar(ax, lang)
         if north_arrow:

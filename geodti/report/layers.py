@@ -329,8 +329,10 @@ def build_layers(
                        *[c for c in layer.columns if c not in groups.columns and c not in
                          ("n_units", "n_in_panel", "n_with_data")]]]
         polys = cities.set_index(cities["adcode"].astype(str))["geometry"]
-        outlines = {name: _as_multipolygon(shapely.union_all(polys.reindex(part["adcode"]).dropna().to_numpy()))
-                    for name, part in members.groupby("agglomeration", sort=False)}
+        outlines = {
+            name: _as_multipolygon(shapely.union_all(polys.reindex(part["adcode"]).dropna().to_numpy()))
+            for name, part in members.groupby("agglomeration", sort=False)
+        }
         layer["geometry"] = layer["agglomeration"].map(outlines)
         out["agglomerations"] = gpd.GeoDataFrame(layer, geometry="geometry", crs=crs)
 
