@@ -1,27 +1,11 @@
 """`geodti export`: reads a table, writes the layers, explains refusals."""
 
-import sys
-import types
-
 import pandas as pd
 import pyogrio
 import pytest
-from layers_fixtures import SAMPLE, synthetic_polygons
+from layers_fixtures import SAMPLE
 
 from geodti.cli import build_parser, main
-
-
-@pytest.fixture
-def boundaries(monkeypatch):
-    """The bundled boundaries, or the synthetic stand-ins while they are not in the checkout."""
-    try:
-        import geodti.places.boundaries  # noqa: F401
-    except ImportError:
-        cities, provinces = synthetic_polygons()
-        fake = types.ModuleType("geodti.places.boundaries")
-        fake.cities = lambda resolution="map": cities.copy()
-        fake.provinces = lambda resolution="map": provinces.copy()
-        monkeypatch.setitem(sys.modules, "geodti.places.boundaries", fake)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +29,7 @@ def test_choices_agree_with_the_library():
     assert layers.default == ",".join(LAYERS)
 
 
-def test_export_sample_to_geopackage(boundaries, tmp_path, capsys):
+def test_export_sample_to_geopackage(tmp_path, capsys):
     out = tmp_path / "dti.gpkg"
     assert main(["export", str(SAMPLE), "--out", str(out)]) == 0
     printed = capsys.readouterr()
@@ -57,7 +41,7 @@ def test_export_sample_to_geopackage(boundaries, tmp_path, capsys):
     assert len(cities) == 370 and cities["dti_growth"].notna().sum() == 367
 
 
-def test_export_shapefile_of_chosen_layer_and_period(boundaries, small_table, tmp_path, capsys):
+def test_export_shapefile_of_chosen_layer_and_period(small_table, tmp_path, capsys):
     out = tmp_path / "shp"
     code = main(["export", str(small_table), "--format", "shp", "--layers", "cities",
                  "--period", "2022Q4", "--window", "none", "--crs", "4490", "--out", str(out)])
@@ -72,7 +56,7 @@ def test_export_shapefile_of_chosen_layer_and_period(boundaries, small_table, tm
     assert set(back["period"]) == {"2022Q4"} and back["has_data"].sum() == 20
 
 
-def test_refusals_exit_2(boundaries, small_table, tmp_path, capsys):
+def test_refusals_exit_2(small_table, tmp_path, capsys):
     assert main(["export", str(small_table), "--format", "geojson", "--crs", "4490",
                  "--window", "none", "--out", str(tmp_path / "g")]) == 2
     assert "RFC 7946" in capsys.readouterr().err

@@ -8,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from layers_fixtures import sample_panel
 from libpysal.graph import Graph
 
+from geodti.dynamics import mean_centre
 from geodti.errors import MethodError
+from geodti.places.boundaries import provinces
 from geodti.report import figures as F
 
 N = 6  # a 6 x 6 grid of square "cities" (synthetic)
@@ -237,3 +240,19 @@ def test_scale_bar_length_is_round():
     assert F._nice_length(4_000_000) == 500_000
     assert F._nice_length(60_000) == 10_000
     assert F._nice_length(1_000) == 1_000
+
+
+def test_centre_trajectory_takes_mean_centre_output():
+    """The table of geodti.dynamics.mean_centre draws as it is; periods without a centre are named."""
+    panel = sample_panel()
+    panel = panel.loc[panel["adcode"].notna(), ["adcode", "period", "dti"]]
+    centres = mean_centre(panel, "dti")
+    fig = F.centre_trajectory(centres, provinces("map"), lang="en")
+    arrows = [a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None and not a.get_text()]
+    assert len(arrows) == len(centres) - 1
+    gap = centres.assign(lon=np.where(centres["period"] == "2021Q2", np.nan, centres["lon"]))
+    fig = F.centre_trajectory(gap, provinces("map"), lang="en")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "no centre: 2021Q2" in texts
+    assert len([a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None
+                and not a.get_text()]) == len(centres) - 2

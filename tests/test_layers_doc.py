@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from layers_fixtures import sample_panel, synthetic_polygons
+from layers_fixtures import sample_panel
 
 from geodti.io.layers import FieldNameWarning, write_layers
 from geodti.report.layers import LAYERS, build_layers
@@ -30,8 +30,7 @@ def documented() -> dict[str, list[tuple[str, str, str]]]:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory):
-    cities, provinces = synthetic_polygons()
-    layers = build_layers(sample_panel(), cities=cities, provinces=provinces)
+    layers = build_layers(sample_panel())          # the bundled detailed boundaries, as exported
     folder = tmp_path_factory.mktemp("doc")
     write_layers(layers, folder / "layers.gpkg")
     with warnings.catch_warnings():

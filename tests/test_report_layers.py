@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from layers_fixtures import sample_panel, synthetic_polygons
+from layers_fixtures import bundled_polygons, sample_panel
 
 from geodti.errors import InputError, MethodError
 from geodti.index.growth import growth, rank_within, summary_growth
@@ -18,9 +18,13 @@ from geodti.report.layers import LAYERS, build_layers
 WINDOW = ("2022Q1", "2023Q1")
 
 
+def _multi(g):
+    return shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g
+
+
 @pytest.fixture(scope="module")
 def built():
-    cities, provinces = synthetic_polygons()
+    cities, provinces = bundled_polygons()
     panel = sample_panel()
     return panel, build_layers(panel, cities=cities, provinces=provinces)
 
@@ -129,7 +133,7 @@ def test_agglomerations_agree_with_summary(built):
 
 def test_agglomeration_outlines_are_member_unions(built):
     _, layers = built
-    cities, _ = synthetic_polygons()
+    cities, _ = bundled_polygons()
     members = agglomerations()
     agg = layers["agglomerations"].set_index("agglomeration")
     for name in ("京津冀", "中原"):
@@ -142,7 +146,7 @@ def test_agglomeration_outlines_are_member_unions(built):
 
 
 def test_a_missing_value_is_never_a_partial_total():
-    cities, provinces = synthetic_polygons()
+    cities, provinces = bundled_polygons()
     panel = sample_panel()
     drop = (panel["adcode"] == "110100") & (panel["period"] == "2023Q1")
     panel.loc[(panel["adcode"] == "130400") & (panel["period"] == "2023Q1"), "dti"] = np.nan
@@ -163,7 +167,7 @@ def test_a_missing_value_is_never_a_partial_total():
 
 
 def test_window_none_and_window_outside_the_data():
-    cities, provinces = synthetic_polygons()
+    cities, provinces = bundled_polygons()
     panel = sample_panel()
     layers = build_layers(panel, layers=["cities", "provinces"], cities=cities, provinces=provinces,
                           window=None)
@@ -174,7 +178,7 @@ def test_window_none_and_window_outside_the_data():
 
 
 def test_chosen_period_and_variables():
-    cities, provinces = synthetic_polygons()
+    cities, provinces = bundled_polygons()
     layers = build_layers(sample_panel(), layers="cities,provinces", period="2022Q2",
                           variables=["dti", "platform"], cities=cities, provinces=provinces)
     c = layers["cities"]
@@ -184,7 +188,7 @@ def test_chosen_period_and_variables():
 
 
 def test_annual_panel():
-    cities, _ = synthetic_polygons()
+    cities, _ = bundled_polygons()
     panel = _clean(sample_panel())
     panel["year"] = panel["period"].str[:4]
     annual = panel.groupby(["adcode", "year"], as_index=False)["dti"].mean()
@@ -200,7 +204,7 @@ def test_annual_panel():
 
 
 def test_unplaced_rows_are_reported():
-    cities, _ = synthetic_polygons()
+    cities, _ = bundled_polygons()
     panel = sample_panel()
     extra = panel.iloc[:1].copy()
     extra["adcode"] = None
@@ -215,7 +219,7 @@ def test_unplaced_rows_are_reported():
 
 
 def test_refusals():
-    cities, _ = synthetic_polygons()
+    cities, _ = bundled_polygons()
     panel = sample_panel()
     with pytest.raises(InputError, match="unknown layer"):
         build_layers(panel, layers="cities,roads", cities=cities)
@@ -225,7 +229,7 @@ def test_refusals():
         build_layers(panel, layers="cities", period="2030Q1", cities=cities)
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "shp", "fgb"])
+@pytest.mark.parametrize("fmt", ["gpkg", "geojson", "parquet", "shp", "fgb"])
 def test_layers_write_and_read_back(built, tmp_path, fmt):
     _, layers = built
     small = {k: layers[k] for k in ("cities", "provinces", "agglomerations")}
@@ -240,6 +244,18 @@ def test_layers_write_and_read_back(built, tmp_path, fmt):
         back = back.sort_values(key).reset_index(drop=True)
         want = layer.sort_values(key).reset_index(drop=True)
         assert list(back.columns) == list(want.columns)
+        assert back.crs.to_epsg() == 4326
+        # the real polygons come back: exactly, or within the 1e-6 degree rounding of GeoJSON
+        # (a Shapefile does not record Polygon vs MultiPolygon: single parts come back as Polygon)
+        got = shapely.normalize([_multi(g) for g in back.geometry])
+        exp = shapely.normalize(want.geometry.to_numpy())
+        tol = 0.75e-6 if fmt == "geojson" else 0.0
+        same = shapely.equals_exact(got, exp, tol)
+        if fmt == "geojson" and not same.all():
+            # rounding can change which vertex normalize starts a ring at: compare as shapes
+            assert (shapely.hausdorff_distance(got[~same], exp[~same]) <= tol).all()
+        else:
+            assert same.all()
         for col in want.columns.drop("geometry"):
             w, b = want[col], back[col]
             if pd.api.types.is_float_dtype(w):
@@ -249,3 +265,20 @@ def test_layers_write_and_read_back(built, tmp_path, fmt):
                 empty = None if fmt == "shp" else ""
                 got = [None if pd.isna(v) else v for v in b]
                 assert got == [None if pd.isna(v) else (empty if v == "" else v) for v in w], col
+
+
+def test_real_outlines(built):
+    _, layers = built
+    cities, provinces = bundled_polygons()
+    prov = layers["provinces"].set_index("province_adcode")
+    shapes = provinces.set_index("adcode")["geometry"]
+    assert all(prov.loc[code, "geometry"].equals(shapes[code]) for code in shapes.index)
+    agg = layers["agglomerations"]
+    albers = "+proj=aea +lat_1=25 +lat_2=47 +lon_0=105"
+    assert agg.geometry.is_valid.all() and (agg.to_crs(albers).area > 0).all()
+    # an outline is the union of its members: its area is their area (members do not overlap)
+    members = agglomerations()
+    area = cities.set_index("adcode").to_crs(albers).area
+    for row in agg.to_crs(albers).itertuples():
+        codes = members.loc[members["agglomeration"] == row.agglomeration, "adcode"]
+        assert row.geometry.area == pytest.approx(area[codes].sum(), rel=1e-6)

@@ -229,9 +229,9 @@ def _rect(xy, w, h, colour):
     return Rectangle(xy, w, h, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=5)
 
 
-def _north_arrow(ax, lang: str) -> None:
-    """Arrow pointing up (north on the central meridian of the projection)."""
-    ax.annotate("N" if lang == "en" else "北", xy=(0.94, 0.95), xytext=(0.94, 0.86),
+def _north_arrow(ax, lang: str, x: float = 0.94) -> None:
+    """Arrow pointing up (north on the central meridian of the projection) at ``x`` (axes fraction)."""
+    ax.annotate("N" if lang == "en" else "北", xy=(x, 0.97), xytext=(x, 0.88),
                 xycoords="axes fraction", ha="center", va="center", fontsize=9,
                 arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.2})
 
@@ -478,7 +478,8 @@ def lisa_cluster_map(
         if scale_bar:
             _scale_bar(ax, lang)
         if north_arrow:
-            _north_arrow(ax, lang)
+            # upper left: on a map of China the north-east corner is land (Heilongjiang)
+            _north_arrow(ax, lang, x=0.05)
         if title:
             ax.set_title(title)
     return fig
@@ -512,7 +513,9 @@ def centre_trajectory(
     ----------
     centres : pandas.DataFrame
         One row per period: ``period`` and the centre's WGS84 ``lon`` and ``lat`` (column
-        names ``period``, ``x``, ``y``).
+        names ``period``, ``x``, ``y``), e.g. :func:`geodti.dynamics.mean_centre`'s table.
+        Periods without a centre (missing lon/lat: with increment weights, no unit grew)
+        are skipped, the arrows join the neighbouring centres, and a note names them.
     outlines : geopandas.GeoDataFrame, optional
         Background boundaries (e.g. provinces), drawn in grey.
     x, y, period : str
@@ -558,8 +561,12 @@ def centre_trajectory(
     if centres[period].duplicated().any():
         dup = centres.loc[centres[period].duplicated(), period].iloc[0]
         raise MethodError(f"period {dup} appears twice in the centres table; give one centre per period.")
-    if len(centres) < 1 or not np.isfinite(centres[[x, y]].to_numpy(dtype=float)).all():
-        raise MethodError("the centres table needs at least one row with finite lon and lat.")
+    coords = centres[[x, y]].to_numpy(dtype=float)
+    defined = np.isfinite(coords).all(axis=1)
+    if not defined.any():
+        raise MethodError("the centres table has no row with a finite lon and lat.")
+    skipped = sort_periods(centres.loc[~defined, period].astype(str))
+    centres = centres[defined]
     order = sort_periods(centres[period].astype(str))
     table = centres.assign(_p=centres[period].astype(str)).set_index("_p").loc[order]
     pts = gpd.GeoSeries(gpd.points_from_xy(table[x].astype(float), table[y].astype(float)), crs=4326)
@@ -603,6 +610,10 @@ def centre_trajectory(
                         bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.5})
         if shown is not None and locator and extent == "trajectory":
             _locator_map(ax, shown)
+        if skipped:
+            note = ("no centre: " if lang == "en" else "无重心的期间：") + ", ".join(skipped)
+            ax.text(0.5, 0.01, note, transform=ax.transAxes, ha="center", va="bottom", fontsize=7,
+                    color="#555555")
         if shown is not None and label_outlines and label_outlines in shown.columns:
             (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
             points = shown.representative_point()
