@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geodti.colours import LISA_COLOURS
 from geodti.errors import GeodtiError, MethodError
 from geodti.io.atomic import write_bytes
 
@@ -48,16 +49,6 @@ CJK_FAMILIES = (
 _PROBE = "中国城市数字化转型指数空间滞后标准化高低显著邻居无数据北省群期间"
 #: Default resolution of :func:`save_figure`.
 DEFAULT_DPI = 150
-#: LISA cluster colours of GeoDa (libgeoda ``UniLocalMoran``): label, colour.
-LISA_COLOURS = {
-    "HH": "#ff0000",
-    "LL": "#0000ff",
-    "LH": "#a7adf9",
-    "HL": "#f4ada8",
-    "ns": "#eeeeee",
-    "isolate": "#999999",
-    "no_data": "#ffffff",
-}
 _LISA_LABELS = {
     "zh": {"HH": "高-高 (HH)", "LL": "低-低 (LL)", "LH": "低-高 (LH)", "HL": "高-低 (HL)",
            "ns": "不显著", "isolate": "无邻居", "no_data": "无数据"},

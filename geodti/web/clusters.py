@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
+from geodti.colours import LISA_COLOURS
 from geodti.web._common import (
     NODATA_COLOR, category_legend, default_agglomerations, default_units, subtitle, synthetic_flag,
     value_rows,
@@ -35,12 +36,12 @@ from geodti.web._data import align, select
 from geodti.web._page import GeodtiMap, Page
 
 LISA_CATEGORIES = (
-    ("HH", "高-高 High-High", "#d7191c"),
-    ("LL", "低-低 Low-Low", "#2c7bb6"),
-    ("LH", "低-高 Low-High", "#abd9e9"),
-    ("HL", "高-低 High-Low", "#fdae61"),
-    ("ns", "不显著 Not significant", "#eeeeee"),
-    ("isolate", "无邻居 Isolate (no neighbours)", "#ffffff"),
+    ("HH", "高-高 High-High", LISA_COLOURS["HH"]),
+    ("LL", "低-低 Low-Low", LISA_COLOURS["LL"]),
+    ("LH", "低-高 Low-High", LISA_COLOURS["LH"]),
+    ("HL", "高-低 High-Low", LISA_COLOURS["HL"]),
+    ("ns", "不显著 Not significant", LISA_COLOURS["ns"]),
+    ("isolate", "无邻居 Isolate (no neighbours)", LISA_COLOURS["isolate"]),
 )
 _ESDA_QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
