@@ -1,0 +1,452 @@
+"""Permutation engine: one set of draws for a whole panel, vectorised NumPy, bounded memory.
+
+Draws
+-----
+Both kinds of draws reproduce esda's for the same seed, using NumPy's legacy
+``RandomState`` (Mersenne Twister; its stream is frozen by NumPy's compatibility
+policy, so a seed gives the same draws on every NumPy version):
+
+* global statistics (Moran, Geary, G, bivariate Moran, join counts): ``P`` full
+  permutations ``RandomState(seed).permutation(n)``, in order. esda's global classes
+  call ``np.random.permutation(y)`` ``P`` times, so after ``np.random.seed(seed)``
+  they draw exactly these permutations;
+* local statistics (conditional randomisation): a ``(P, K)`` matrix whose row ``p`` is
+  ``RandomState(seed).permutation(n - 1)[:K]``, which is what ``esda.crand`` draws
+  with ``np.random.choice(n - 1, K, replace=False)`` under numba after
+  ``np.random.seed(seed)`` (numba implements ``choice`` without replacement as
+  ``permutation(n)[:size]`` to match NumPy). Row ``p`` gives the random neighbours
+  of every unit ``i`` in permutation ``p``: draw ``j`` stands for the ``j``-th unit of
+  the data with ``i`` removed, paired with ``i``'s neighbours in matrix order.
+
+The same draws serve every period, variable, statistic and weights matrix of a
+panel, which is what makes a 9-quarter x 4-index panel cost about one run.
+
+Conditional randomisation
+-------------------------
+For unit ``i`` with ``k`` neighbours, permutation ``p`` gives the random lag
+``L_i[p] = sum_m w_im z_(i)[ids[p, m]]``. For rows whose weights are all equal
+(contiguity, kNN, distance band, block) the lags of all units with the same ``k`` are
+obtained by one sweep over ``i``: start from ``z[ids + 1]`` (the data with unit 0
+removed) and, moving from ``i`` to ``i + 1``, correct only the draws equal to ``i``.
+That costs ``O(P * V)`` per unit instead of ``O(P * k * V)``. Other rows gather
+their ``k`` neighbours directly, or, when ``k`` is large (inverse distance,
+economic weights), multiply a ``(P, n)`` placement matrix by the data (BLAS).
+Only one unit's ``(V, P)`` lags exist at a time (chunked over columns to a memory
+budget); simulated values are kept only when asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from geodti.errors import MethodError
+
+__all__ = [
+    "ALTERNATIVES",
+    "DEFAULT_SEED",
+    "PermutationBudgetError",
+    "PermutationBudgetWarning",
+    "check_permutation_budget",
+    "global_permutations",
+    "local_draws",
+    "min_pseudo_p",
+    "permutations_needed",
+    "pseudo_p",
+]
+
+#: Default seed of every permutation test (written into every table).
+DEFAULT_SEED = 12345
+#: Alternatives of esda's ``calculate_significance``.
+ALTERNATIVES = ("directed", "two-sided", "greater", "lesser", "folded")
+_MEMORY_BUDGET = 64 * 2**20  # bytes for one block of simulated values
+_DIRECT_MAX_K = 24  # above this, non-uniform rows use the BLAS placement product
+
+
+class PermutationBudgetWarning(UserWarning):
+    """Too few permutations for the chosen correction and alpha."""
+
+
+class PermutationBudgetError(MethodError):
+    """Too few permutations for the chosen correction and alpha (``on_budget="raise"``)."""
+
+
+# --------------------------------------------------------------------------------------
+# Draws
+# --------------------------------------------------------------------------------------
+def _check_seed(seed) -> int:
+    if seed is None:
+        raise MethodError("a seed is required (an integer); the seed is written into every output table")
+    seed = int(seed)
+    if not 0 <= seed < 2**32:
+        raise MethodError(f"seed must be an integer in [0, 2**32), got {seed}")
+    return seed
+
+
+def _check_permutations(permutations) -> int:
+    p = int(permutations)
+    if p < 0:
+        raise MethodError(f"permutations must be >= 0, got {permutations}")
+    return p
+
+
+def global_permutations(n: int, permutations: int, seed: int) -> np.ndarray:
+    """``(P, n)`` permutations of ``range(n)``, esda's global draws for ``seed``."""
+    seed = _check_seed(seed)
+    permutations = _check_permutations(permutations)
+    rs = np.random.RandomState(seed)
+    dtype = np.int16 if n < 2**15 else np.int32
+    out = np.empty((permutations, n), dtype=dtype)
+    for p in range(permutations):
+        out[p] = rs.permutation(n)
+    return out
+
+
+def local_draws(n: int, permutations: int, seed: int, k: int) -> np.ndarray:
+    """``(P, k)`` conditional-randomisation draws over ``n - 1`` other units (esda's for ``seed``)."""
+    seed = _check_seed(seed)
+    permutations = _check_permutations(permutations)
+    if not 0 <= k <= n - 1:
+        raise MethodError(f"cannot draw {k} neighbours from {n - 1} other units")
+    rs = np.random.RandomState(seed)
+    out = np.empty((permutations, k), dtype=np.int32)
+    for p in range(permutations):
+        out[p] = rs.permutation(n - 1)[:k]
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Pseudo p-values (esda.significance semantics)
+# --------------------------------------------------------------------------------------
+def pseudo_p(observed: np.ndarray, sims: np.ndarray, alternative: str = "directed") -> np.ndarray:
+    """Pseudo p-values of ``observed`` (shape ``(m,)``) against ``sims`` (shape ``(m, P)``).
+
+    Same definitions as ``esda.significance.calculate_significance``:
+    ``directed`` (esda's and GeoDa's default: ``(min(#>=, #<) + 1) / (P + 1)``, one-sided
+    in the direction of the observed value), ``greater``, ``lesser``, ``two-sided``
+    (esda's percentile construction) and ``folded``.
+    """
+    if alternative not in ALTERNATIVES:
+        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
+    sims = np.atleast_2d(sims)
+    observed = np.asarray(observed, float).reshape(sims.shape[0])
+    P = sims.shape[1]
+    if alternative == "directed":
+        larger = (sims >= observed[:, None]).sum(axis=1)
+        low = (P - larger) < larger
+        larger = np.where(low, P - larger, larger)
+        return (larger + 1.0) / (P + 1.0)
+    if alternative == "greater":
+        return ((sims >= observed[:, None]).sum(axis=1) + 1.0) / (P + 1.0)
+    if alternative == "lesser":
+        return ((sims <= observed[:, None]).sum(axis=1) + 1.0) / (P + 1.0)
+    if alternative == "folded":
+        means = sims.mean(axis=1, keepdims=True)
+        return ((np.abs(sims - means) >= np.abs(observed[:, None] - means)).sum(axis=1) + 1.0) / (P + 1.0)
+    # two-sided, as esda: the percentile of the observed value, its mirror, count outside
+    pct = (sims <= observed[:, None]).mean(axis=1) * 100
+    p_low = np.minimum(pct, 100 - pct)
+    lows = np.array([np.percentile(s, q) for s, q in zip(sims, p_low, strict=True)])
+    highs = np.array([np.percentile(s, 100 - q) for s, q in zip(sims, p_low, strict=True)])
+    outside = (sims <= lows[:, None]).sum(axis=1) + (sims >= highs[:, None]).sum(axis=1)
+    return (outside + 1.0) / (P + 1.0)
+
+
+def _p_from_counts(n_ge: np.ndarray, n_le: np.ndarray, P: int, alternative: str) -> np.ndarray:
+    if alternative == "directed":
+        larger = np.where((P - n_ge) < n_ge, P - n_ge, n_ge)
+        return (larger + 1.0) / (P + 1.0)
+    if alternative == "greater":
+        return (n_ge + 1.0) / (P + 1.0)
+    if alternative == "lesser":
+        return (n_le + 1.0) / (P + 1.0)
+    raise AssertionError(alternative)
+
+
+def min_pseudo_p(permutations: int, alternative: str = "directed") -> float:
+    """Smallest pseudo p-value ``P`` permutations can give (``3/(P+1)`` for esda's two-sided)."""
+    P = int(permutations)
+    if P <= 0:
+        return 1.0
+    return (3.0 if alternative == "two-sided" else 1.0) / (P + 1.0)
+
+
+def permutations_needed(n_tests: int, alpha: float, correction: str, alternative: str = "directed") -> int:
+    """Smallest ``P`` whose minimum pseudo p reaches the per-test threshold.
+
+    ``none``: ``alpha``; ``bonferroni`` and ``fdr``: ``alpha / n_tests`` (for FDR this is
+    what a single significant unit among ``n_tests`` needs; BH can reject with fewer
+    permutations only when several units share the smallest p-value).
+    """
+    threshold = alpha if correction == "none" else alpha / max(int(n_tests), 1)
+    c = 3.0 if alternative == "two-sided" else 1.0
+    # c / (P + 1) <= threshold  <=>  P >= c / threshold - 1
+    return max(int(np.ceil(c / threshold - 1 - 1e-9)), 1)
+
+
+def check_permutation_budget(
+    n_tests: int,
+    permutations: int,
+    alpha: float,
+    correction: str,
+    alternative: str = "directed",
+    on_budget: str = "warn",
+    context: str = "",
+) -> str | None:
+    """Warn (or raise) when ``P`` permutations cannot reach the corrected significance level.
+
+    Parameters
+    ----------
+    n_tests : int
+        Units tested together (one map: one period x variable x statistic).
+    permutations, alpha, correction, alternative
+        As in the local statistics; ``correction`` in ``none``, ``fdr``, ``bonferroni``.
+    on_budget : {"warn", "raise", "ignore"}
+    context : str
+        Prefix for the message (e.g. the statistic).
+
+    Returns
+    -------
+    str or None
+        The message, when the budget is insufficient.
+    """
+    if on_budget not in ("warn", "raise", "ignore"):
+        raise MethodError(f"on_budget must be 'warn', 'raise' or 'ignore'; got '{on_budget}'")
+    if correction not in ("none", "fdr", "bonferroni"):
+        raise MethodError(f"correction must be 'none', 'fdr' or 'bonferroni'; got '{correction}'")
+    if not 0 < alpha < 1:
+        raise MethodError(f"alpha must lie in (0, 1), got {alpha}")
+    pmin = min_pseudo_p(permutations, alternative)
+    threshold = alpha if correction == "none" else alpha / max(int(n_tests), 1)
+    if pmin <= threshold + 1e-15:
+        return None
+    need = permutations_needed(n_tests, alpha, correction, alternative)
+    if correction == "bonferroni" or correction == "none":
+        msg = (
+            f"{context}{permutations} permutations give a smallest pseudo p of {pmin:.3g}, above the "
+            f"{correction} threshold {threshold:.3g} (alpha={alpha} over {n_tests} units): no unit can be "
+            f"significant; use at least {need} permutations"
+        )
+    else:
+        k = int(np.ceil(pmin * n_tests / alpha - 1e-9))
+        msg = (
+            f"{context}{permutations} permutations give a smallest pseudo p of {pmin:.3g}; under FDR at "
+            f"alpha={alpha} over {n_tests} units a unit is significant only if at least {k} units share that "
+            f"smallest p-value, so isolated clusters cannot be detected; use at least {need} permutations"
+        )
+    if on_budget == "raise":
+        raise PermutationBudgetError(msg)
+    if on_budget == "warn":
+        warnings.warn(msg, PermutationBudgetWarning, stacklevel=3)
+    return msg
+
+
+# --------------------------------------------------------------------------------------
+# Progress (rich), off unless asked
+# --------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def progress_bar(enabled: bool, total: int, description: str):
+    """Yield ``advance(k)``; a rich progress bar when ``enabled``, else a no-op."""
+    if not enabled or total <= 0:
+        yield lambda k=1: None
+        return
+    from rich.progress import BarColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), "{task.completed}/{task.total}",
+        TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda k=1: bar.advance(task, k)
+
+
+# --------------------------------------------------------------------------------------
+# Global statistics: permuted quadratic forms
+# --------------------------------------------------------------------------------------
+def _chunk_rows(n: int, width: int, budget: int = _MEMORY_BUDGET) -> int:
+    return max(1, min(4096, budget // max(1, 8 * n * width * 3)))
+
+
+def permuted_quadratic(
+    X: np.ndarray, W, perms: np.ndarray, *, diag_weights: np.ndarray | None = None, progress=None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``q[p, v] = x_pv' W x_pv`` with ``x_pv = X[perms[p], v]`` (and ``sum_i a_i x_pv[i]^2``).
+
+    Parameters
+    ----------
+    X : (n, V) array
+    W : (n, n) sparse or dense matrix
+    perms : (P, n) int array
+    diag_weights : (n,) array, optional
+        When given, also return ``r[p, v] = sum_i a_i x_pv[i]^2`` (Geary's row+column sums).
+    """
+    n, V = X.shape
+    P = perms.shape[0]
+    dense = not sparse.issparse(W)
+    Wm = W if dense else sparse.csr_array(W)
+    q = np.empty((P, V))
+    r = np.empty((P, V)) if diag_weights is not None else None
+    C = _chunk_rows(n, V)
+    for start in range(0, P, C):
+        block = perms[start : start + C]
+        c = block.shape[0]
+        Xp = X[block.T]  # (n, c, V): rows of unit i under each permutation
+        flat = Xp.reshape(n, c * V)
+        L = Wm @ flat
+        q[start : start + c] = np.einsum("ij,ij->j", flat, L).reshape(c, V)
+        if r is not None:
+            r[start : start + c] = (diag_weights @ (flat * flat)).reshape(c, V)
+        if progress is not None:
+            progress(c)
+    return q, r
+
+
+def permuted_linear(X: np.ndarray, a: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """``s[p, v] = sum_i a_i X[perms[p, i], v]`` (bivariate Moran, join-count degrees)."""
+    n, V = X.shape
+    P = perms.shape[0]
+    out = np.empty((P, V))
+    C = _chunk_rows(n, V)
+    for start in range(0, P, C):
+        block = perms[start : start + C]
+        out[start : start + block.shape[0]] = np.einsum("i,ciV->cV", a, X[block])
+    return out
+
+
+def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dict[str, np.ndarray]:
+    """esda's simulation attributes for global statistics: p_sim, mean, sd, z_sim, p_z_sim.
+
+    ``observed`` has shape ``(V,)`` and ``sims`` ``(P, V)``.
+    """
+    from scipy import stats
+
+    P = sims.shape[0]
+    if P == 0:
+        nan = np.full(observed.shape, np.nan)
+        return {"p_sim": nan, "mean": nan, "sd": nan, "z_sim": nan, "p_z_sim": nan}
+    p = pseudo_p(observed, sims.T, alternative)
+    mean = sims.sum(axis=0) / P
+    sd = sims.std(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (observed - mean) / sd
+    z = np.where(sd > 0, z, np.nan)
+    p = np.where(sd > 0, p, 1.0)  # degenerate reference distribution: no evidence
+    return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": stats.norm.sf(np.abs(z))}
+
+
+# --------------------------------------------------------------------------------------
+# Conditional randomisation: random lags unit by unit
+# --------------------------------------------------------------------------------------
+@dataclass
+class RowStructure:
+    """Neighbours of every unit, self-weights removed (CSR order, as esda pairs draws with them)."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    cardinality: np.ndarray
+    uniform: np.ndarray  # rows whose weights are all equal
+
+    @classmethod
+    def from_matrix(cls, W) -> RowStructure:
+        m = sparse.csr_array(W, dtype=float).copy()
+        m.setdiag(0)
+        m.eliminate_zeros()
+        m.sort_indices()
+        card = np.diff(m.indptr)
+        uniform = np.zeros(m.shape[0], dtype=bool)
+        for i in np.flatnonzero(card > 0):
+            row = m.data[m.indptr[i] : m.indptr[i + 1]]
+            uniform[i] = bool(np.all(row == row[0]))
+        return cls(m.indptr, m.indices, m.data, card, uniform)
+
+
+def random_lags(
+    columns: list[np.ndarray],
+    rows: RowStructure,
+    draws: np.ndarray,
+    *,
+    budget: int = _MEMORY_BUDGET,
+    progress=None,
+) -> Iterator[tuple[int, slice, list[np.ndarray], float]]:
+    """Yield ``(i, column_slice, lags, scale)`` for every unit with neighbours.
+
+    ``columns`` holds one or two ``(n, V)`` matrices (e.g. ``z`` and ``z**2``); ``lags``
+    holds, for each, a ``(Vc, P)`` array ``L`` such that the random lag of unit ``i``
+    in permutation ``p`` is ``scale * L[v, p]``. Arrays are reused between yields:
+    consume them before advancing.
+    """
+    n, V = columns[0].shape
+    P, K = draws.shape
+    card = rows.cardinality
+    if card.max(initial=0) > K:
+        raise MethodError(f"draws have {K} columns but a unit has {card.max()} neighbours")
+    q = len(columns)
+    per_col = 8 * P * (4 + q)
+    vc = int(max(1, min(V, budget // max(per_col, 1))))
+    uniform_k = np.unique(card[rows.uniform])
+    other = np.flatnonzero(~rows.uniform & (card > 0))
+    ar = np.arange(P)
+    for v0 in range(0, V, vc):
+        vs = slice(v0, min(V, v0 + vc))
+        Zt = [np.ascontiguousarray(c[:, vs].T) for c in columns]  # (Vc, n)
+        D = [z[:, 1:] - z[:, :-1] for z in Zt]  # z[j+1] - z[j]
+        # ---- uniform rows: one sweep per cardinality
+        for k in uniform_k:
+            sites = np.flatnonzero(rows.uniform & (card == k))
+            idk = draws[:, :k]
+            S = [np.zeros((z.shape[0], P)) for z in Zt]
+            for m in range(k):
+                col = idk[:, m] + 1
+                for s, z in zip(S, Zt, strict=True):
+                    s += z[:, col]
+            flat = idk.ravel()
+            order = np.argsort(flat, kind="stable")
+            rows_sorted = (order // k).astype(np.int64)
+            bounds = np.searchsorted(flat[order], np.arange(n))
+            cur = 0
+            for i in sites:
+                for j in range(cur, i):
+                    r = rows_sorted[bounds[j] : bounds[j + 1]]
+                    if r.size:
+                        for s, d in zip(S, D, strict=True):
+                            s[:, r] -= d[:, j : j + 1]
+                cur = i
+                w = rows.data[rows.indptr[i]]
+                yield int(i), vs, S, float(w)
+                if progress is not None:
+                    progress(1)
+        # ---- rows with unequal weights
+        for i in other:
+            lo, hi = rows.indptr[i], rows.indptr[i + 1]
+            w = rows.data[lo:hi]
+            k = hi - lo
+            idx = draws[:, :k]
+            idx = idx + (idx >= i)
+            if k <= _DIRECT_MAX_K:
+                out = []
+                for z in Zt:
+                    acc = np.zeros((z.shape[0], P))
+                    for m in range(k):
+                        acc += w[m] * z[:, idx[:, m]]
+                    out.append(acc)
+            else:
+                M = np.zeros((P, n))
+                M[ar[:, None], idx] = w[None, :]
+                out = [z @ M.T for z in Zt]
+            yield int(i), vs, out, 1.0
+            if progress is not None:
+                progress(1)
+
+
+def n_site_visits(rows: RowStructure, V: int, P: int, q: int = 1, budget: int = _MEMORY_BUDGET) -> int:
+    """Number of yields of :func:`random_lags` (for a progress bar)."""
+    per_col = 8 * P * (4 + q)
+    vc = int(max(1, min(V, budget // max(per_col, 1))))
+    chunks = -(-V // vc)
+    return int((rows.cardinality > 0).sum()) * chunks

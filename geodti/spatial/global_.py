@@ -1,0 +1,274 @@
+"""Global spatial statistics of a whole panel in one call, as tidy tables.
+
+:func:`global_statistics` computes, for every weights matrix, period and variable,
+Moran's I, Geary's C and Getis-Ord General G (plus bivariate Moran, differential Moran
+and join counts when asked), sharing one set of permutations across all of them.
+:func:`robustness_table` puts Moran's I of each period side by side across weights
+specifications.
+
+Columns of the global table
+---------------------------
+``period, variable, weights, statistic, value, expectation, variance, z, p_analytic,
+assumption, p_sim, z_sim, alternative, permutations, seed, n, variable_y,
+base_period, note``
+
+* ``expectation``, ``variance``, ``z``: analytic moments under ``assumption``
+  (``randomisation`` by default, ``normality`` on request; General G has only the
+  normality-based moments of Getis and Ord 1992; bivariate Moran has none);
+* ``p_analytic``: two-sided normal p-value of ``z`` (esda reports one-tailed values for
+  Geary and G; geodti doubles them so the column means one thing);
+* ``p_sim``: pseudo p-value of the permutation test under ``alternative``
+  (esda's ``directed`` by default; join counts use ``greater``, as esda);
+* ``variable_y``: the lagged variable of a bivariate Moran; ``base_period``: the
+  earlier period of a differential Moran (``period`` is the later one).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from geodti.errors import InputError, MethodError
+
+from ._common import matrices
+from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations
+from .geary import geary_arrays
+from .getisord import g_arrays
+from .join_counts import join_count_arrays
+from .moran import moran_arrays, moran_bv_arrays
+
+__all__ = ["GLOBAL_STATISTICS", "global_statistics", "robustness_table"]
+
+GLOBAL_STATISTICS = ("moran", "geary", "getis_ord_g")
+COLUMNS = [
+    "period", "variable", "weights", "statistic", "value", "expectation", "variance", "z", "p_analytic",
+    "assumption", "p_sim", "z_sim", "alternative", "permutations", "seed", "n", "variable_y", "base_period", "note",
+]
+
+
+def _two_sided(z):
+    return 2.0 * stats.norm.sf(np.abs(np.asarray(z, float)))
+
+
+def _rows(cols, label, stat, value, E, Var, z, assumption, res, alternative, P, seed, n, **extra):
+    V = len(cols)
+    p_sim = res.get("p_sim", np.full(V, np.nan))
+    z_sim = res.get("z_sim", np.full(V, np.nan))
+    out = []
+    for j, (period, variable) in enumerate(cols):
+        row = {
+            "period": period, "variable": variable, "weights": label, "statistic": stat,
+            "value": float(value[j]), "expectation": float(E[j]), "variance": float(Var[j]), "z": float(z[j]),
+            "p_analytic": float(_two_sided(z[j])) if np.isfinite(z[j]) else np.nan, "assumption": assumption,
+            "p_sim": float(p_sim[j]) if P else np.nan, "z_sim": float(z_sim[j]) if P else np.nan,
+            "alternative": alternative if P else "", "permutations": P, "seed": seed, "n": n,
+            "variable_y": "", "base_period": "", "note": "",
+        }
+        for k, v in extra.items():
+            row[k] = v[j] if isinstance(v, list | np.ndarray) else v
+        out.append(row)
+    return out
+
+
+def _note_rows(cols, label, stat, note, alternative, P, seed, n):
+    return [
+        {"period": p, "variable": v, "weights": label, "statistic": stat, "value": np.nan, "expectation": np.nan,
+         "variance": np.nan, "z": np.nan, "p_analytic": np.nan, "assumption": "", "p_sim": np.nan, "z_sim": np.nan,
+         "alternative": alternative if P else "", "permutations": P, "seed": seed, "n": n, "variable_y": "",
+         "base_period": "", "note": note}
+        for p, v in cols
+    ]
+
+
+def global_statistics(
+    panel: pd.DataFrame,
+    weights,
+    *,
+    variables=None,
+    periods=None,
+    statistics=GLOBAL_STATISTICS,
+    bivariate=None,
+    differential="first_last",
+    join_counts=None,
+    permutations: int = 999,
+    seed: int = DEFAULT_SEED,
+    alternative: str = "directed",
+    assumption: str = "randomisation",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Global statistics for every weights, period and variable of a panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Tidy panel: ``adcode``, ``period`` and one column per variable.
+    weights : Weights, list of Weights or dict
+        Built once (e.g. :func:`~geodti.spatial.weights.build_weights_set`) on the
+        panel's units.
+    variables, periods : list of str, optional
+        Default: every numeric column; every period.
+    statistics : iterable of {"moran", "geary", "getis_ord_g"}
+        General G is reported only for non-negative variables (a note otherwise).
+    bivariate : list of (x, y) pairs, optional
+        Bivariate Moran of ``x`` against the spatial lag of ``y``, each period.
+    differential : "first_last", None or list of (before, after) periods
+        Differential Moran (Moran's I of the change) per variable.
+    join_counts : None, "binary", "median" or "mean"
+        ``"binary"`` (or None): join counts for variables coded 0/1 only;
+        ``"median"``/``"mean"``: for every variable, of the indicator "above the
+        period's median/mean" (1 = above).
+    permutations, seed, alternative
+        One set of permutations (esda's draws for ``seed``) for everything.
+    assumption : {"randomisation", "normality"}
+        Analytic moments of Moran's I and Geary's C.
+    progress : bool
+        rich progress bar.
+
+    Returns
+    -------
+    DataFrame
+        One row per weights x period x variable x statistic (see the module doc).
+    """
+    if alternative not in ALTERNATIVES:
+        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
+    if assumption not in ("randomisation", "normality"):
+        raise MethodError("assumption must be 'randomisation' or 'normality'")
+    bad = [s for s in statistics if s not in GLOBAL_STATISTICS]
+    if bad:
+        raise MethodError(f"unknown global statistic(s) {bad}; use {', '.join(GLOBAL_STATISTICS)}")
+    panel = check_panel(panel)
+    variables = choose_variables(panel, variables)
+    periods = choose_periods(panel, periods)
+    wdict = as_weights_dict(weights)
+    if join_counts not in (None, "binary", "median", "mean"):
+        raise MethodError("join_counts must be None, 'binary', 'median' or 'mean'")
+    rows: list[dict] = []
+    perms_cache: dict[int, np.ndarray] = {}
+    P = int(permutations)
+    for label, w in wdict.items():
+        Y, cols = panel_matrix(panel, variables, periods, w.ids)
+        n = Y.shape[0]
+        if n not in perms_cache:
+            perms_cache[n] = global_permutations(n, P, seed)
+        perms = perms_cache[n]
+        m = matrices(w, "r")
+        T, B = m["T"], m["B"]
+        if "moran" in statistics:
+            r = moran_arrays(Y, T, perms, alternative=alternative)
+            key = "rand" if assumption == "randomisation" else "norm"
+            rows += _rows(cols, label, "moran", r["I"], r["EI"], r[f"VI_{key}"], r[f"z_{key}"], assumption, r,
+                          alternative, P, seed, n)
+        if "geary" in statistics:
+            r = geary_arrays(Y, T, perms, alternative=alternative)
+            key = "rand" if assumption == "randomisation" else "norm"
+            rows += _rows(cols, label, "geary", r["C"], r["EC"], r[f"VC_{key}"], r[f"z_{key}"], assumption, r,
+                          alternative, P, seed, n)
+        if "getis_ord_g" in statistics:
+            ok = [j for j in range(len(cols)) if (Y[:, j] >= 0).all()]
+            if ok:
+                r = g_arrays(Y[:, ok], B, perms, alternative=alternative)
+                rows += _rows([cols[j] for j in ok], label, "getis_ord_g", r["G"], r["EG"], r["VG"], r["z_norm"],
+                              "normality", r, alternative, P, seed, n)
+            neg = [cols[j] for j in range(len(cols)) if j not in ok]
+            rows += _note_rows(neg, label, "getis_ord_g", "General G needs non-negative values", alternative, P, seed, n)
+        if bivariate:
+            for pair in bivariate:
+                if len(pair) != 2 or any(v not in variables for v in pair):
+                    raise InputError(f"bivariate pair {pair} must name two of the analysed variables {variables}")
+                x, yv = pair
+                jx = [cols.index((p, x)) for p in periods]
+                jy = [cols.index((p, yv)) for p in periods]
+                r = moran_bv_arrays(Y[:, jx], Y[:, jy], T, perms, alternative=alternative)
+                nanv = np.full(len(periods), np.nan)
+                rows += _rows([(p, x) for p in periods], label, "moran_bv", r["I"], nanv, nanv, nanv, "", r,
+                              alternative, P, seed, n, variable_y=yv)
+        pairs = []
+        if differential == "first_last":
+            if len(periods) >= 2:
+                pairs = [(periods[0], periods[-1])]
+        elif differential:
+            pairs = [tuple(p) for p in differential]
+            for a, b in pairs:
+                if a not in periods or b not in periods:
+                    raise InputError(f"differential periods {a}, {b} must be among the analysed periods {periods}")
+        for before, after in pairs:
+            jb = [cols.index((before, v)) for v in variables]
+            ja = [cols.index((after, v)) for v in variables]
+            D = Y[:, ja] - Y[:, jb]
+            ok = [j for j in range(D.shape[1]) if np.ptp(D[:, j]) > 0]
+            if ok:
+                r = moran_arrays(D[:, ok], T, perms, alternative=alternative)
+                key = "rand" if assumption == "randomisation" else "norm"
+                rows += _rows([(after, variables[j]) for j in ok], label, "moran_differential", r["I"], r["EI"],
+                              r[f"VI_{key}"], r[f"z_{key}"], assumption, r, alternative, P, seed, n,
+                              base_period=before)
+            const = [(after, variables[j]) for j in range(D.shape[1]) if j not in ok]
+            for rr in _note_rows(const, label, "moran_differential", "no change between the periods", alternative, P,
+                                 seed, n):
+                rr["base_period"] = before
+                rows.append(rr)
+        jc = _join_count_columns(Y, cols, join_counts)
+        if jc is not None:
+            Yb, jcols, how = jc
+            if jcols:
+                r = join_count_arrays(Yb, m["O"], perms)
+                note = "" if how == "binary" else f"1 = above the period's {how}"
+                rows += _rows(jcols, label, "join_counts_bb", r["bb"], r["E_bb"], r["V_bb"], r["z_bb"], "randomisation",
+                              {"p_sim": r.get("p_sim_bb", np.full(len(jcols), np.nan))}, "greater", P, seed, n, note=note)
+                rows += _rows(jcols, label, "join_counts_bw", r["bw"], r["E_bw"], r["V_bw"], r["z_bw"], "randomisation",
+                              {"p_sim": r.get("p_sim_bw", np.full(len(jcols), np.nan))}, "greater", P, seed, n, note=note)
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    if not out.empty:
+        out["z_sim"] = out["z_sim"].where(~out["statistic"].str.startswith("join_counts"), np.nan)
+    return out
+
+
+def _join_count_columns(Y, cols, how):
+    if how is None or how == "binary":
+        ok = [j for j in range(Y.shape[1]) if np.isin(Y[:, j], (0.0, 1.0)).all() and 0 < Y[:, j].sum() < Y.shape[0]]
+        return (Y[:, ok], [cols[j] for j in ok], "binary") if ok else None
+    centre = np.median(Y, axis=0) if how == "median" else Y.mean(axis=0)
+    Yb = (Y > centre).astype(float)
+    ok = [j for j in range(Y.shape[1]) if 0 < Yb[:, j].sum() < Y.shape[0]]
+    return Yb[:, ok], [cols[j] for j in ok], how
+
+
+def robustness_table(global_table: pd.DataFrame) -> pd.DataFrame:
+    """Moran's I of every period and variable under each weights specification.
+
+    Parameters
+    ----------
+    global_table : DataFrame
+        Output of :func:`global_statistics` with several weights.
+
+    Returns
+    -------
+    DataFrame
+        Tidy: ``variable, period, weights, moran_i, z, p_analytic, p_sim, stars,
+        permutations, seed``, plus per variable x period the range of I across weights
+        (``i_min``, ``i_max``), whether every specification gives the same sign
+        (``same_sign``) and how many are significant at 5% by ``p_sim``
+        (``significant_5pct``, of ``specifications``). ``stars``: ``***`` p < 0.01,
+        ``**`` p < 0.05, ``*`` p < 0.1 (p_sim when permutations were run, else p_analytic).
+    """
+    t = global_table[global_table["statistic"] == "moran"].copy()
+    if t.empty:
+        raise MethodError("the global table has no Moran's I rows; run global_statistics with 'moran'")
+    p = t["p_sim"].where(t["permutations"] > 0, t["p_analytic"])
+    t["stars"] = np.select([p < 0.01, p < 0.05, p < 0.1], ["***", "**", "*"], "")
+    out = t.rename(columns={"value": "moran_i"})[
+        ["variable", "period", "weights", "moran_i", "z", "p_analytic", "p_sim", "stars", "permutations", "seed"]
+    ].copy()
+    sig = p < 0.05
+    g = out.assign(_sig=sig.to_numpy()).groupby(["variable", "period"], sort=False)
+    agg = g.agg(
+        i_min=("moran_i", "min"), i_max=("moran_i", "max"), specifications=("weights", "nunique"),
+        significant_5pct=("_sig", "sum"),
+        same_sign=("moran_i", lambda s: bool((s > 0).all() or (s < 0).all())),
+    ).reset_index()
+    out = out.merge(agg, on=["variable", "period"], how="left")
+    order = {w: i for i, w in enumerate(dict.fromkeys(out["weights"]))}
+    return out.sort_values(["variable", "period", "weights"], key=lambda c: c.map(order) if c.name == "weights" else c,
+                           kind="stable").reset_index(drop=True)

@@ -1,0 +1,287 @@
+"""Local spatial statistics of a whole panel: LISA, Gi* and local Geary, ready for maps.
+
+:func:`local_statistics` returns one tidy row per unit x period x variable x
+statistic x weights, computed from one set of conditional-randomisation draws shared
+by every period, variable, statistic and weights matrix.
+
+Columns
+-------
+``adcode, period, variable, weights, statistic, value, quadrant, z_sim, p_sim,
+p_fdr, p_bonferroni, sig_none, sig_fdr, sig_bonferroni, cluster, correction, alpha,
+z_analytic, p_analytic, neighbours, alternative, permutations, seed, note``
+
+* ``value``: local Moran ``I_i``, ``G*_i`` or local Geary ``c_i``;
+* ``quadrant``: Moran scatterplot quadrant of the unit (HH, LH, LL, HL) for LISA and
+  local Geary; for Gi* ``hot`` or ``cold`` by the sign of the z-score;
+* ``p_sim``: pseudo p-value (``alternative``, esda's ``directed`` by default);
+  ``p_fdr``: Benjamini-Hochberg adjusted (``scipy.stats.false_discovery_control``);
+  ``p_bonferroni``: ``min(1, m p)``; the family is one map: the ``m`` units with a
+  p-value in one weights x statistic x period x variable;
+* ``sig_*``: the adjusted p-value is at most ``alpha``;
+* ``cluster``: label under the chosen ``correction`` (see :func:`cluster_labels`);
+* ``z_analytic``, ``p_analytic``: Gi* only, Ord and Getis's normal approximation
+  (two-sided p), the ArcGIS-style inference;
+* ``neighbours``: number of neighbours of the unit (0: isolate, no statistic).
+
+Permutation budget
+------------------
+With ``P`` permutations the smallest pseudo p-value is ``1/(P+1)`` (``3/(P+1)`` for
+esda's two-sided alternative). Bonferroni over ``m`` units at ``alpha`` needs
+``1/(P+1) <= alpha/m``: 370 cities at 0.05 need ``P >= 7399``. The guard
+(:func:`~geodti.spatial._permutation.check_permutation_budget`) warns, raises or
+stays quiet (``on_budget``) and names the number needed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from geodti.errors import MethodError
+
+from ._localcore import LOCAL_STATISTICS, local_core
+from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
+
+__all__ = ["CORRECTIONS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels", "local_statistics"]
+
+CORRECTIONS = ("none", "fdr", "bonferroni")
+GI_LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
+COLUMNS = [
+    "adcode", "period", "variable", "weights", "statistic", "value", "quadrant", "z_sim", "p_sim", "p_fdr",
+    "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
+    "p_analytic", "neighbours", "alternative", "permutations", "seed", "note",
+]
+
+
+def adjust_pvalues(p: np.ndarray, correction: str) -> np.ndarray:
+    """Adjusted p-values of one family (NaN entries are not part of the family).
+
+    ``fdr``: Benjamini-Hochberg (1995) via ``scipy.stats.false_discovery_control``;
+    ``bonferroni``: ``min(1, m p)``; ``none``: unchanged.
+    """
+    if correction not in CORRECTIONS:
+        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
+    p = np.asarray(p, float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    if correction == "none":
+        out[ok] = p[ok]
+    elif correction == "bonferroni":
+        out[ok] = np.minimum(1.0, p[ok] * m)
+    else:
+        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+    return out
+
+
+def cluster_labels(statistic: str, quadrant, p_adjusted, alpha: float, *, direction=None, positive=None,
+                   isolate=None, p_levels=None) -> np.ndarray:
+    """Cluster labels of one family.
+
+    * ``lisa``: the quadrant (HH, LL: clusters; LH, HL: outliers) where significant,
+      else ``not_significant``;
+    * ``gi_star``: ``hot_99``/``hot_95``/``hot_90`` (``cold_...``) when the adjusted
+      p-value is at most 0.01/0.05/0.10 (``p_levels``: adjusted p per level),
+      the sign from ``direction`` (z-score), else ``not_significant``;
+    * ``local_geary``: where significant, ``HH``/``LL`` (positive association of high or
+      low values), ``other_positive`` (positive association, mixed quadrant) or
+      ``negative`` (the unit differs from its neighbours), as in GeoDa (Anselin 2019).
+
+    Units without neighbours are ``isolate``.
+    """
+    quadrant = np.asarray(quadrant, dtype=object)
+    n = len(quadrant)
+    out = np.full(n, "not_significant", dtype=object)
+    if statistic == "lisa":
+        sig = np.nan_to_num(np.asarray(p_adjusted, float), nan=1.0) <= alpha
+        out[sig] = quadrant[sig]
+    elif statistic == "gi_star":
+        d = np.asarray(direction, float)
+        for level, tag in reversed(GI_LEVELS):
+            pl = np.nan_to_num(np.asarray(p_levels[level], float), nan=1.0)
+            hit = pl <= level
+            out[hit & (d > 0)] = f"hot_{tag}"
+            out[hit & (d < 0)] = f"cold_{tag}"
+    elif statistic == "local_geary":
+        sig = np.nan_to_num(np.asarray(p_adjusted, float), nan=1.0) <= alpha
+        pos = np.asarray(positive, bool)
+        same = np.isin(quadrant, ["HH", "LL"])
+        out[sig & pos & same] = quadrant[sig & pos & same]
+        out[sig & pos & ~same] = "other_positive"
+        out[sig & ~pos] = "negative"
+    else:
+        raise MethodError(f"unknown statistic '{statistic}'")
+    if isolate is not None:
+        out[np.asarray(isolate, bool)] = "isolate"
+    return out
+
+
+def local_statistics(
+    panel: pd.DataFrame,
+    weights,
+    *,
+    variables=None,
+    periods=None,
+    statistics=LOCAL_STATISTICS,
+    permutations: int = 9999,
+    seed: int = DEFAULT_SEED,
+    alternative: str = "directed",
+    correction: str = "fdr",
+    alpha: float = 0.05,
+    gi_inference: str = "permutation",
+    on_budget: str = "warn",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """LISA, Gi* and local Geary for every unit, period, variable (and weights) of a panel.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Tidy panel: ``adcode``, ``period`` and one column per variable.
+    weights : Weights, list or dict of Weights
+        Built on the panel's units.
+    variables, periods : list of str, optional
+    statistics : iterable of {"lisa", "gi_star", "local_geary"}
+        Gi* is skipped (with a note) for variables with negative values.
+    permutations : int
+        Conditional permutations (default 9999; enough for FDR at 0.05 on 370 units,
+        not for Bonferroni, which needs 7399 at 0.05 and 36999 at 0.01).
+    seed : int
+        One set of draws (esda's for this seed) for everything.
+    alternative : str
+        Pseudo p-value alternative; ``directed`` (esda 2.8's and GeoDa's default) is
+        one-sided in the direction of the observed value.
+    correction : {"fdr", "bonferroni", "none"}
+        Used for the ``cluster`` column (all three ``sig_*`` columns are always given).
+    alpha : float
+        Significance level of ``sig_*`` and of LISA/local Geary clusters.
+    gi_inference : {"permutation", "analytic"}
+        Gi* hot/cold bins from the pseudo p-value and ``z_sim`` (default) or from the
+        analytic z-score's two-sided p-value (ArcGIS style); both are in the table.
+    on_budget : {"warn", "raise", "ignore"}
+        What the permutation-budget guard does when ``permutations`` cannot reach the
+        corrected ``alpha``.
+    progress : bool
+
+    Returns
+    -------
+    DataFrame
+        See the module docstring for the columns.
+    """
+    if alternative not in ALTERNATIVES:
+        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
+    if correction not in CORRECTIONS:
+        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
+    if gi_inference not in ("permutation", "analytic"):
+        raise MethodError("gi_inference must be 'permutation' or 'analytic'")
+    statistics = tuple(statistics)
+    bad = [s for s in statistics if s not in LOCAL_STATISTICS]
+    if bad:
+        raise MethodError(f"unknown local statistic(s) {bad}; use {', '.join(LOCAL_STATISTICS)}")
+    P = int(permutations)
+    if P == 0 and not (statistics == ("gi_star",) and gi_inference == "analytic"):
+        raise MethodError("local statistics need permutations > 0 (pseudo p-values); only Gi* has an analytic test")
+    panel = check_panel(panel)
+    variables = choose_variables(panel, variables)
+    periods = choose_periods(panel, periods)
+    wdict = as_weights_dict(weights)
+
+    prepared = []
+    k_max: dict[int, int] = {}
+    for label, w in wdict.items():
+        Y, cols = panel_matrix(panel, variables, periods, w.ids)
+        O = w.sparse if w.transform == "O" else _original(w)
+        rows = RowStructure.from_matrix(O)
+        n = Y.shape[0]
+        k_max[n] = max(k_max.get(n, 0), int(rows.cardinality.max(initial=0)))
+        m_tests = int((rows.cardinality > 0).sum())
+        if P:
+            check_permutation_budget(m_tests, P, alpha, correction, alternative, on_budget,
+                                     context=f"weights {label}: ")
+        prepared.append((label, w, Y, cols, O, rows))
+    draws = {n: local_draws(n, P, seed, k) for n, k in k_max.items()} if P else {}
+
+    frames = []
+    for label, w, Y, cols, O, rows in prepared:
+        n, V = Y.shape
+        isolate = rows.cardinality == 0
+        stats_here = list(statistics)
+        gi_ok = np.array([(Y[:, j] >= 0).all() for j in range(V)])
+        # one engine pass for every statistic; Gi* columns with negative values are blanked afterwards
+        res = local_core(Y, O, stats_here, permutations=P, seed=seed, alternative=alternative,
+                         draws=draws.get(n), progress=progress)
+        for s in stats_here:
+            frames.append(_table(s, res.get(s), w, label, cols, isolate, rows.cardinality, P, seed, alternative,
+                                 correction, alpha, gi_inference, None if s != "gi_star" else gi_ok))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return out[COLUMNS]
+
+
+def _original(w) -> "np.ndarray":
+    from scipy import sparse
+
+    m = sparse.csr_array(w.original.sparse, dtype=float)
+    m.eliminate_zeros()
+    return m
+
+
+def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, correction, alpha, gi_inference, gi_ok):
+    n = len(w.ids)
+    parts = []
+    for j, (period, variable) in enumerate(cols):
+        note = np.full(n, "", dtype=object)
+        note[isolate] = "no neighbours"
+        if stat == "gi_star" and not gi_ok[j]:
+            parts.append(pd.DataFrame({
+                "adcode": w.ids.to_numpy(), "period": period, "variable": variable, "weights": label,
+                "statistic": stat, "value": np.nan, "quadrant": "", "z_sim": np.nan, "p_sim": np.nan,
+                "p_fdr": np.nan, "p_bonferroni": np.nan, "sig_none": False, "sig_fdr": False,
+                "sig_bonferroni": False, "cluster": "not_computed", "correction": correction, "alpha": alpha,
+                "z_analytic": np.nan, "p_analytic": np.nan, "neighbours": card, "alternative": alternative,
+                "permutations": P, "seed": seed, "note": "Gi* needs non-negative values",
+            }))
+            continue
+        p_sim = res["p_sim"][:, j]
+        z_sim = res["z_sim"][:, j]
+        if stat == "lisa":
+            value = res["Is"][:, j]
+            quadrant = res["q"][:, j]
+            z_an = p_an = np.full(n, np.nan)
+        elif stat == "gi_star":
+            value = res["Gs"][:, j]
+            z_an = res["Zs"][:, j]
+            p_an = 2.0 * stats.norm.sf(np.abs(z_an))
+            direction = z_sim if gi_inference == "permutation" else z_an
+            quadrant = np.where(np.isfinite(direction), np.where(direction > 0, "hot", "cold"), "")
+        else:
+            value = res["localG"][:, j]
+            from ._localcore import quadrants
+
+            quadrant = np.where(isolate, "", quadrants(res["z"][:, j], res["lag"][:, j]))
+            z_an = p_an = np.full(n, np.nan)
+        p_test = p_an if (stat == "gi_star" and gi_inference == "analytic") else p_sim
+        adj = {c: adjust_pvalues(p_test, c) for c in CORRECTIONS}
+        if stat == "gi_star":
+            direction = z_sim if gi_inference == "permutation" else z_an
+            labels = cluster_labels("gi_star", quadrant, adj[correction], alpha, direction=direction,
+                                    isolate=isolate, p_levels={lv: adj[correction] for lv, _ in GI_LEVELS})
+        elif stat == "local_geary":
+            positive = np.nan_to_num(z_sim, nan=0.0) < 0  # smaller than expected: similar to neighbours
+            labels = cluster_labels("local_geary", quadrant, adj[correction], alpha, positive=positive, isolate=isolate)
+        else:
+            labels = cluster_labels("lisa", quadrant, adj[correction], alpha, isolate=isolate)
+        parts.append(pd.DataFrame({
+            "adcode": w.ids.to_numpy(), "period": period, "variable": variable, "weights": label, "statistic": stat,
+            "value": value, "quadrant": quadrant, "z_sim": z_sim, "p_sim": p_sim, "p_fdr": adj["fdr"],
+            "p_bonferroni": adj["bonferroni"], "sig_none": np.nan_to_num(adj["none"], nan=1.0) <= alpha,
+            "sig_fdr": np.nan_to_num(adj["fdr"], nan=1.0) <= alpha,
+            "sig_bonferroni": np.nan_to_num(adj["bonferroni"], nan=1.0) <= alpha, "cluster": labels,
+            "correction": correction, "alpha": alpha, "z_analytic": z_an, "p_analytic": p_an, "neighbours": card,
+            "alternative": alternative if stat != "gi_star" or gi_inference == "permutation" else "two-sided (normal)",
+            "permutations": P, "seed": seed, "note": note,
+        }))
+    return pd.concat(parts, ignore_index=True)
