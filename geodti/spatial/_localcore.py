@@ -18,6 +18,7 @@ from geodti.errors import MethodError
 
 from ._permutation import (
     ALTERNATIVES,
+    TIE_RTOL,
     RowStructure,
     local_draws,
     n_site_visits,
@@ -188,9 +189,10 @@ def local_core(
         with progress_bar(progress, total, "conditional permutations") as advance:
             for i, vs, lags, scale in random_lags(cols, rows, draws, progress=advance):
                 L = lags[0]
-                meanL = (L @ ones) / P
-                dev = L - meanL[:, None]
-                sdL = np.sqrt(np.einsum("vp,vp->v", dev, dev) / P)
+                sumL = L @ ones
+                meanL = sumL / P
+                # one pass: the lags are sums of standardised values, so no cancellation to fear
+                sdL = np.sqrt(np.maximum(np.einsum("vp,vp->v", L, L) / P - meanL * meanL, 0.0))
                 for s in statistics:
                     if s == "local_geary":
                         continue
@@ -202,7 +204,7 @@ def local_core(
                     o["EI_sim"][i, vs] = alpha + beta * meanL
                     o["seI_sim"][i, vs] = np.abs(beta) * sdL
                     if counts_only:
-                        o["p_sim"][i, vs] = _affine_p(L, obs, alpha, beta, P, alternative)
+                        o["p_sim"][i, vs] = _affine_p(L, obs, alpha, beta, P, alternative, meanL, sdL)
                     else:
                         sims = alpha[:, None] + beta[:, None] * L
                         o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
@@ -243,33 +245,37 @@ def local_core(
     return out
 
 
-def _affine_p(L: np.ndarray, obs, alpha, beta, P: int, alternative: str) -> np.ndarray:
-    """Pseudo p of ``alpha + beta * L`` against ``obs`` by counting on ``L`` (no simulated copy)."""
-    Vc = L.shape[0]
-    n_ge = np.zeros(Vc)
-    n_le = np.zeros(Vc)
+def _affine_p(L: np.ndarray, obs, alpha, beta, P: int, alternative: str, meanL, sdL) -> np.ndarray:
+    """Pseudo p of ``alpha + beta * L`` against ``obs`` by counting on ``L`` (no simulated copy).
+
+    With ``t = (obs - alpha) / beta``, ``sim >= obs`` is ``L >= t`` for ``beta > 0`` and
+    ``L <= t`` for ``beta < 0``. Simulated values within :data:`TIE_RTOL` of the observed
+    one are ties and count on both sides (see :func:`~geodti.spatial._permutation.pseudo_p`).
+    """
     pos = beta > 0
-    neg = beta < 0
-    zero = ~(pos | neg)
+    zero = ~((beta > 0) | (beta < 0))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = (obs - alpha) / beta
-    want_ge = alternative in ("directed", "greater")
-    if pos.any():
-        if want_ge:
-            n_ge[pos] = (L[pos] >= t[pos, None]).sum(axis=1)
-        else:
-            n_le[pos] = (L[pos] <= t[pos, None]).sum(axis=1)
-    if neg.any():
-        if want_ge:
-            n_ge[neg] = (L[neg] <= t[neg, None]).sum(axis=1)
-        else:
-            n_le[neg] = (L[neg] >= t[neg, None]).sum(axis=1)
-    if zero.any():
-        n_ge[zero] = np.where(alpha[zero] >= obs[zero], P, 0)
-        n_le[zero] = np.where(alpha[zero] <= obs[zero], P, 0)
-    if alternative == "directed":
-        larger = np.where((P - n_ge) < n_ge, P - n_ge, n_ge)
-        return (larger + 1.0) / (P + 1.0)
+        tol = TIE_RTOL * (np.abs(t) + np.abs(meanL) + sdL)
+    lo = np.where(zero, np.inf, t - tol)
+    hi_next = np.where(zero, np.inf, np.nextafter(t + tol, np.inf))
+
+    def count_ge(thr):
+        return (L >= thr[:, None]).sum(axis=1)
+
+    # degenerate rows (beta == 0): every simulated value equals alpha
+    s_tol = TIE_RTOL * (np.abs(obs) + np.abs(alpha))
+    ge0 = np.where(alpha >= obs - s_tol, P, 0)
+    le0 = np.where(alpha <= obs + s_tol, P, 0)
+    if alternative in ("directed", "greater"):
+        # sim >= obs - tol: L >= t - tol (beta > 0) or L <= t + tol = P - #(L >= next(t + tol)) (beta < 0)
+        c = count_ge(np.where(pos, lo, hi_next))
+        n_ge = np.where(zero, ge0, np.where(pos, c, P - c))
+    if alternative in ("directed", "lesser"):
+        c = count_ge(np.where(pos, hi_next, lo))
+        n_le = np.where(zero, le0, np.where(pos, P - c, c))
     if alternative == "greater":
         return (n_ge + 1.0) / (P + 1.0)
-    return (n_le + 1.0) / (P + 1.0)
+    if alternative == "lesser":
+        return (n_le + 1.0) / (P + 1.0)
+    return (np.minimum(n_ge, n_le) + 1.0) / (P + 1.0)

@@ -13,6 +13,7 @@ from .weights import Weights
 RESERVED = {
     "adcode", "period", "period_type", "year", "quarter", "lon", "lat", "province_adcode", "name", "name_short",
     "name_en", "province", "province_en", "region", "unit_type", "admin_rank", "hu_line", "agglomeration",
+    "city_input", "match_status", "source_row",
 }
 
 

@@ -64,6 +64,8 @@ __all__ = [
 DEFAULT_SEED = 12345
 #: Alternatives of esda's ``calculate_significance``.
 ALTERNATIVES = ("directed", "two-sided", "greater", "lesser", "folded")
+#: Simulated values within this relative distance of the observed value are ties.
+TIE_RTOL = 1e-9
 _MEMORY_BUDGET = 64 * 2**20  # bytes for one block of simulated values
 _DIRECT_MAX_K = 24  # above this, non-uniform rows use the BLAS placement product
 
@@ -127,24 +129,27 @@ def pseudo_p(observed: np.ndarray, sims: np.ndarray, alternative: str = "directe
     """Pseudo p-values of ``observed`` (shape ``(m,)``) against ``sims`` (shape ``(m, P)``).
 
     Same definitions as ``esda.significance.calculate_significance``:
-    ``directed`` (esda's and GeoDa's default: ``(min(#>=, #<) + 1) / (P + 1)``, one-sided
+    ``directed`` (esda's and GeoDa's default: ``(min(#>=, #<=) + 1) / (P + 1)``, one-sided
     in the direction of the observed value), ``greater``, ``lesser``, ``two-sided``
     (esda's percentile construction) and ``folded``.
+
+    Ties: for ``directed``, ``greater`` and ``lesser`` a simulated value within
+    ``TIE_RTOL * (|observed| + |mean| + sd)`` of the observed value counts as "at least
+    as extreme" on both sides. Without ties this is esda's value exactly; with ties
+    (a unit with one neighbour drawing that neighbour, rounded data) esda's answer
+    depends on floating-point rounding and geodti's is the conservative one.
     """
     if alternative not in ALTERNATIVES:
         raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
     sims = np.atleast_2d(sims)
     observed = np.asarray(observed, float).reshape(sims.shape[0])
     P = sims.shape[1]
-    if alternative == "directed":
-        larger = (sims >= observed[:, None]).sum(axis=1)
-        low = (P - larger) < larger
-        larger = np.where(low, P - larger, larger)
-        return (larger + 1.0) / (P + 1.0)
-    if alternative == "greater":
-        return ((sims >= observed[:, None]).sum(axis=1) + 1.0) / (P + 1.0)
-    if alternative == "lesser":
-        return ((sims <= observed[:, None]).sum(axis=1) + 1.0) / (P + 1.0)
+    if alternative in ("directed", "greater", "lesser"):
+        tol = TIE_RTOL * (np.abs(observed) + np.abs(sims.mean(axis=1)) + sims.std(axis=1))
+        n_ge = (sims >= (observed - tol)[:, None]).sum(axis=1)
+        n_le = (sims <= (observed + tol)[:, None]).sum(axis=1)
+        k = {"directed": np.minimum(n_ge, n_le), "greater": n_ge, "lesser": n_le}[alternative]
+        return (k + 1.0) / (P + 1.0)
     if alternative == "folded":
         means = sims.mean(axis=1, keepdims=True)
         return ((np.abs(sims - means) >= np.abs(observed[:, None] - means)).sum(axis=1) + 1.0) / (P + 1.0)
@@ -155,17 +160,6 @@ def pseudo_p(observed: np.ndarray, sims: np.ndarray, alternative: str = "directe
     highs = np.array([np.percentile(s, 100 - q) for s, q in zip(sims, p_low, strict=True)])
     outside = (sims <= lows[:, None]).sum(axis=1) + (sims >= highs[:, None]).sum(axis=1)
     return (outside + 1.0) / (P + 1.0)
-
-
-def _p_from_counts(n_ge: np.ndarray, n_le: np.ndarray, P: int, alternative: str) -> np.ndarray:
-    if alternative == "directed":
-        larger = np.where((P - n_ge) < n_ge, P - n_ge, n_ge)
-        return (larger + 1.0) / (P + 1.0)
-    if alternative == "greater":
-        return (n_ge + 1.0) / (P + 1.0)
-    if alternative == "lesser":
-        return (n_le + 1.0) / (P + 1.0)
-    raise AssertionError(alternative)
 
 
 def min_pseudo_p(permutations: int, alternative: str = "directed") -> float:
@@ -287,8 +281,12 @@ def permuted_quadratic(
     """
     n, V = X.shape
     P = perms.shape[0]
-    dense = not sparse.issparse(W)
-    Wm = W if dense else sparse.csr_array(W)
+    if sparse.issparse(W):
+        W = sparse.csr_array(W)
+        # dense weights (inverse distance, economic): a BLAS product beats the sparse one
+        Wm = W.toarray() if W.nnz > 0.2 * n * n else W
+    else:
+        Wm = np.asarray(W)
     q = np.empty((P, V))
     r = np.empty((P, V)) if diag_weights is not None else None
     C = _chunk_rows(n, V)
@@ -396,16 +394,18 @@ def random_lags(
         vs = slice(v0, min(V, v0 + vc))
         Zt = [np.ascontiguousarray(c[:, vs].T) for c in columns]  # (Vc, n)
         D = [z[:, 1:] - z[:, :-1] for z in Zt]  # z[j+1] - z[j]
-        # ---- uniform rows: one sweep per cardinality
+        # ---- uniform rows: one sweep per cardinality; base = sum of the first k draws for i = 0
+        base = [np.zeros((z.shape[0], P)) for z in Zt]
+        k_done = 0
         for k in uniform_k:
+            for m in range(k_done, k):
+                col = draws[:, m] + 1
+                for b, z in zip(base, Zt, strict=True):
+                    b += z[:, col]
+            k_done = k
             sites = np.flatnonzero(rows.uniform & (card == k))
-            idk = draws[:, :k]
-            S = [np.zeros((z.shape[0], P)) for z in Zt]
-            for m in range(k):
-                col = idk[:, m] + 1
-                for s, z in zip(S, Zt, strict=True):
-                    s += z[:, col]
-            flat = idk.ravel()
+            S = [b.copy() for b in base]
+            flat = draws[:, :k].ravel()
             order = np.argsort(flat, kind="stable")
             rows_sorted = (order // k).astype(np.int64)
             bounds = np.searchsorted(flat[order], np.arange(n))
@@ -414,14 +414,15 @@ def random_lags(
                 for j in range(cur, i):
                     r = rows_sorted[bounds[j] : bounds[j + 1]]
                     if r.size:
-                        for s, d in zip(S, D, strict=True):
-                            s[:, r] -= d[:, j : j + 1]
+                        for s_, d in zip(S, D, strict=True):
+                            s_[:, r] -= d[:, j : j + 1]
                 cur = i
                 w = rows.data[rows.indptr[i]]
                 yield int(i), vs, S, float(w)
                 if progress is not None:
                     progress(1)
         # ---- rows with unequal weights
+        M = None
         for i in other:
             lo, hi = rows.indptr[i], rows.indptr[i + 1]
             w = rows.data[lo:hi]
@@ -431,13 +432,18 @@ def random_lags(
             if k <= _DIRECT_MAX_K:
                 out = []
                 for z in Zt:
-                    acc = np.zeros((z.shape[0], P))
-                    for m in range(k):
+                    acc = w[0] * z[:, idx[:, 0]]
+                    for m in range(1, k):
                         acc += w[m] * z[:, idx[:, m]]
                     out.append(acc)
             else:
-                M = np.zeros((P, n))
+                # placement matrix: M[p, j] = weight of the neighbour drawn as unit j in permutation p
+                if M is None:
+                    M = np.zeros((P, n))
+                elif k < n - 1:
+                    M.fill(0.0)
                 M[ar[:, None], idx] = w[None, :]
+                M[:, i] = 0.0  # a complete row writes every other column; unit i itself stays 0
                 out = [z @ M.T for z in Zt]
             yield int(i), vs, out, 1.0
             if progress is not None:

@@ -20,8 +20,18 @@ from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic,
 __all__ = ["Geary", "GearyLocal"]
 
 
-def geary_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
-    """Geary's C of every column of ``Y`` (esda's ``Geary``; p_norm/p_rand one-tailed as esda)."""
+def row_col_sums(W) -> np.ndarray:
+    """``w_i. + w_.i`` for every unit (Geary's permuted numerator)."""
+    return np.asarray(W.sum(axis=1)).ravel() + np.asarray(W.sum(axis=0)).ravel()
+
+
+def geary_arrays(Y, W, perms, *, alternative="directed", keep=False, qr=None) -> dict:
+    """Geary's C of every column of ``Y`` (esda's ``Geary``; p_norm/p_rand one-tailed as esda).
+
+    ``qr`` optionally holds the precomputed ``(q, r)`` of
+    :func:`~geodti.spatial._permutation.permuted_quadratic` on the centred columns with
+    ``diag_weights`` = row + column sums of ``W`` (shared with Moran's I).
+    """
     n, V = Y.shape
     Z = Y - Y.mean(axis=0)
     yss = (Z * Z).sum(axis=0)
@@ -52,8 +62,9 @@ def geary_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
     }
     P = perms.shape[0]
     if P:
-        rc = np.asarray(W.sum(axis=1)).ravel() + np.asarray(W.sum(axis=0)).ravel()
-        q, r = permuted_quadratic(Z, W, perms, diag_weights=rc)
+        if qr is None:
+            qr = permuted_quadratic(Z, W, perms, diag_weights=row_col_sums(W))
+        q, r = qr
         sims = (n - 1) * (r - 2 * q) / den
         sm = sim_summary(C, sims, alternative)
         out.update(p_sim=sm["p_sim"], EC_sim=sm["mean"], seC_sim=sm["sd"], VC_sim=sm["sd"] ** 2,

@@ -54,7 +54,8 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
     EG2 = b0 * y2**2 + b1 * y4 + b2 * y1**2 * y2 + b3 * y1 * y3 + b4 * y1**4
     EG2 = EG2 / (((y1**2 - y2) ** 2) * n * (n - 1) * (n - 2) * (n - 3))
     VG = EG2 - EG**2
-    z_norm = (Gv - EG) / np.sqrt(VG)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_norm = (Gv - EG) / np.sqrt(VG)
     out = {"G": Gv, "EG": np.full(V, EG), "VG": VG, "z_norm": z_norm,
            "p_norm": 1.0 - stats.norm.cdf(np.abs(z_norm)), "n": n}
     P = perms.shape[0]

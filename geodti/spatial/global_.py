@@ -33,8 +33,8 @@ from geodti.errors import InputError, MethodError
 
 from ._common import matrices
 from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
-from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations
-from .geary import geary_arrays
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations, permuted_quadratic
+from .geary import geary_arrays, row_col_sums
 from .getisord import g_arrays
 from .join_counts import join_count_arrays
 from .moran import moran_arrays, moran_bv_arrays
@@ -155,17 +155,49 @@ def global_statistics(
         perms = perms_cache[n]
         m = matrices(w, "r")
         T, B = m["T"], m["B"]
+        # differential columns (change between two periods) join the Moran pass
+        pairs = _differential_pairs(differential, periods)
+        diff_cols, diff_blocks = [], []
+        for before, after in pairs:
+            for v in variables:
+                diff_blocks.append(Y[:, cols.index((after, v))] - Y[:, cols.index((before, v))])
+                diff_cols.append((before, after, v))
+        D = np.column_stack(diff_blocks) if diff_blocks else np.empty((n, 0))
+        moving = [j for j in range(D.shape[1]) if np.ptp(D[:, j]) > 0]
+        X = np.column_stack([Y, D[:, moving]]) if moving else Y
+        need_q = P > 0 and ("moran" in statistics or "geary" in statistics or moving)
+        q = r = None
+        if need_q:
+            q, r = permuted_quadratic(X - X.mean(axis=0), T, perms, diag_weights=row_col_sums(T))
+        V = Y.shape[1]
+        key = "rand" if assumption == "randomisation" else "norm"
         if "moran" in statistics:
-            r = moran_arrays(Y, T, perms, alternative=alternative)
-            key = "rand" if assumption == "randomisation" else "norm"
-            rows += _rows(cols, label, "moran", r["I"], r["EI"], r[f"VI_{key}"], r[f"z_{key}"], assumption, r,
-                          alternative, P, seed, n)
+            res = moran_arrays(Y, T, perms, alternative=alternative, q=None if q is None else q[:, :V])
+            rows += _rows(cols, label, "moran", res["I"], res["EI"], res[f"VI_{key}"], res[f"z_{key}"], assumption,
+                          res, alternative, P, seed, n)
         if "geary" in statistics:
-            r = geary_arrays(Y, T, perms, alternative=alternative)
-            key = "rand" if assumption == "randomisation" else "norm"
-            rows += _rows(cols, label, "geary", r["C"], r["EC"], r[f"VC_{key}"], r[f"z_{key}"], assumption, r,
-                          alternative, P, seed, n)
-        if "getis_ord_g" in statistics:
+            res = geary_arrays(Y, T, perms, alternative=alternative,
+                               qr=None if q is None else (q[:, :V], r[:, :V]))
+            rows += _rows(cols, label, "geary", res["C"], res["EC"], res[f"VC_{key}"], res[f"z_{key}"], assumption,
+                          res, alternative, P, seed, n)
+        if moving:
+            res = moran_arrays(D[:, moving], T, perms, alternative=alternative, q=None if q is None else q[:, V:])
+            dc = [diff_cols[j] for j in moving]
+            rows += _rows([(a, v) for _, a, v in dc], label, "moran_differential", res["I"], res["EI"],
+                          res[f"VI_{key}"], res[f"z_{key}"], assumption, res, alternative, P, seed, n,
+                          base_period=[b for b, _, _ in dc])
+        for j in range(D.shape[1]):
+            if j not in moving:
+                b, a, v = diff_cols[j]
+                rr = _note_rows([(a, v)], label, "moran_differential", "no change between the periods", alternative,
+                                P, seed, n)[0]
+                rr["base_period"] = b
+                rows.append(rr)
+        if "getis_ord_g" in statistics and not _binary(m["O"]):
+            rows += _note_rows(cols, label, "getis_ord_g",
+                               "General G is defined for binary weights (Getis and Ord 1992); not computed for "
+                               "weighted specifications", alternative, P, seed, n)
+        elif "getis_ord_g" in statistics:
             ok = [j for j in range(len(cols)) if (Y[:, j] >= 0).all()]
             if ok:
                 r = g_arrays(Y[:, ok], B, perms, alternative=alternative)
@@ -184,31 +216,6 @@ def global_statistics(
                 nanv = np.full(len(periods), np.nan)
                 rows += _rows([(p, x) for p in periods], label, "moran_bv", r["I"], nanv, nanv, nanv, "", r,
                               alternative, P, seed, n, variable_y=yv)
-        pairs = []
-        if differential == "first_last":
-            if len(periods) >= 2:
-                pairs = [(periods[0], periods[-1])]
-        elif differential:
-            pairs = [tuple(p) for p in differential]
-            for a, b in pairs:
-                if a not in periods or b not in periods:
-                    raise InputError(f"differential periods {a}, {b} must be among the analysed periods {periods}")
-        for before, after in pairs:
-            jb = [cols.index((before, v)) for v in variables]
-            ja = [cols.index((after, v)) for v in variables]
-            D = Y[:, ja] - Y[:, jb]
-            ok = [j for j in range(D.shape[1]) if np.ptp(D[:, j]) > 0]
-            if ok:
-                r = moran_arrays(D[:, ok], T, perms, alternative=alternative)
-                key = "rand" if assumption == "randomisation" else "norm"
-                rows += _rows([(after, variables[j]) for j in ok], label, "moran_differential", r["I"], r["EI"],
-                              r[f"VI_{key}"], r[f"z_{key}"], assumption, r, alternative, P, seed, n,
-                              base_period=before)
-            const = [(after, variables[j]) for j in range(D.shape[1]) if j not in ok]
-            for rr in _note_rows(const, label, "moran_differential", "no change between the periods", alternative, P,
-                                 seed, n):
-                rr["base_period"] = before
-                rows.append(rr)
         jc = _join_count_columns(Y, cols, join_counts)
         if jc is not None:
             Yb, jcols, how = jc
@@ -223,6 +230,25 @@ def global_statistics(
     if not out.empty:
         out["z_sim"] = out["z_sim"].where(~out["statistic"].str.startswith("join_counts"), np.nan)
     return out
+
+
+def _differential_pairs(differential, periods) -> list[tuple[str, str]]:
+    if differential == "first_last":
+        return [(periods[0], periods[-1])] if len(periods) >= 2 else []
+    if not differential:
+        return []
+    pairs = [tuple(p) for p in differential]
+    for pair in pairs:
+        if len(pair) != 2 or pair[0] not in periods or pair[1] not in periods:
+            raise InputError(f"differential periods {pair} must be two of the analysed periods {periods}")
+    return pairs
+
+
+def _binary(O) -> bool:
+    off = O.copy()
+    off.setdiag(0)
+    off.eliminate_zeros()
+    return bool(off.nnz == 0 or np.all(off.data == off.data[0]))
 
 
 def _join_count_columns(Y, cols, how):

@@ -230,58 +230,68 @@ def _original(w) -> "np.ndarray":
 
 
 def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, correction, alpha, gi_inference, gi_ok):
-    n = len(w.ids)
-    parts = []
-    for j, (period, variable) in enumerate(cols):
-        note = np.full(n, "", dtype=object)
-        note[isolate] = "no neighbours"
-        if stat == "gi_star" and not gi_ok[j]:
-            parts.append(pd.DataFrame({
-                "adcode": w.ids.to_numpy(), "period": period, "variable": variable, "weights": label,
-                "statistic": stat, "value": np.nan, "quadrant": "", "z_sim": np.nan, "p_sim": np.nan,
-                "p_fdr": np.nan, "p_bonferroni": np.nan, "sig_none": False, "sig_fdr": False,
-                "sig_bonferroni": False, "cluster": "not_computed", "correction": correction, "alpha": alpha,
-                "z_analytic": np.nan, "p_analytic": np.nan, "neighbours": card, "alternative": alternative,
-                "permutations": P, "seed": seed, "note": "Gi* needs non-negative values",
-            }))
-            continue
-        p_sim = res["p_sim"][:, j]
-        z_sim = res["z_sim"][:, j]
-        if stat == "lisa":
-            value = res["Is"][:, j]
-            quadrant = res["q"][:, j]
-            z_an = p_an = np.full(n, np.nan)
-        elif stat == "gi_star":
-            value = res["Gs"][:, j]
-            z_an = res["Zs"][:, j]
-            p_an = 2.0 * stats.norm.sf(np.abs(z_an))
-            direction = z_sim if gi_inference == "permutation" else z_an
-            quadrant = np.where(np.isfinite(direction), np.where(direction > 0, "hot", "cold"), "")
-        else:
-            value = res["localG"][:, j]
-            from ._localcore import quadrants
+    """One statistic's rows for every column, built as arrays and framed once."""
+    from ._localcore import quadrants
 
-            quadrant = np.where(isolate, "", quadrants(res["z"][:, j], res["lag"][:, j]))
-            z_an = p_an = np.full(n, np.nan)
-        p_test = p_an if (stat == "gi_star" and gi_inference == "analytic") else p_sim
-        adj = {c: adjust_pvalues(p_test, c) for c in CORRECTIONS}
-        if stat == "gi_star":
-            direction = z_sim if gi_inference == "permutation" else z_an
-            labels = cluster_labels("gi_star", quadrant, adj[correction], alpha, direction=direction,
-                                    isolate=isolate, p_levels={lv: adj[correction] for lv, _ in GI_LEVELS})
-        elif stat == "local_geary":
-            positive = np.nan_to_num(z_sim, nan=0.0) < 0  # smaller than expected: similar to neighbours
-            labels = cluster_labels("local_geary", quadrant, adj[correction], alpha, positive=positive, isolate=isolate)
+    n = len(w.ids)
+    V = len(cols)
+    value = np.full((n, V), np.nan)
+    quadrant = np.full((n, V), "", dtype=object)
+    z_an = np.full((n, V), np.nan)
+    p_an = np.full((n, V), np.nan)
+    adj = {c: np.full((n, V), np.nan) for c in CORRECTIONS}
+    labels = np.full((n, V), "not_significant", dtype=object)
+    note = np.where(isolate, "no neighbours", "").astype(object)
+    notes = np.repeat(note[:, None], V, axis=1)
+    z_sim = res["z_sim"].astype(float).copy()
+    p_sim = res["p_sim"].astype(float).copy()
+    for j in range(V):
+        if stat == "gi_star" and not gi_ok[j]:
+            z_sim[:, j] = np.nan
+            p_sim[:, j] = np.nan
+            labels[:, j] = "not_computed"
+            notes[:, j] = "Gi* needs non-negative values"
+            continue
+        if stat == "lisa":
+            value[:, j] = res["Is"][:, j]
+            quadrant[:, j] = res["q"][:, j]
+        elif stat == "gi_star":
+            value[:, j] = res["Gs"][:, j]
+            z_an[:, j] = res["Zs"][:, j]
+            p_an[:, j] = 2.0 * stats.norm.sf(np.abs(z_an[:, j]))
+            direction = z_sim[:, j] if gi_inference == "permutation" else z_an[:, j]
+            quadrant[:, j] = np.where(np.isfinite(direction), np.where(direction > 0, "hot", "cold"), "")
         else:
-            labels = cluster_labels("lisa", quadrant, adj[correction], alpha, isolate=isolate)
-        parts.append(pd.DataFrame({
-            "adcode": w.ids.to_numpy(), "period": period, "variable": variable, "weights": label, "statistic": stat,
-            "value": value, "quadrant": quadrant, "z_sim": z_sim, "p_sim": p_sim, "p_fdr": adj["fdr"],
-            "p_bonferroni": adj["bonferroni"], "sig_none": np.nan_to_num(adj["none"], nan=1.0) <= alpha,
-            "sig_fdr": np.nan_to_num(adj["fdr"], nan=1.0) <= alpha,
-            "sig_bonferroni": np.nan_to_num(adj["bonferroni"], nan=1.0) <= alpha, "cluster": labels,
-            "correction": correction, "alpha": alpha, "z_analytic": z_an, "p_analytic": p_an, "neighbours": card,
-            "alternative": alternative if stat != "gi_star" or gi_inference == "permutation" else "two-sided (normal)",
-            "permutations": P, "seed": seed, "note": note,
-        }))
-    return pd.concat(parts, ignore_index=True)
+            value[:, j] = res["localG"][:, j]
+            quadrant[:, j] = np.where(isolate, "", quadrants(res["z"][:, j], res["lag"][:, j]))
+        p_test = p_an[:, j] if (stat == "gi_star" and gi_inference == "analytic") else p_sim[:, j]
+        for c in CORRECTIONS:
+            adj[c][:, j] = adjust_pvalues(p_test, c)
+        if stat == "gi_star":
+            direction = z_sim[:, j] if gi_inference == "permutation" else z_an[:, j]
+            labels[:, j] = cluster_labels("gi_star", quadrant[:, j], adj[correction][:, j], alpha,
+                                          direction=direction, isolate=isolate,
+                                          p_levels={lv: adj[correction][:, j] for lv, _ in GI_LEVELS})
+        elif stat == "local_geary":
+            positive = np.nan_to_num(z_sim[:, j], nan=0.0) < 0  # smaller than expected: like its neighbours
+            labels[:, j] = cluster_labels("local_geary", quadrant[:, j], adj[correction][:, j], alpha,
+                                          positive=positive, isolate=isolate)
+        else:
+            labels[:, j] = cluster_labels("lisa", quadrant[:, j], adj[correction][:, j], alpha, isolate=isolate)
+
+    def flat(a):  # column-major: all units of column 0, then column 1, ...
+        return np.asarray(a).T.reshape(-1)
+
+    sig = {c: np.nan_to_num(adj[c], nan=1.0) <= alpha for c in CORRECTIONS}
+    alt = alternative if stat != "gi_star" or gi_inference == "permutation" else "two-sided (normal)"
+    return pd.DataFrame({
+        "adcode": np.tile(w.ids.to_numpy(), V),
+        "period": np.repeat([c[0] for c in cols], n),
+        "variable": np.repeat([c[1] for c in cols], n),
+        "weights": label, "statistic": stat, "value": flat(value), "quadrant": flat(quadrant),
+        "z_sim": flat(z_sim), "p_sim": flat(p_sim), "p_fdr": flat(adj["fdr"]), "p_bonferroni": flat(adj["bonferroni"]),
+        "sig_none": flat(sig["none"]), "sig_fdr": flat(sig["fdr"]), "sig_bonferroni": flat(sig["bonferroni"]),
+        "cluster": flat(labels), "correction": correction, "alpha": alpha, "z_analytic": flat(z_an),
+        "p_analytic": flat(p_an), "neighbours": np.tile(card, V), "alternative": alt, "permutations": P,
+        "seed": seed, "note": flat(notes),
+    })

@@ -30,8 +30,12 @@ from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, pe
 __all__ = ["Moran", "MoranBV", "MoranLocal", "moran_differential"]
 
 
-def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False) -> dict:
-    """Moran's I of every column of ``Y`` under weights ``W`` (esda's ``Moran``)."""
+def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False, q=None) -> dict:
+    """Moran's I of every column of ``Y`` under weights ``W`` (esda's ``Moran``).
+
+    ``q`` optionally holds precomputed permuted quadratic forms of the centred columns
+    (:func:`~geodti.spatial._permutation.permuted_quadratic`), shared with Geary's C.
+    """
     n, V = Y.shape
     Z = Y - Y.mean(axis=0)
     z2ss = (Z * Z).sum(axis=0)
@@ -61,7 +65,8 @@ def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=F
     }
     P = perms.shape[0]
     if P:
-        q, _ = permuted_quadratic(Z, W, perms)
+        if q is None:
+            q, _ = permuted_quadratic(Z, W, perms)
         sims = n / s0 * q / z2ss
         sm = sim_summary(I, sims, alternative)
         out.update(p_sim=sm["p_sim"], EI_sim=sm["mean"], seI_sim=sm["sd"], VI_sim=sm["sd"] ** 2,
