@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_summary_parser(commands)
     add_diffusion_parser(commands)
     add_export_parser(commands)
+    add_stats_parser(commands)
     return parser
 
 
@@ -753,6 +754,144 @@ def run_diffusion(args) -> int:
         written.append(write_text(out / "diffusion_notes.txt",
                                   "".join(f"{n}\n" for n in tables["notes"])))
         console.print(f"wrote {len(written)} files to {out}", highlight=False)
+def add_stats_parser(sub) -> None:
+    """``geodti stats TABLE``: global, robustness and local spatial statistics of a panel."""
+    p = sub.add_parser(
+        "stats", help="spatial statistics: Moran's I, Geary's C, General G, LISA, Gi*, local Geary",
+        description="Global statistics per weights, period and variable; Moran's I across weights "
+                    "(robustness); LISA, Gi* and local Geary per city (with FDR/Bonferroni "
+                    "corrections) ready to join to the map layers. One set of permutations, built "
+                    "from --seed, serves every period, variable and statistic.",
+    )
+    add_table_arguments(p)
+    p.add_argument("--allow-unmatched", action="store_true",
+                   help="leave rows whose city does not match out (listed in excluded.csv)")
+    p.add_argument("--weights", default="queen,knn6,idw",
+                   help="comma-separated weights specs (default queen,knn6,idw): queen, rook, knnK, idw, "
+                        "idw2, idw:KM, bandKM, kernel[:NAME[:kK|:KM]], block, econ:COLUMN, nested:COLUMN:PHI")
+    p.add_argument("--local-weights", help="specs for the local table (default: the first of --weights)")
+    p.add_argument("--permutations", type=int, default=9999, help="permutations (default 9999)")
+    p.add_argument("--seed", type=int, default=12345, help="seed of the permutations (default 12345)")
+    p.add_argument("--alternative", default="directed",
+                   choices=["directed", "two-sided", "greater", "lesser", "folded"],
+                   help="pseudo p-value alternative (default directed, as esda 2.8 and GeoDa)")
+    p.add_argument("--correction", default="fdr", choices=["fdr", "bonferroni", "none"],
+                   help="multiple-testing correction of the cluster labels (default fdr)")
+    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--variables", help="comma-separated variables (default: every value column)")
+    p.add_argument("--periods", help="comma-separated periods (default: all)")
+    p.add_argument("--local", default="lisa,gi_star,local_geary",
+                   help="local statistics (default lisa,gi_star,local_geary)")
+    p.add_argument("--gi-inference", default="permutation", choices=["permutation", "analytic"],
+                   help="Gi* hot/cold bins from the pseudo p (default) or the analytic z")
+    p.add_argument("--bivariate", action="append", metavar="X:Y",
+                   help="bivariate Moran of X against the lag of Y (repeat for several)")
+    p.add_argument("--join-counts", choices=["binary", "median", "mean"],
+                   help="join counts of 0/1 variables (binary) or of above-median/mean indicators")
+    p.add_argument("--island-policy", default="auto", choices=["auto", "attach", "keep", "drop"],
+                   help="units without neighbours and detached components (default auto: attach to "
+                        "the nearest unit for geographic weights, keep for block and kernel weights)")
+    p.add_argument("--k-attach", type=int, default=1, help="links per attached island/component (default 1)")
+    p.add_argument("--on-budget", default="warn", choices=["warn", "raise", "ignore"],
+                   help="too few permutations for the corrected alpha: warn (default), refuse, ignore")
+    p.add_argument("--missing", default="raise", choices=["raise", "drop"],
+                   help="units with missing values: error (default) or leave them out (listed)")
+    p.add_argument("--units", metavar="FILE",
+                   help="own unit layer (GeoPackage/GeoJSON polygons with adcode, or CSV with adcode,lon,lat) "
+                        "instead of the bundled cities; the table's city column then holds its adcodes")
+    p.add_argument("--contiguity", metavar="FILE", help="own neighbour pairs (CSV with two adcode columns)")
+    p.add_argument("--format", choices=["csv", "xlsx"], default="csv",
+                   help="csv: one file per table in --out (default); xlsx: one workbook")
+    p.add_argument("--out", default="maps/stats", help="output folder (default maps/stats)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by geodti")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=run_stats)
+
+
+def run_stats(args) -> int:
+    """Run ``geodti stats``: read, compute every table, write them. Returns the exit code."""
+    import warnings
+
+    import pandas as pd
+    from rich.console import Console
+
+    from geodti.errors import InputError
+    from geodti.io.outdir import prepare_output_dir
+    from geodti.io.panel import read_panel
+    from geodti.io.tables import write_tables
+    from geodti.spatial.pipeline import spatial_tables
+
+    console, err = Console(), Console(stderr=True)
+    units = contiguity = None
+    if args.units:
+        # an own unit layer: the table's city column holds that layer's codes (no name matching)
+        raw = read_table_from_args(args)
+        raw = raw.rename(columns={"city": "adcode"})
+        raw["adcode"] = raw["adcode"].astype(str).str.strip()
+    else:
+        raw = read_panel(args.table, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row,
+                         city_column=args.city_column, province_column=args.province_column,
+                         period_column=args.period_column, value_columns=args.value_columns, layout=args.layout,
+                         period=args.period, value_name=args.value_name, allow_unmatched=args.allow_unmatched)
+    if args.units:
+        if args.units.lower().endswith((".csv", ".txt")):
+            units = pd.read_csv(args.units, dtype={"adcode": str})
+        else:
+            import geopandas as gpd
+
+            units = gpd.read_file(args.units)
+        if "adcode" not in units.columns:
+            raise InputError(f"--units {args.units}: needs an 'adcode' column")
+        units["adcode"] = units["adcode"].astype(str)
+    if args.contiguity:
+        contiguity = pd.read_csv(args.contiguity, dtype=str)
+    bivariate = None
+    if args.bivariate:
+        bivariate = []
+        for item in args.bivariate:
+            if item.count(":") != 1:
+                raise InputError(f"--bivariate {item!r}: write it as X:Y (two variable names)")
+            bivariate.append(tuple(item.split(":")))
+    out = prepare_output_dir(args.out, force=args.force)
+    progress = not args.no_progress and sys.stderr.isatty()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables = spatial_tables(
+            raw, args.weights, local_weights=args.local_weights, units=units, contiguity=contiguity,
+            variables=args.variables, periods=args.periods, permutations=args.permutations, seed=args.seed,
+            alternative=args.alternative, correction=args.correction, alpha=args.alpha,
+            island_policy=args.island_policy, k_attach=args.k_attach,
+            local_statistics_=[s.strip() for s in args.local.split(",") if s.strip()],
+            gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
+            on_budget=args.on_budget, missing=args.missing, progress=progress,
+        )
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, FutureWarning)):
+            continue
+        err.print(f"warning: {w.message}", highlight=False)
+    if args.format == "xlsx":
+        written = write_tables(tables, out / "stats.xlsx")
+    else:
+        written = write_tables(tables, out)
+    g = tables["global"]
+    moran = g[g["statistic"] == "moran"]
+    console.print(f"[bold]Moran's I[/bold] ({args.permutations} permutations, seed {args.seed}):")
+    for label, part in moran.groupby("weights", sort=False):
+        vals = ", ".join(f"{r.variable} {r.period} {r.value:.3f} (p_sim {r.p_sim:.4f})"
+                         for r in part.head(4).itertuples())
+        console.print(f"  {label}: {vals}{' ...' if len(part) > 4 else ''}", highlight=False)
+    for _, row in tables["weights"].iterrows():
+        if row["notes"]:
+            console.print(f"  weights {row['weights']}: {row['notes']}", highlight=False)
+    loc = tables["local"]
+    if len(loc):
+        counts = loc[loc["cluster"] != "not_significant"].groupby(["statistic", "cluster"]).size()
+        console.print(f"local clusters ({args.correction}, alpha {args.alpha}): "
+                      + ", ".join(f"{s} {c} {n}" for (s, c), n in counts.items()), highlight=False)
+    if len(tables["excluded"]):
+        err.print(f"note: {len(tables['excluded'])} unit(s) left out; see excluded.csv", highlight=False)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
     return 0
 
 
@@ -762,7 +901,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from geodti.errors import InputError, MatchError
+    from geodti.errors import InputError, MatchError, MethodError
 
     try:
         return args.func(args)
@@ -772,6 +911,9 @@ def main(argv: list[str] | None = None) -> int:
     except MatchError as exc:  # the run finished but rows could not be resolved
         print(f"geodti: {exc}", file=sys.stderr)
         return 1
+    except MethodError as exc:  # the data or settings violate a method's assumptions
+        print(f"geodti: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
