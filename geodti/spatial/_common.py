@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
 from scipy import sparse
+from scipy.special import ndtr
 
 from geodti.errors import InputError, MethodError
 
 from .weights import Weights
+
+
+def norm_sf(x):
+    """Standard normal survival function (``scipy.stats.norm.sf`` computes ``ndtr(-x)`` too)."""
+    return ndtr(-np.asarray(x, float))
+
+
+def norm_cdf(x):
+    """Standard normal CDF."""
+    return ndtr(np.asarray(x, float))
 
 
 def matrices(w, transformation: str = "r") -> dict:
@@ -19,20 +29,28 @@ def matrices(w, transformation: str = "r") -> dict:
     esda, ``transformation`` is applied to the weights passed (a ``Weights`` passes
     its untransformed links). Diagonals are kept (self-weights).
     """
-    if isinstance(w, Weights):
-        g = w.original
-        label = w.label
-        ids = w.ids
-    elif isinstance(w, Graph):
-        g = w
-        label = "graph"
-        ids = pd.Index(w.unique_ids.astype(str))
-    else:
-        raise InputError(f"weights must be a geodti Weights or a libpysal Graph, got {type(w).__name__}")
     t = transformation.upper()
-    gt = g if t == "O" else g.transform(t)
-    O = sparse.csr_array(g.sparse, dtype=float)
-    T = sparse.csr_array(gt.sparse, dtype=float)
+    if isinstance(w, Weights):
+        label, ids = w.label, w.ids
+        O = w.O
+        T = w.O if t == "O" else (w.sparse if t == w.transform else None)
+        if T is None:
+            from .weights import _transformed
+
+            T = _transformed(O, t)
+            if T is None:
+                T = sparse.csr_array(w.original.transform(t).sparse, dtype=float)
+    else:
+        from libpysal.graph import Graph
+
+        if not isinstance(w, Graph):
+            raise InputError(f"weights must be a geodti Weights or a libpysal Graph, got {type(w).__name__}")
+        label, ids = "graph", pd.Index(w.unique_ids.astype(str))
+        gt = w if t == "O" else w.transform(t)
+        O = sparse.csr_array(w.sparse, dtype=float)
+        T = sparse.csr_array(gt.sparse, dtype=float)
+    O = sparse.csr_array(O, dtype=float)
+    T = sparse.csr_array(T, dtype=float)
     O.eliminate_zeros()
     T.eliminate_zeros()
     B = O.copy()

@@ -12,10 +12,11 @@ Definitions follow esda 2.8 (``Moran_Local``, ``G_Local(star=True)``,
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 
 from geodti.errors import MethodError
 
+from ._common import norm_sf
 from ._permutation import (
     ALTERNATIVES,
     TIE_RTOL,
@@ -151,7 +152,7 @@ def local_core(
             "EGs": np.broadcast_to(EG, (n, V)).copy(),
             "VGs": np.broadcast_to(VG, (n, V)).copy(),
             "Zs": np.where(nanmask, np.nan, Zs),
-            "p_norm": np.where(nanmask, np.nan, stats.norm.sf(np.abs(Zs))),
+            "p_norm": np.where(nanmask, np.nan, norm_sf(np.abs(Zs))),
         }
         # sim = (d*_i y_i + ybar O_i + sd * L_i) / sum(y)
         specs["gi_star"] = {
@@ -232,7 +233,7 @@ def local_core(
             # all simulated values equal the observed one (e.g. z_i = 0): no evidence, p = 1
             o["p_sim"] = np.where(degenerate, 1.0, o["p_sim"])
             o["p_sim"] = np.where(nanmask, np.nan, o["p_sim"])
-            o["p_z_sim"] = stats.norm.sf(np.abs(o["z_sim"]))
+            o["p_z_sim"] = norm_sf(np.abs(o["z_sim"]))
             o["VI_sim"] = se * se
     else:
         for s in statistics:

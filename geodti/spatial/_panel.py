@@ -102,7 +102,9 @@ def complete_units(panel: pd.DataFrame, variables, periods) -> tuple[list[str], 
     return complete, bad
 
 
-def panel_matrix(panel: pd.DataFrame, variables: list[str], periods: list[str], ids: pd.Index) -> tuple[np.ndarray, list[tuple[str, str]]]:
+def panel_matrix(
+    panel: pd.DataFrame, variables: list[str], periods: list[str], ids: pd.Index
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """``(n, V)`` matrix aligned with ``ids``; columns are ``(period, variable)`` pairs."""
     sub = panel[panel["period"].isin(periods)]
     units = pd.Index(sub["adcode"].unique())

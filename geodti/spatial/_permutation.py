@@ -321,7 +321,7 @@ def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dic
 
     ``observed`` has shape ``(V,)`` and ``sims`` ``(P, V)``.
     """
-    from scipy import stats
+    from ._common import norm_sf
 
     P = sims.shape[0]
     if P == 0:
@@ -334,7 +334,7 @@ def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dic
         z = (observed - mean) / sd
     z = np.where(sd > 0, z, np.nan)
     p = np.where(sd > 0, p, 1.0)  # degenerate reference distribution: no evidence
-    return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": stats.norm.sf(np.abs(z))}
+    return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": norm_sf(np.abs(z))}
 
 
 # --------------------------------------------------------------------------------------

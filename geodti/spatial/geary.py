@@ -9,11 +9,10 @@ A local indicator of multivariate spatial association: extending Geary's c,
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from geodti.errors import MethodError
 
-from ._common import Result, as_matrix, constant_columns, matrices, s012
+from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
 
@@ -53,8 +52,8 @@ def geary_arrays(Y, W, perms, *, alternative="directed", keep=False, qr=None) ->
     de = C - 1.0
     z_norm = de / np.sqrt(VC_norm)
     z_rand = de / np.sqrt(VC_rand)
-    p_norm = np.where(de > 0, stats.norm.sf(z_norm), stats.norm.cdf(z_norm))
-    p_rand = np.where(de > 0, stats.norm.sf(z_rand), stats.norm.cdf(z_rand))
+    p_norm = np.where(de > 0, norm_sf(z_norm), norm_cdf(z_norm))
+    p_rand = np.where(de > 0, norm_sf(z_rand), norm_cdf(z_rand))
     out = {
         "C": C, "EC": np.ones(V), "VC_norm": np.full(V, VC_norm), "seC_norm": np.full(V, np.sqrt(VC_norm)),
         "z_norm": z_norm, "p_norm": p_norm, "VC_rand": VC_rand, "seC_rand": np.sqrt(VC_rand),

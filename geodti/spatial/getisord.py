@@ -22,11 +22,10 @@ Analysis* 27(4).
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from geodti.errors import MethodError
 
-from ._common import Result, as_matrix, constant_columns, matrices, require_nonnegative, s012
+from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, require_nonnegative, s012
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
 
@@ -57,7 +56,7 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
     with np.errstate(divide="ignore", invalid="ignore"):
         z_norm = (Gv - EG) / np.sqrt(VG)
     out = {"G": Gv, "EG": np.full(V, EG), "VG": VG, "z_norm": z_norm,
-           "p_norm": 1.0 - stats.norm.cdf(np.abs(z_norm)), "n": n}
+           "p_norm": 1.0 - norm_cdf(np.abs(z_norm)), "n": n}
     P = perms.shape[0]
     if P:
         q, _ = permuted_quadratic(Y, W, perms)

@@ -27,11 +27,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from geodti.errors import InputError, MethodError
 
-from ._common import matrices
+from ._common import matrices, norm_sf
 from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations, permuted_quadratic
 from .geary import geary_arrays, row_col_sums
@@ -49,7 +48,7 @@ COLUMNS = [
 
 
 def _two_sided(z):
-    return 2.0 * stats.norm.sf(np.abs(np.asarray(z, float)))
+    return 2.0 * norm_sf(np.abs(np.asarray(z, float)))
 
 
 def _rows(cols, label, stat, value, E, Var, z, assumption, res, alternative, P, seed, n, **extra):
@@ -204,7 +203,8 @@ def global_statistics(
                 rows += _rows([cols[j] for j in ok], label, "getis_ord_g", r["G"], r["EG"], r["VG"], r["z_norm"],
                               "normality", r, alternative, P, seed, n)
             neg = [cols[j] for j in range(len(cols)) if j not in ok]
-            rows += _note_rows(neg, label, "getis_ord_g", "General G needs non-negative values", alternative, P, seed, n)
+            rows += _note_rows(neg, label, "getis_ord_g", "General G needs non-negative values", alternative, P,
+                               seed, n)
         if bivariate:
             for pair in bivariate:
                 if len(pair) != 2 or any(v not in variables for v in pair):
@@ -223,9 +223,11 @@ def global_statistics(
                 r = join_count_arrays(Yb, m["O"], perms)
                 note = "" if how == "binary" else f"1 = above the period's {how}"
                 rows += _rows(jcols, label, "join_counts_bb", r["bb"], r["E_bb"], r["V_bb"], r["z_bb"], "randomisation",
-                              {"p_sim": r.get("p_sim_bb", np.full(len(jcols), np.nan))}, "greater", P, seed, n, note=note)
+                              {"p_sim": r.get("p_sim_bb", np.full(len(jcols), np.nan))}, "greater", P, seed, n,
+                              note=note)
                 rows += _rows(jcols, label, "join_counts_bw", r["bw"], r["E_bw"], r["V_bw"], r["z_bw"], "randomisation",
-                              {"p_sim": r.get("p_sim_bw", np.full(len(jcols), np.nan))}, "greater", P, seed, n, note=note)
+                              {"p_sim": r.get("p_sim_bw", np.full(len(jcols), np.nan))}, "greater", P, seed, n,
+                              note=note)
     out = pd.DataFrame(rows, columns=COLUMNS)
     if not out.empty:
         out["z_sim"] = out["z_sim"].where(~out["statistic"].str.startswith("join_counts"), np.nan)

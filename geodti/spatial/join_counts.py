@@ -22,11 +22,11 @@ and ``S0``, ``S1``, ``S2`` of the symmetric binary matrix:
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse
 
 from geodti.errors import MethodError
 
-from ._common import Result, as_matrix, matrices, s012
+from ._common import Result, as_matrix, matrices, norm_sf, s012
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, permuted_quadratic, pseudo_p
 
 __all__ = ["JoinCounts"]
@@ -74,8 +74,8 @@ def join_count_arrays(Y, W, perms, *, keep=False) -> dict:
         z_bw = (bw - E_bw) / np.sqrt(V_bw)
     out = {
         "bb": bb, "ww": ww, "bw": bw, "J": np.full(V, J), "n1": n1,
-        "E_bb": E_bb, "V_bb": V_bb, "z_bb": z_bb, "p_norm_bb": 2 * stats.norm.sf(np.abs(z_bb)),
-        "E_bw": E_bw, "V_bw": V_bw, "z_bw": z_bw, "p_norm_bw": 2 * stats.norm.sf(np.abs(z_bw)),
+        "E_bb": E_bb, "V_bb": V_bb, "z_bb": z_bb, "p_norm_bb": 2 * norm_sf(np.abs(z_bb)),
+        "E_bw": E_bw, "V_bw": V_bw, "z_bw": z_bw, "p_norm_bw": 2 * norm_sf(np.abs(z_bw)),
         "autocorr_pos": bb + ww, "autocorr_neg": bw,
     }
     P = perms.shape[0]

@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from geodti.errors import MethodError
 
+from ._common import norm_sf
 from ._localcore import LOCAL_STATISTICS, local_core
 from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
@@ -74,7 +74,9 @@ def adjust_pvalues(p: np.ndarray, correction: str) -> np.ndarray:
     elif correction == "bonferroni":
         out[ok] = np.minimum(1.0, p[ok] * m)
     else:
-        out[ok] = stats.false_discovery_control(p[ok], method="bh")
+        from scipy.stats import false_discovery_control  # scipy.stats is slow to import: only here
+
+        out[ok] = false_discovery_control(p[ok], method="bh")
     return out
 
 
@@ -194,7 +196,7 @@ def local_statistics(
     k_max: dict[int, int] = {}
     for label, w in wdict.items():
         Y, cols = panel_matrix(panel, variables, periods, w.ids)
-        O = w.sparse if w.transform == "O" else _original(w)
+        O = w.O
         rows = RowStructure.from_matrix(O)
         n = Y.shape[0]
         k_max[n] = max(k_max.get(n, 0), int(rows.cardinality.max(initial=0)))
@@ -219,14 +221,6 @@ def local_statistics(
                                  correction, alpha, gi_inference, None if s != "gi_star" else gi_ok))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out[COLUMNS]
-
-
-def _original(w) -> "np.ndarray":
-    from scipy import sparse
-
-    m = sparse.csr_array(w.original.sparse, dtype=float)
-    m.eliminate_zeros()
-    return m
 
 
 def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, correction, alpha, gi_inference, gi_ok):
@@ -258,7 +252,7 @@ def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, corre
         elif stat == "gi_star":
             value[:, j] = res["Gs"][:, j]
             z_an[:, j] = res["Zs"][:, j]
-            p_an[:, j] = 2.0 * stats.norm.sf(np.abs(z_an[:, j]))
+            p_an[:, j] = 2.0 * norm_sf(np.abs(z_an[:, j]))
             direction = z_sim[:, j] if gi_inference == "permutation" else z_an[:, j]
             quadrant[:, j] = np.where(np.isfinite(direction), np.where(direction > 0, "hot", "cold"), "")
         else:

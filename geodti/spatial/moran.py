@@ -19,11 +19,10 @@ Wartenberg (1985) Multivariate spatial correlation, *Geographical Analysis* 17(4
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from geodti.errors import MethodError
 
-from ._common import Result, as_matrix, constant_columns, matrices, s012
+from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, permuted_quadratic, sim_summary
 
@@ -53,8 +52,8 @@ def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=F
     VI_rand = (A - B) / ((n - 1) * (n - 2) * (n - 3) * s02) - EI * EI
     z_norm = (I - EI) / np.sqrt(VI_norm)
     z_rand = (I - EI) / np.sqrt(VI_rand)
-    p_norm = np.where(z_norm > 0, stats.norm.sf(z_norm), stats.norm.cdf(z_norm))
-    p_rand = np.where(z_norm > 0, stats.norm.sf(z_rand), stats.norm.cdf(z_rand))
+    p_norm = np.where(z_norm > 0, norm_sf(z_norm), norm_cdf(z_norm))
+    p_rand = np.where(z_norm > 0, norm_sf(z_rand), norm_cdf(z_rand))
     if two_tailed:
         p_norm = p_norm * 2.0
         p_rand = p_rand * 2.0

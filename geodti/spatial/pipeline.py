@@ -134,16 +134,15 @@ def spatial_tables(
             excluded.append({"adcode": code, "name": "", "reason": f"missing values: {what}"})
         panel = panel[panel["adcode"].isin(complete)]
 
-    if units is None or (contiguity is None and any(s.kind in _CONTIGUITY_KINDS for s in all_specs)
-                         and "geometry" not in (units.columns if units is not None else [])):
-        need = any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
-        if units is None:
-            b = bundled_inputs(need_contiguity=need)
-            units = b["units"]
-            contiguity = contiguity if contiguity is not None else b["contiguity"]
-            agglomerations = agglomerations if agglomerations is not None else b["agglomerations"]
-        elif need:
-            contiguity = bundled_inputs(True)["contiguity"]
+    need_pairs = (any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
+                  and (units is None or "geometry" not in units.columns))
+    if units is None:
+        b = bundled_inputs(need_contiguity=need_pairs)
+        units = b["units"]
+        contiguity = contiguity if contiguity is not None else b["contiguity"]
+        agglomerations = agglomerations if agglomerations is not None else b["agglomerations"]
+    elif need_pairs:
+        contiguity = bundled_inputs(True)["contiguity"]
     if agglomerations is None and any(s.kind == "block" for s in all_specs):
         from geodti.places.gazetteer import agglomerations as load_agglomerations
 

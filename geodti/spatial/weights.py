@@ -57,7 +57,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
 from scipy import sparse
 from scipy.sparse import csgraph
 
@@ -221,7 +220,9 @@ def parse_weights_specs(text: str | list[str] | tuple[str, ...]) -> list[Weights
 # --------------------------------------------------------------------------------------
 def _id_column(frame: pd.DataFrame, what: str) -> pd.Index:
     if "adcode" not in frame.columns:
-        raise InputError(f"{what} needs an 'adcode' column (6-digit code of each unit); columns are {list(frame.columns)}")
+        raise InputError(
+            f"{what} needs an 'adcode' column (6-digit code of each unit); columns are {list(frame.columns)}"
+        )
     ids = pd.Index(frame["adcode"].astype(str), name="adcode")
     if ids.has_duplicates:
         dup = sorted(ids[ids.duplicated()].unique())[:10]
@@ -270,7 +271,11 @@ def unit_points(units: pd.DataFrame) -> pd.DataFrame:
         out = pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(), "point": "given"}, index=ids)
     elif {"lon", "lat"} <= set(units.columns):
         out = pd.DataFrame(
-            {"lon": pd.to_numeric(units["lon"]).to_numpy(float), "lat": pd.to_numeric(units["lat"]).to_numpy(float), "point": "given"},
+            {
+                "lon": pd.to_numeric(units["lon"]).to_numpy(float),
+                "lat": pd.to_numeric(units["lat"]).to_numpy(float),
+                "point": "given",
+            },
             index=ids,
         )
     else:
@@ -279,7 +284,9 @@ def unit_points(units: pd.DataFrame) -> pd.DataFrame:
     if len(bad):
         raise InputError(f"units without a location (empty geometry or missing lon/lat): {', '.join(bad[:10])}")
     if ((out["lat"].abs() > 90) | (out["lon"].abs() > 180)).any():
-        raise InputError("unit coordinates are not WGS84 degrees (|lat| > 90 or |lon| > 180); give lon/lat or polygons with a CRS")
+        raise InputError(
+            "unit coordinates are not WGS84 degrees (|lat| > 90 or |lon| > 180); give lon/lat or polygons with a CRS"
+        )
     return out
 
 
@@ -298,8 +305,38 @@ def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------
 # Graph helpers
 # --------------------------------------------------------------------------------------
-def _to_graph(ids: pd.Index, heads: np.ndarray, tails: np.ndarray, weights: np.ndarray) -> Graph:
+def _edges_csr(n: int, heads, tails, weights) -> sparse.csr_array:
+    """CSR matrix of the links (no explicit zeros, sorted column indices)."""
+    m = sparse.csr_array((np.asarray(weights, float), (np.asarray(heads, np.int64), np.asarray(tails, np.int64))),
+                         shape=(n, n))
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    return m
+
+
+def _transformed(O: sparse.csr_array, transform: str) -> sparse.csr_array | None:
+    """Row-standardised, binary or original weights without libpysal (None: ask libpysal)."""
+    if transform == "O":
+        return O
+    if transform == "R":
+        r = np.asarray(O.sum(axis=1)).ravel()
+        inv = np.divide(1.0, r, out=np.zeros_like(r), where=r != 0)
+        T = sparse.csr_array(sparse.diags(inv) @ O)
+    elif transform == "B":
+        T = O.copy()
+        T.data[:] = 1.0
+    else:
+        return None
+    T.eliminate_zeros()
+    T.sort_indices()
+    return T
+
+
+def _to_graph(ids: pd.Index, heads: np.ndarray, tails: np.ndarray, weights: np.ndarray):
     """A libpysal Graph in ``ids`` order; isolates become zero self-loops (libpysal's convention)."""
+    from libpysal.graph import Graph
+
     n = len(ids)
     heads = np.asarray(heads, dtype=np.int64)
     tails = np.asarray(tails, dtype=np.int64)
@@ -317,7 +354,7 @@ def _to_graph(ids: pd.Index, heads: np.ndarray, tails: np.ndarray, weights: np.n
     return Graph.from_arrays(labels[heads[order]], labels[tails[order]], weights[order])
 
 
-def _csr(graph: Graph) -> sparse.csr_array:
+def _csr(graph) -> sparse.csr_array:
     m = sparse.csr_array(graph.sparse)
     m.eliminate_zeros()
     return m
@@ -326,14 +363,6 @@ def _csr(graph: Graph) -> sparse.csr_array:
 def _components(matrix: sparse.csr_array) -> np.ndarray:
     sym = (matrix + matrix.T) != 0
     return csgraph.connected_components(sym, directed=False)[1]
-
-
-def _isolates(matrix: sparse.csr_array) -> np.ndarray:
-    nnz = np.diff(matrix.indptr)
-    offdiag = matrix.copy()
-    offdiag.setdiag(0)
-    offdiag.eliminate_zeros()
-    return np.flatnonzero(np.diff(offdiag.indptr) == 0) if nnz.size else np.array([], int)
 
 
 def _pairs_to_positions(pairs: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
@@ -391,8 +420,8 @@ class Weights:
         Human-readable notes (what was attached, substituted points, equal pair sets).
     """
 
-    graph: Graph
-    original: Graph
+    O: sparse.csr_array
+    T: sparse.csr_array | None
     spec: WeightsSpec
     ids: pd.Index
     island_policy: str
@@ -400,7 +429,9 @@ class Weights:
     transform: str
     isolates_before: list[str] = field(default_factory=list)
     components_before: int = 1
-    attached: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["focal", "neighbor", "distance_km", "reason"]))
+    attached: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["focal", "neighbor", "distance_km", "reason"])
+    )
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -415,7 +446,27 @@ class Weights:
     @property
     def sparse(self) -> sparse.csr_array:
         """Transformed weights as a CSR matrix (rows and columns in ``ids`` order)."""
-        return _csr(self.graph)
+        if self.T is None:
+            self.T = _csr(self.graph)
+        return self.T
+
+    @property
+    def original(self):
+        """The untransformed weights as a libpysal ``Graph`` (built on first use)."""
+        if getattr(self, "_original", None) is None:
+            coo = self.O.tocoo()
+            self._original = _to_graph(self.ids, coo.row, coo.col, coo.data)
+        return self._original
+
+    @property
+    def graph(self):
+        """The weights the statistics use, as a libpysal ``Graph`` (built on first use)."""
+        if getattr(self, "_graph", None) is None:
+            if self.transform == "O":
+                self._graph = self.original
+            else:
+                self._graph = self.original.transform(self.transform)
+        return self._graph
 
     def __repr__(self) -> str:
         return f"<Weights {self.label}: {self.n} units, policy={self.island_policy}, transform={self.transform}>"
@@ -423,8 +474,7 @@ class Weights:
     # ---------------------------------------------------------------- summary
     def summary(self) -> pd.DataFrame:
         """One-row table describing the weights (units, islands, components, neighbours ...)."""
-        m = _csr(self.original)
-        off = m.copy()
+        off = self.O.copy()
         off.setdiag(0)
         off.eliminate_zeros()
         card = np.diff(off.indptr)
@@ -499,10 +549,13 @@ class Weights:
 
         if island_policy == "attach" and n_comp > 1:
             if points is None:
-                raise MethodError(f"weights '{spec.label}': attaching islands needs unit locations; pass polygons or lon/lat")
+                raise MethodError(
+                    f"weights '{spec.label}': attaching islands needs unit locations; pass polygons or lon/lat"
+                )
             if attach_weight is None:
                 raise MethodError(
-                    f"weights '{spec.label}' has {len(isolates)} isolate(s) and {n_comp} components, and its weights are "
+                    f"weights '{spec.label}' has {len(isolates)} isolate(s) and {n_comp} components, and its "
+                    "weights are "
                     "not defined beyond its bandwidth; use an adaptive kernel (kernel:NAME:kK), a wider bandwidth, or "
                     "island_policy='keep' or 'drop'"
                 )
@@ -533,13 +586,12 @@ class Weights:
         if n_comp > 1 and island_policy != "attach":
             notes.append(f"{n_comp} connected components (isolates included)")
 
-        original = _to_graph(ids, heads, tails, weights)
+        O = _edges_csr(len(ids), heads, tails, weights)
         transform = transform.upper()
-        graph = original if transform == "O" else original.transform(transform)
         attached = pd.DataFrame(attached_rows, columns=["focal", "neighbor", "distance_km", "reason"])
         return cls(
-            graph=graph,
-            original=original,
+            O=O,
+            T=_transformed(O, transform),
             spec=spec,
             ids=pd.Index(ids, name="adcode"),
             island_policy=island_policy,
@@ -593,10 +645,15 @@ class Weights:
             heads, tails = _pairs_to_positions(contiguity, ids)
             heads, tails = np.concatenate([heads, tails]), np.concatenate([tails, heads])
             if rook:
-                notes.append("rook uses the shipped contiguity pairs: on the bundled boundaries Queen and Rook are identical (969 pairs)")
+                notes.append(
+                    "rook uses the shipped contiguity pairs: on the bundled boundaries Queen and Rook are identical "
+                    "(969 pairs)"
+                )
         else:
             if "geometry" not in units.columns:
                 raise InputError("contiguity weights need unit polygons or a contiguity pair table")
+            from libpysal.graph import Graph
+
             g = Graph.build_contiguity(units.set_index(ids).geometry, rook=rook)
             m = _csr(g)
             coo = m.tocoo()
@@ -651,7 +708,9 @@ class Weights:
         )
 
     @classmethod
-    def build_distance_band(cls, units, threshold_km: float, *, island_policy="attach", k_attach=1, transform="R") -> Weights:
+    def build_distance_band(
+        cls, units, threshold_km: float, *, island_policy="attach", k_attach=1, transform="R"
+    ) -> Weights:
         """Binary weights for units within ``threshold_km`` (great-circle, inclusive)."""
         ids = _id_column(units, "unit table")
         points = unit_points(units)
@@ -669,7 +728,8 @@ class Weights:
 
     @classmethod
     def build_inverse_distance(
-        cls, units, power: float = 1.0, *, cutoff_km: float | None = None, island_policy="attach", k_attach=1, transform="R"
+        cls, units, power: float = 1.0, *, cutoff_km: float | None = None, island_policy="attach", k_attach=1,
+        transform="R",
     ) -> Weights:
         """Inverse-distance weights ``d_ij ** -power`` (all pairs, or those within ``cutoff_km``)."""
         if power <= 0:
@@ -779,7 +839,10 @@ class Weights:
         if (multi > 1).any():
             notes.append(
                 "units in two agglomerations neighbour the members of both: "
-                + ", ".join(f"{c} ({'/'.join(sorted(members.loc[members.adcode == c, 'agglomeration']))})" for c in multi[multi > 1].index)
+                + ", ".join(
+                    f"{c} ({'/'.join(sorted(members.loc[members.adcode == c, 'agglomeration']))})"
+                    for c in multi[multi > 1].index
+                )
             )
         points = _maybe_points(units)
         return cls._finish(
@@ -815,11 +878,14 @@ class Weights:
         spec = WeightsSpec(kind="econ", label=f"econ:{column}", column=column)
         return cls._finish(
             spec, ids, heads, tails, w, points=None, names=_names(units, ids), island_policy="keep",
-            k_attach=1, transform=transform, notes=[f"x = {column} per unit (mean over the periods analysed when built from a panel)"],
+            k_attach=1, transform=transform,
+            notes=[f"x = {column} per unit (mean over the periods analysed when built from a panel)"],
         )
 
     @classmethod
-    def build_nested(cls, units, values: pd.Series, phi: float = 0.5, *, label: str | None = None, transform="R") -> Weights:
+    def build_nested(
+        cls, units, values: pd.Series, phi: float = 0.5, *, label: str | None = None, transform="R"
+    ) -> Weights:
         """Economic-geographic nested weights ``phi * W_geo + (1 - phi) * W_econ``.
 
         ``W_geo`` is inverse great-circle distance (power 1) and ``W_econ`` the
@@ -832,8 +898,8 @@ class Weights:
             raise InputError(f"nested weights: phi must lie in [0, 1], got {phi}")
         geo = cls.build_inverse_distance(units, 1.0, transform="R")
         econ = cls.build_economic(units, values, label=label, transform="R")
-        wg = _csr(geo.graph).toarray()
-        we = _csr(econ.graph).toarray()
+        wg = geo.sparse.toarray()
+        we = econ.sparse.toarray()
         w = phi * wg + (1.0 - phi) * we
         heads, tails = np.nonzero(w)
         column = econ.spec.column
@@ -846,7 +912,7 @@ class Weights:
         )
 
     @classmethod
-    def from_graph(cls, graph: Graph, label: str = "custom", *, transform: str = "R") -> Weights:
+    def from_graph(cls, graph, label: str = "custom", *, transform: str = "R") -> Weights:
         """Wrap a user-built libpysal Graph (its ids must be the unit adcodes)."""
         ids = pd.Index(graph.unique_ids.astype(str), name="adcode")
         m = _csr(graph).tocoo()
@@ -996,7 +1062,9 @@ def _variable_from(data, column: str) -> pd.Series:
     vals = pd.to_numeric(data[column], errors="coerce")
     bad = data.loc[vals.isna() & data[column].notna(), "adcode"]
     if len(bad):
-        raise InputError(f"economic weights: column '{column}' is not numeric for adcode(s) {', '.join(map(str, bad[:10]))}")
+        raise InputError(
+            f"economic weights: column '{column}' is not numeric for adcode(s) {', '.join(map(str, bad[:10]))}"
+        )
     return vals.groupby(data["adcode"].astype(str)).mean().rename(column)
 
 
