@@ -269,3 +269,24 @@ def test_gazetteer_points_knn_and_band_on_370_units():
     assert "460300" in s["island_units"]
     assert s["islands"] == 0 and s["components"] == 1
     assert "460300" in set(b.attached["focal"]) | set(b.attached["neighbor"])
+
+
+def test_bundled_queen_islands_and_hainan():
+    """On the shipped contiguity: 969 pairs, two islands, Hainan detached; attach connects all."""
+    boundaries = pytest.importorskip("geodti.places.boundaries", reason="bundled boundaries not on this branch yet")
+    from geodti import gazetteer
+
+    pairs = boundaries.queen_pairs(level="city")
+    units = gazetteer()
+    keep = Weights.from_spec("queen", units, contiguity=pairs, island_policy="keep")
+    assert int(np.count_nonzero(keep.O.toarray())) == 2 * 969
+    assert sorted(keep.isolates_before) == ["460300", "710000"]
+    assert keep.components_before == 4  # mainland, Hainan (18 units), 三沙, 台湾
+    w = Weights.from_spec("queen", units, contiguity=pairs)
+    assert len(w.attached) == 3 and w.summary()["components"].item() == 1
+    tw = w.attached[(w.attached.focal == "710000") | (w.attached.neighbor == "710000")].iloc[0]
+    assert {tw.focal[:2], tw.neighbor[:2]} == {"71", "35"}  # Taiwan joins Fujian
+    hn = w.attached[w.attached.reason.str.startswith("component")].iloc[0]
+    assert {hn.focal[:2], hn.neighbor[:2]} == {"46", "44"}  # Hainan joins Guangdong
+    rook = Weights.from_spec("rook", units, contiguity=pairs)
+    np.testing.assert_array_equal(rook.O.toarray(), w.O.toarray())
