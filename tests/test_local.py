@@ -282,3 +282,22 @@ def test_budget_guard_in_local_statistics(grid_panel):
     with pytest.warns(PermutationBudgetWarning):
         local_statistics(panel, ws["queen"], statistics=("lisa",), periods=["2022Q1"], permutations=99, seed=1,
                          correction="bonferroni")
+
+
+def test_analytic_parts_equal_esda_on_the_370_bundled_units():
+    """Gazetteer points, knn6 (real city layout); esda needs no numba without permutations."""
+    from geodti import gazetteer
+
+    units = gazetteer()
+    w = Weights.from_spec("knn6", units)
+    y = np.random.default_rng(11).lognormal(size=w.n)  # SYNTHETIC values on the real layout
+    e = esda.Moran_Local(y, w.graph, permutations=0)
+    m = MoranLocal(y, w, permutations=0)
+    for a in ["Is", "EI", "VI", "EIc", "VIc"]:
+        np.testing.assert_allclose(getattr(m, a), getattr(e, a), rtol=1e-10, atol=1e-13, err_msg=a)
+    e = esda.G_Local(y, w.original, transform="B", star=True, permutations=0)
+    g = GLocal(y, w, permutations=0)
+    for a in ["Gs", "EGs", "VGs", "Zs"]:
+        np.testing.assert_allclose(getattr(g, a), getattr(e, a), rtol=1e-10, atol=1e-14, err_msg=a)
+    e = esda.Geary_Local(connectivity=w.graph, permutations=0).fit(y)
+    np.testing.assert_allclose(GearyLocal(y, w, permutations=0).localG, e.localG, rtol=1e-10)

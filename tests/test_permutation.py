@@ -100,9 +100,11 @@ def test_memory_budget_does_not_change_results():
     old = perm._MEMORY_BUDGET
     try:
         perm._MEMORY_BUDGET = 1000  # forces one column per chunk
+        assert perm._column_chunk(7, 50, 1, None) == 1
         b = local_core(Y, W, **kw)
     finally:
         perm._MEMORY_BUDGET = old
+    assert perm._column_chunk(7, 50, 1, None) == 7
     for s in a:
         np.testing.assert_allclose(a[s]["p_sim"], b[s]["p_sim"])
         np.testing.assert_allclose(a[s]["z_sim"], b[s]["z_sim"], rtol=1e-10)

@@ -369,7 +369,7 @@ def random_lags(
     rows: RowStructure,
     draws: np.ndarray,
     *,
-    budget: int = _MEMORY_BUDGET,
+    budget: int | None = None,
     progress=None,
 ) -> Iterator[tuple[int, slice, list[np.ndarray], float]]:
     """Yield ``(i, column_slice, lags, scale)`` for every unit with neighbours.
@@ -385,8 +385,7 @@ def random_lags(
     if card.max(initial=0) > K:
         raise MethodError(f"draws have {K} columns but a unit has {card.max()} neighbours")
     q = len(columns)
-    per_col = 8 * P * (4 + q)
-    vc = int(max(1, min(V, budget // max(per_col, 1))))
+    vc = _column_chunk(V, P, q, budget)
     uniform_k = np.unique(card[rows.uniform])
     other = np.flatnonzero(~rows.uniform & (card > 0))
     ar = np.arange(P)
@@ -450,9 +449,14 @@ def random_lags(
                 progress(1)
 
 
-def n_site_visits(rows: RowStructure, V: int, P: int, q: int = 1, budget: int = _MEMORY_BUDGET) -> int:
-    """Number of yields of :func:`random_lags` (for a progress bar)."""
+def _column_chunk(V: int, P: int, q: int, budget: int | None) -> int:
+    """Columns per block so that one unit's simulated values stay within the memory budget."""
+    budget = _MEMORY_BUDGET if budget is None else budget
     per_col = 8 * P * (4 + q)
-    vc = int(max(1, min(V, budget // max(per_col, 1))))
-    chunks = -(-V // vc)
+    return int(max(1, min(V, budget // max(per_col, 1))))
+
+
+def n_site_visits(rows: RowStructure, V: int, P: int, q: int = 1, budget: int | None = None) -> int:
+    """Number of yields of :func:`random_lags` (for a progress bar)."""
+    chunks = -(-V // _column_chunk(V, P, q, budget))
     return int((rows.cardinality > 0).sum()) * chunks
