@@ -754,6 +754,9 @@ def run_diffusion(args) -> int:
         written.append(write_text(out / "diffusion_notes.txt",
                                   "".join(f"{n}\n" for n in tables["notes"])))
         console.print(f"wrote {len(written)} files to {out}", highlight=False)
+    return 0
+
+
 def add_stats_parser(sub) -> None:
     """``geodti stats TABLE``: global, robustness and local spatial statistics of a panel."""
     p = sub.add_parser(
@@ -886,8 +889,8 @@ def run_stats(args) -> int:
     loc = tables["local"]
     if len(loc):
         counts = loc[loc["cluster"] != "not_significant"].groupby(["statistic", "cluster"]).size()
-        console.print(f"local clusters ({args.correction}, alpha {args.alpha}): "
-                      + ", ".join(f"{s} {c} {n}" for (s, c), n in counts.items()), highlight=False)
+        listed = ", ".join(f"{s} {c} {n}" for (s, c), n in counts.items()) or "none significant"
+        console.print(f"local clusters ({args.correction}, alpha {args.alpha}): {listed}", highlight=False)
     if len(tables["excluded"]):
         err.print(f"note: {len(tables['excluded'])} unit(s) left out; see excluded.csv", highlight=False)
     for path in written:

@@ -367,9 +367,11 @@ def _components(matrix: sparse.csr_array) -> np.ndarray:
 
 def _pairs_to_positions(pairs: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the two adcode columns of a contiguity pair table (pairs outside ``ids`` are skipped)."""
-    cols = [c for c in pairs.columns if c not in ("weight", "shared_length_km", "length_km", "kind")]
+    cols = [c for c in pairs.columns if str(c).startswith("adcode")]  # queen_pairs: adcode_a, name_a, adcode_b ...
+    if len(cols) != 2:
+        cols = [c for c in pairs.columns if not str(c).startswith(("name", "weight", "shared", "length", "kind"))]
     if len(cols) < 2:
-        raise InputError(f"contiguity table needs two adcode columns; got {list(pairs.columns)}")
+        raise InputError(f"contiguity table needs two adcode columns (adcode_a, adcode_b); got {list(pairs.columns)}")
     a = pairs[cols[0]].astype(str).to_numpy()
     b = pairs[cols[1]].astype(str).to_numpy()
     pa = ids.get_indexer(a)
