@@ -166,6 +166,7 @@ def compare(geo: Path, ref: Path) -> dict:
     for stat in ("lisa", "gi_star"):
         keys = [k for k in b.files if k.startswith(stat + "/") and k.endswith("/p_sim")]
         same = ties = tie_ge = total = 0
+        tie_max = 0.0
         dv = 0.0
         for k in keys:
             base = k[: -len("/p_sim")]
@@ -177,9 +178,12 @@ def compare(geo: Path, ref: Path) -> dict:
             same += int((ca[~tie] == cb[~tie]).sum())
             ties += int(tie.sum())
             tie_ge += int((ca[tie] >= cb[tie]).sum())
+            if tie.any():
+                tie_max = max(tie_max, float(np.max(np.abs(pa[tie] - pb[tie]))))
             dv = max(dv, float(np.nanmax(np.abs(a[base + "/value"] - b[base + "/value"]))))
         out[stat] = {"unit_maps": total, "no_tie": total - ties, "p_sim_equal_no_tie": same, "ties": ties,
-                     "ties_geodti_p_ge_esda": tie_ge, "max_abs_diff_value": dv}
+                     "ties_geodti_p_ge_esda": tie_ge, "max_p_diff_at_ties": tie_max,
+                     "max_abs_diff_value": dv}
     return out
 
 
@@ -259,7 +263,8 @@ def markdown(s: dict) -> str:
         lines.append(
             f"- {stat}: pseudo p equal for {a['p_sim_equal_no_tie']} of {a['no_tie']} unit-maps without ties; "
             f"{a['ties']} unit-maps have a simulated value tying the observed one (geodti counts ties on both "
-            f"sides: its p is >= esda's in {a['ties_geodti_p_ge_esda']} of them); max |value difference| "
+            f"sides: its p is >= esda's in {a['ties_geodti_p_ge_esda']} of them, by at most "
+            f"{a['max_p_diff_at_ties']:.4f}); max |value difference| "
             f"{a['max_abs_diff_value']:.1e}."
         )
     lines.append("")
