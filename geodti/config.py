@@ -34,8 +34,11 @@ class RunConfig:
     growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
     groups: str | None = None
     seed: int = 20230331
-    permutations: int = 999
-    weights: list[str] = field(default_factory=lambda: ["queen", "knn6", "idw"])
+    permutations: int = 9999
+    weights: list[str] = field(default_factory=lambda: ["queen", "knn6"])
+    statistics_variables: list[str] = field(default_factory=list)  # empty: the index and its layers
+    layer_resolution: str = "map"
+    xlsx_max_rows: int = 20000  # larger tables go to CSV only (listed in the workbook); 0: no limit
     correction: str = "fdr"
     alpha: float = 0.05
     force: bool = False
@@ -74,6 +77,12 @@ class RunConfig:
             raise InputError(
                 f"{source}: correction must be none, fdr or bonferroni, got {self.correction!r}."
             )
+        if self.layer_resolution not in {"map", "detailed"}:
+            raise InputError(
+                f"{source}: layer_resolution must be map or detailed, got {self.layer_resolution!r}."
+            )
+        if not self.weights:
+            raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
         if self.growth_window is not None and len(self.growth_window) != 2:
             raise InputError(f"{source}: growth_window needs two periods [first, last].")
         return self

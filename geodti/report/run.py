@@ -201,34 +201,240 @@ def _main_variable(state: RunState) -> str:
     return "dti" if "dti" in values else values[0]
 
 
+INDEX_VARIABLES = ("dti", "infrastructure", "platform", "application")
+
+
+def _statistics_variables(state: RunState) -> list[str]:
+    chosen = list(state.config.statistics_variables)
+    values = state.findings["value_columns"]
+    if chosen:
+        unknown = [v for v in chosen if v not in values]
+        if unknown:
+            from geodti.errors import InputError
+
+            raise InputError(f"statistics_variables {unknown} are not value columns ({values}).")
+        return chosen
+    return [v for v in INDEX_VARIABLES if v in values] or [values[0]]
+
+
+def step_statistics(state: RunState) -> None:
+    from geodti.spatial.pipeline import bundled_inputs, spatial_tables
+    from geodti.spatial.weights import build_weights_set, parse_weights_specs
+
+    cfg = state.config
+    panel = _placed(state)
+    variables = _statistics_variables(state)
+    quarters = [p for p in state.findings["periods"] if "Q" in p]
+    tables = spatial_tables(
+        panel, list(cfg.weights), variables=variables, periods=quarters or None,
+        permutations=cfg.permutations, seed=cfg.seed, correction=cfg.correction,
+        alpha=cfg.alpha, on_budget="warn",
+    )
+    for name, table in tables.items():
+        state.tables[f"stats_{name}"] = table
+    # the first weights serve the maps, figures and diffusion; built once, reused
+    first = parse_weights_specs(list(cfg.weights))[0]
+    bundled = bundled_inputs()
+    units = bundled["units"][bundled["units"]["adcode"].isin(set(panel["adcode"]))]
+    state.extras["weights"] = build_weights_set(
+        [first], units, contiguity=bundled["contiguity"],
+        agglomerations=bundled["agglomerations"])[first.label]
+
+    variable = _main_variable(state)
+    latest = state.findings["latest"]
+    g = tables["global"]
+    moran = g[(g.statistic == "moran") & (g.variable == variable) & (g.period == latest)
+              & (g.weights == first.label)]
+    local = tables["local"]
+    lisa = local[(local.statistic == "lisa") & (local.variable == variable) & (local.period == latest)
+                 & (local.weights == first.label)]
+    state.extras["lisa_latest"] = lisa
+    state.extras["gi_latest"] = local[(local.statistic == "gi_star") & (local.variable == variable)
+                                      & (local.period == latest) & (local.weights == first.label)]
+    if len(moran):
+        row = moran.iloc[0]
+        state.extras.setdefault("cards", []).append(
+            (f"Moran's I, {variable} {latest} ({first.label})",
+             f"{row['value']:.3f} (p_sim {row['p_sim']:.4f})"))
+        clusters = lisa["cluster"].value_counts()
+        state.extras.setdefault("findings", []).append(
+            f"LISA ({first.label}, {cfg.permutations} permutations, {cfg.correction} at "
+            f"alpha {cfg.alpha}): " + ", ".join(f"{k} {v}" for k, v in clusters.items()) + ".")
+    state.findings["moran"] = moran[["value", "p_sim", "z_sim"]].to_dict("records")
+
+
+def step_diffusion(state: RunState) -> None:
+    from geodti.dynamics.summary import diffusion_tables
+
+    cfg = state.config
+    panel = _placed(state)
+    variable = _main_variable(state)
+    window = state.findings.get("growth_window")
+    result = diffusion_tables(
+        panel, variable, weights=state.extras.get("weights"), seed=cfg.seed, alpha=cfg.alpha,
+        window=window if window else "auto",
+    )
+    layers = result.pop("layers", {})
+    notes = result.pop("notes", [])
+    for name, table in result.items():
+        state.tables[f"diffusion_{name}"] = table
+    state.extras["diffusion_layers"] = layers
+    state.extras.setdefault("caveats", []).extend(str(n) for n in notes)
+    summary = result.get("summary")
+    if summary is not None and len(summary):
+        first, last = summary.iloc[0], summary.iloc[-1]
+        state.extras.setdefault("cards", []).append(
+            (f"centre of gravity {first['period']} -> {last['period']}",
+             f"{last['westward_shift_km']:+.1f} km westward"))
+        state.extras.setdefault("findings", []).append(
+            f"Share of the index north-west of the Hu line: {100 * first['share_nw']:.2f}% "
+            f"({first['period']}) -> {100 * last['share_nw']:.2f}% ({last['period']}); Gini "
+            f"{first['gini']:.3f} -> {last['gini']:.3f}.")
+
+
 def step_maps(state: RunState) -> None:
     from geodti.web import save_maps
     from geodti.web.standard import standard_maps
 
     panel = _placed(state)
     variable = _main_variable(state)
-    maps = standard_maps(panel, variable, source=state.caption, synthetic=state.synthetic)
-    maps.update(state.extras.pop("pending_maps", {}))
+    common = dict(source=state.caption, synthetic=state.synthetic)
+    maps = standard_maps(panel, variable, **common)
+    latest = state.findings["latest"]
+    if "lisa_latest" in state.extras:
+        from geodti.web import hotspot_map, lisa_map
+
+        maps[f"lisa_{variable}_{latest}"] = lisa_map(
+            state.extras["lisa_latest"], correction=state.config.correction, panel=panel, **common)
+        maps[f"hotspots_{variable}_{latest}"] = hotspot_map(
+            state.extras["gi_latest"], panel=panel, **common)
+    if "diffusion_emerging_hotspots" in state.tables:
+        from geodti.web import emerging_hotspot_map
+
+        maps[f"emerging_hotspots_{variable}"] = emerging_hotspot_map(
+            state.tables["diffusion_emerging_hotspots"], panel=panel, **common)
+    layers = state.extras.get("diffusion_layers", {})
+    if "centres" in layers:
+        from geodti.web import diffusion_map
+
+        maps[f"diffusion_{variable}"] = diffusion_map(
+            layers["centres"], layers.get("ellipses"), variable=variable, **common)
     written = save_maps(maps, state.out)
     state.wrote(*written.values())
     state.extras["maps"] = [(_map_label(name), path.name) for name, path in written.items()]
 
 
+#: Link text of each kind of map page, by file-stem prefix (longest prefix first).
+_MAP_KINDS = (
+    ("emerging_hotspots_", "Emerging hot spots"),
+    ("agglomerations_", "Urban agglomerations"),
+    ("hotspots_", "Gi* hot and cold spots"),
+    ("diffusion_", "Centre of gravity and ellipses"),
+    ("growth_", "Year-on-year growth"),
+    ("lisa_", "LISA clusters"),
+)
+
+
 def _map_label(name: str) -> str:
-    """Link text of a map page from its file stem (e.g. ``dti_slider``)."""
-    words = {"slider": "time slider", "agglomerations": "agglomerations:", "growth": "YoY growth:",
-             "lisa": "LISA clusters:", "hotspots": "Gi* hot and cold spots:",
-             "emerging": "emerging hot spots:", "diffusion": "centre of gravity and ellipses:"}
-    return " ".join(words.get(part, part) for part in name.split("_"))
+    """Link text of a map page from its file stem (e.g. ``lisa_dti_2023Q1``)."""
+    for prefix, label in _MAP_KINDS:
+        if name.startswith(prefix):
+            return f"{label}: {name[len(prefix):].replace('_', ' ')}"
+    if name.endswith("_slider"):
+        return f"Time slider: {name[:-len('_slider')]}"
+    return f"Index map: {name.replace('_', ' ')}"
+
+
+def step_layers(state: RunState) -> None:
+    import geopandas as gpd
+
+    from geodti.io.layers import write_layers
+    from geodti.places.boundaries import cities
+    from geodti.report.layers import build_layers
+
+    cfg = state.config
+    panel = _placed(state)
+    window = state.findings.get("growth_window")
+    layers = build_layers(panel, layers=("cities", "provinces", "agglomerations"),
+                          variables=_main_variable(state), resolution=cfg.layer_resolution,
+                          window=tuple(window.split("-")) if window else None)
+    shapes = cities(cfg.layer_resolution)[["adcode", "geometry"]]
+    names = layers["cities"][["adcode", "name"]]
+
+    def on_units(table: pd.DataFrame) -> gpd.GeoDataFrame:
+        frame = shapes.merge(names, on="adcode").merge(table, on="adcode", how="inner")
+        return gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.crs)
+
+    keep = ["adcode", "period", "variable", "weights", "value", "quadrant", "z_sim", "p_sim",
+            "p_fdr", "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni", "cluster",
+            "neighbours", "permutations", "seed"]
+    if "lisa_latest" in state.extras:
+        lisa = state.extras["lisa_latest"][keep]
+        gi = state.extras["gi_latest"][keep]
+        layers["lisa"] = on_units(lisa)
+        layers["hotspots"] = on_units(gi)
+        # the cities layer carries the latest cluster labels too, for one-layer styling
+        labels = lisa[["adcode", "cluster"]].rename(columns={"cluster": "lisa_cluster"}).merge(
+            gi[["adcode", "cluster"]].rename(columns={"cluster": "gi_hotspot"}), on="adcode")
+        layers["cities"] = layers["cities"].merge(labels, on="adcode", how="left")
+    if "diffusion_emerging_hotspots" in state.tables:
+        ehsa = state.tables["diffusion_emerging_hotspots"]
+        layers["emerging_hotspots"] = on_units(ehsa[["adcode", "variable", "pattern", "n_periods",
+                                                    "n_hot", "n_cold", "mk_z", "mk_p", "mk_trend"]])
+    for name, layer in state.extras.get("diffusion_layers", {}).items():
+        layers[f"centre_{name}" if name != "ellipses" else "ellipses"] = layer
+    state.wrote(*write_layers(layers, state.out / "layers" / "geodti.gpkg", format="gpkg"))
+    state.extras["layers"] = {name: len(layer) for name, layer in layers.items()}
+
+
+def step_figures(state: RunState) -> None:
+    from geodti.report import figures
+
+    folder = state.out / "figures"
+    variable = _main_variable(state)
+    latest = state.findings["latest"]
+    if "lisa_latest" in state.extras:
+        lisa = state.extras["lisa_latest"].set_index("adcode")
+        weights = state.extras["weights"]
+        values = _placed(state).query("period == @latest").set_index("adcode")[variable]
+        ids = list(weights.graph.unique_ids)
+        fig = figures.moran_scatterplot(
+            values.reindex(ids), weights.graph, clusters=lisa["cluster"].reindex(ids).to_numpy(),
+            moran_i=float(state.findings["moran"][0]["value"]) if state.findings.get("moran") else None,
+            variable=variable, title=f"Moran scatterplot: {variable} {latest}")
+        state.wrote(figures.save_figure(fig, folder / f"moran_scatter_{variable}_{latest}.png"))
+        from geodti.places.boundaries import cities, provinces
+
+        units = cities("map").merge(lisa[["cluster"]], left_on="adcode", right_index=True, how="left")
+        fig = figures.lisa_cluster_map(units, "cluster", outlines=provinces("map"),
+                                       title=f"LISA clusters: {variable} {latest}")
+        state.wrote(figures.save_figure(fig, folder / f"lisa_clusters_{variable}_{latest}.png"))
+    centres = state.tables.get("diffusion_centre")
+    if centres is not None:
+        from geodti.places.boundaries import provinces
+
+        fig = figures.centre_trajectory(centres, outlines=provinces("map"),
+                                        title=f"Centre of gravity: {variable}")
+        state.wrote(figures.save_figure(fig, folder / f"centre_trajectory_{variable}.png"))
 
 
 def step_tables(state: RunState) -> None:
     from geodti.io.tables import write_table, write_tables
 
     folder = state.out / "tables"
+    limit = state.config.xlsx_max_rows
+    contents = []
     for name, table in state.tables.items():
         state.wrote(write_table(table, folder / f"{name}.csv"))
-    state.wrote(*write_tables(state.tables, folder / "geodti_tables.xlsx"))
+        in_workbook = not limit or len(table) <= limit
+        contents.append({"table": name, "rows": len(table), "columns": table.shape[1],
+                         "csv": f"{name}.csv", "in_workbook": in_workbook})
+    # Excel is slow to write and to use with tens of thousands of rows (e.g. the local
+    # statistics of every city, period and variable): those tables are CSV only, and the
+    # workbook's first sheet lists every table and where it is.
+    book = {"contents": pd.DataFrame(contents)}
+    book.update({row["table"]: state.tables[row["table"]] for row in contents if row["in_workbook"]})
+    state.wrote(*write_tables(book, folder / "geodti_tables.xlsx"))
 
 
 def step_report(state: RunState) -> None:
@@ -241,7 +447,11 @@ def step_report(state: RunState) -> None:
 STEPS: list[tuple[str, Step]] = [
     ("read and match", step_read),
     ("summaries", step_summaries),
+    ("statistics", step_statistics),
+    ("diffusion", step_diffusion),
     ("maps", step_maps),
+    ("layers", step_layers),
+    ("figures", step_figures),
     ("tables", step_tables),
     ("report page", step_report),
 ]

@@ -36,14 +36,8 @@ def bundled_inputs(need_contiguity: bool = True) -> dict:
     out = {"units": gazetteer(), "agglomerations": agglomerations(), "contiguity": None,
            "source": "bundled gazetteer points"}
     if need_contiguity:
-        try:
-            from geodti.places.boundaries import queen_pairs  # type: ignore[import-not-found]
-        except ImportError:
-            raise InputError(
-                "queen/rook weights need the bundled contiguity (geodti.places.boundaries.queen_pairs), which "
-                "this build does not have; pass your own pairs (--contiguity FILE) or polygons (--units FILE), "
-                "or use distance weights such as knn6"
-            ) from None
+        from geodti.places.boundaries import queen_pairs
+
         out["contiguity"] = queen_pairs(level="city")
     return out
 
