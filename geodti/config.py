@@ -38,7 +38,7 @@ class RunConfig:
     weights: list[str] = field(default_factory=lambda: ["queen", "knn6"])
     statistics_variables: list[str] = field(default_factory=list)  # empty: the index and its layers
     layer_resolution: str = "map"
-    xlsx_max_rows: int = 20000  # larger tables go to CSV only (listed in the workbook); 0: no limit
+    xlsx_max_rows: int = 5000  # larger tables go to CSV only (listed in the workbook); 0: no limit
     correction: str = "fdr"
     alpha: float = 0.05
     force: bool = False

@@ -2,6 +2,8 @@ import hashlib
 import json
 
 import openpyxl
+import pandas as pd
+import pyogrio
 import pytest
 
 from geodti import cli
@@ -19,24 +21,52 @@ def sample_run(tmp_path_factory):
     return result
 
 
+MAP_PAGES = ("dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.html",
+             "growth_dti_2023Q1.html", "lisa_dti_2023Q1.html", "hotspots_dti_2023Q1.html",
+             "emerging_hotspots_dti.html", "diffusion_dti.html")
+LAYERS = ("cities", "provinces", "agglomerations", "lisa", "hotspots", "emerging_hotspots",
+          "centre_centres", "centre_trajectory", "ellipses")
+
+
 def test_sample_run_writes_every_output(sample_run):
     out = sample_run.out
-    for name in ("index.html", "manifest.json", "geodti.toml", "tables/agglomerations.csv",
-                 "dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.html",
-                 "growth_dti_2023Q1.html",
-                 "tables/within_agglomerations.csv", "tables/match_report.csv",
-                 "tables/geodti_tables.xlsx"):
+    for name in ("index.html", "manifest.json", "geodti.toml", *MAP_PAGES,
+                 "tables/agglomerations.csv", "tables/within_agglomerations.csv",
+                 "tables/match_report.csv", "tables/stats_global.csv", "tables/stats_local.csv",
+                 "tables/diffusion_summary.csv", "tables/geodti_tables.xlsx",
+                 "layers/geodti.gpkg", "figures/moran_scatter_dti_2023Q1.png",
+                 "figures/lisa_clusters_dti_2023Q1.png", "figures/centre_trajectory_dti.png"):
         assert (out / name).is_file(), name
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["synthetic_sample"] is True
-    assert manifest["permutations"] == 99
-    assert [s["step"] for s in manifest["steps"]][0] == "read and match"
+    assert manifest["permutations"] == 99 and manifest["weights"] == ["queen", "knn6"]
+    assert [s["step"] for s in manifest["steps"]] == [
+        "read and match", "summaries", "statistics", "diffusion", "maps", "layers", "figures",
+        "tables", "report page"]
     assert all(len(h) == 64 for h in manifest["inputs"].values())
+    assert set(manifest["outputs"]) >= set(MAP_PAGES)
     assert (out / "tables/agglomerations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
     book = openpyxl.load_workbook(out / "tables/geodti_tables.xlsx", read_only=True)
-    assert {"agglomerations", "within_agglomerations", "match_report"} <= set(book.sheetnames)
+    assert {"contents", "agglomerations", "within_agglomerations", "match_report"} <= set(book.sheetnames)
+    contents = pd.read_excel(out / "tables/geodti_tables.xlsx", sheet_name="contents")
+    csvs = {p.name for p in (out / "tables").glob("*.csv")}
+    assert set(contents.csv) == csvs  # every table is listed, and each has its CSV
+    assert not contents.loc[contents.table == "stats_local", "in_workbook"].item()
+
+    layers = {name for name, _ in pyogrio.list_layers(out / "layers/geodti.gpkg")}
+    assert layers == set(LAYERS)
+    cities = pyogrio.read_dataframe(out / "layers/geodti.gpkg", layer="cities")
+    assert len(cities) == 370 and cities.crs.to_epsg() == 4326
+    assert {"dti", "dti_rank", "dti_growth", "lisa_cluster", "gi_hotspot"} <= set(cities.columns)
+    lisa = pyogrio.read_dataframe(out / "layers/geodti.gpkg", layer="lisa")
+    assert len(lisa) == 367 and set(lisa.cluster) <= {"HH", "LL", "LH", "HL", "not_significant", "isolate"}
+
+    for png in (out / "figures").glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
     html = (out / "index.html").read_text(encoding="utf-8")
-    assert "SYNTHETIC" in html and "长三角" in html
+    assert "SYNTHETIC" in html and "长三角" in html and "Moran" in html
     assert "http://" not in html and "https://" not in html  # nothing fetched from the web
 
 
@@ -59,6 +89,11 @@ def test_same_input_gives_identical_files(tmp_path):
                        for p in files})
     assert hashes[0] == hashes[1]
     assert "index.html" in hashes[0]
+    # ten cities: the spatial steps say why they did not run, in the manifest and the page
+    steps = {s["step"]: s for s in result.manifest["steps"]}
+    assert "10 cities with data" in steps["statistics"]["skipped"]
+    assert "skipped" in steps["diffusion"] and "skipped" not in steps["maps"]
+    assert "spatial statistics skipped" in (result.out / "index.html").read_text(encoding="utf-8")
 
 
 def test_refuses_foreign_non_empty_folder(tmp_path):

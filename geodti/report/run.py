@@ -60,6 +60,24 @@ class RunState:
 Step = Callable[[RunState], None]
 
 
+class SkipStep(Exception):
+    """A step that cannot run on this input; the reason goes into the manifest and report."""
+
+
+#: Fewer cities with data than this and the spatial steps are skipped (and say so): permutation
+#: inference and the diffusion methods are not meaningful on a handful of units.
+MIN_UNITS_FOR_STATISTICS = 30
+
+
+def _require_units(state: RunState, what: str) -> None:
+    n = state.panel["adcode"].dropna().nunique()
+    if n < MIN_UNITS_FOR_STATISTICS:
+        raise SkipStep(
+            f"{what} skipped: the table has {n} cities with data; spatial statistics need at "
+            f"least {MIN_UNITS_FOR_STATISTICS}"
+        )
+
+
 def input_of(config: RunConfig) -> tuple[Path, bool]:
     """The table a run reads, and whether it is the bundled synthetic sample."""
     if config.table is None:
@@ -221,6 +239,7 @@ def step_statistics(state: RunState) -> None:
     from geodti.spatial.pipeline import bundled_inputs, spatial_tables
     from geodti.spatial.weights import build_weights_set, parse_weights_specs
 
+    _require_units(state, "spatial statistics")
     cfg = state.config
     panel = _placed(state)
     variables = _statistics_variables(state)
@@ -266,6 +285,7 @@ def step_statistics(state: RunState) -> None:
 def step_diffusion(state: RunState) -> None:
     from geodti.dynamics.summary import diffusion_tables
 
+    _require_units(state, "diffusion")
     cfg = state.config
     panel = _placed(state)
     variable = _main_variable(state)
@@ -505,8 +525,16 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         if progress is not None:
             progress(name, index, len(STEPS))
         start = time.perf_counter()
-        step(state)
-        timings.append({"step": name, "seconds": round(time.perf_counter() - start, 3)})
+        entry = {"step": name}
+        try:
+            step(state)
+        except SkipStep as skipped:
+            entry["skipped"] = str(skipped)
+            state.extras.setdefault("caveats", []).append(str(skipped) + ".")
+            if progress is not None:
+                progress(f"{name}: {skipped}", index, len(STEPS))
+        entry["seconds"] = round(time.perf_counter() - start, 3)
+        timings.append(entry)
 
     state.wrote(write_text(out / "geodti.toml", config.to_toml()))
     manifest = {
