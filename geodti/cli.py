@@ -369,34 +369,10 @@ def run_summary(args) -> int:
 
     from geodti.errors import InputError, MethodError
     from geodti.index import summary as S
+    from geodti.io.groups import read_groups
     from geodti.io.tables import format_for_display, write_table
 
     console, err = Console(), Console(stderr=True)
-
-    def read_groups(path, column):
-        """A grouping table keyed by adcode; city names are matched when it has no adcode."""
-        from geodti.io.read import find_city_column, read_table
-        from geodti.places.match import match
-
-        table = read_table(path)
-        if column not in table.columns:
-            raise InputError(f"--groups {path}: no column {column!r}; its columns are "
-                             f"{list(map(str, table.columns))}.")
-        if "adcode" in table.columns:
-            codes = table["adcode"].map(lambda v: "" if pd.isna(v) else str(v).strip())
-            bad = ~codes.str.fullmatch(r"\d{6}")
-            if bad.any():
-                i = int(bad.to_numpy().nonzero()[0][0])
-                raise InputError(f"--groups {path} line {i + 2}: adcode {codes.iloc[i]!r} is not "
-                                 "a 6-digit code (e.g. 110100).")
-            return table.assign(adcode=codes)
-        report = match(table, find_city_column(table, path))
-        lost = report[report["status"].isin(["ambiguous", "unmatched"])]
-        if len(lost):
-            rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
-            raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "
-                             "fix the names or add an adcode column.")
-        return table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
 
     def gazetteer_tables(by):
         from geodti.places import gazetteer as gz
@@ -622,35 +598,6 @@ def add_diffusion_parser(sub) -> None:
     p.set_defaults(func=run_diffusion)
 
 
-def _diffusion_groups(path, column):
-    """A grouping table keyed by adcode; city names are matched when it has no adcode."""
-    import pandas as pd
-
-    from geodti.errors import InputError
-    from geodti.io.read import find_city_column, read_table
-    from geodti.places.match import match
-
-    table = read_table(path)
-    if column not in table.columns:
-        raise InputError(f"--groups {path}: no column {column!r}; its columns are "
-                         f"{list(map(str, table.columns))}.")
-    if "adcode" in table.columns:
-        codes = table["adcode"].map(lambda v: "" if pd.isna(v) else str(v).strip())
-        bad = ~codes.str.fullmatch(r"\d{6}")
-        if bad.any():
-            i = int(bad.to_numpy().nonzero()[0][0])
-            raise InputError(f"--groups {path} line {i + 2}: adcode {codes.iloc[i]!r} is not a "
-                             "6-digit code (e.g. 110100).")
-        return table.assign(adcode=codes)
-    report = match(table, find_city_column(table, path))
-    lost = report[report["status"].isin(["ambiguous", "unmatched"])]
-    if len(lost):
-        rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
-        raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); fix "
-                         "the names or add an adcode column.")
-    return table.assign(adcode=report["adcode"].to_numpy())
-
-
 def run_diffusion(args) -> int:
     """Run ``geodti diffusion``: compute every table, print the summary, write with --out."""
     import re
@@ -659,6 +606,7 @@ def run_diffusion(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
+    from geodti.io.groups import read_groups
     from geodti.errors import InputError, MethodError
 
     console, err = Console(), Console(stderr=True)
@@ -688,7 +636,7 @@ def run_diffusion(args) -> int:
             err.print(f"note: {int(unmatched.sum())} rows whose city did not match are left out "
                       "(geodti match lists them).", highlight=False)
         panel = raw.loc[~unmatched, ["adcode", "period", args.variable]].reset_index(drop=True)
-        groups = _diffusion_groups(args.groups, args.by) if args.groups else None
+        groups = read_groups(args.groups, args.by) if args.groups else None
         units = sorted(panel["adcode"].unique())
         graph, _, _ = resolve_weights(None, units, k=k_neighbours)
         tables = diffusion_tables(

@@ -107,7 +107,7 @@ def test_errors_exit_2(files, tmp_path, capsys):
     bad = tmp_path / "bad_groups.csv"
     _tiers().assign(adcode="1100").to_csv(bad, index=False)
     assert main(["summary", str(panel), "--by", "tier", "--groups", str(bad)]) == 2
-    assert "line 2" in capsys.readouterr().err
+    assert "row 2" in capsys.readouterr().err
     annual = tmp_path / "annual.csv"
     _panel().assign(period="2022").drop_duplicates(["adcode"]).to_csv(annual, index=False)
     assert main(["summary", str(annual)]) == 2

@@ -149,3 +149,14 @@ def test_every_page_of_a_run_opens_offline(sample_run, browser, artifacts):
         page.screenshot(path=str(artifacts / f"run_{path.stem}.png"))
         context.close()
         assert errors == [] and blocked == [], (path.name, errors, blocked)
+
+
+def test_run_with_a_user_tier_table(tmp_path):
+    tiers = tmp_path / "tiers.csv"
+    tiers.write_text("city,tier\n上海,一线\n北京,一线\n深圳,一线\n广州,一线\n杭州,新一线\n",
+                     encoding="utf-8")
+    result = run(RunConfig(table=SMALL, out=str(tmp_path / "o"), groups=str(tiers)))
+    table = pd.read_csv(result.out / "tables/by_tier.csv", encoding="utf-8-sig")
+    first_tier = table.set_index("tier").loc["一线"]
+    assert first_tier.n_cities == 4
+    assert "(unassigned)" in set(table.tier)  # cities outside the user's list are kept, not dropped

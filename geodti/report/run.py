@@ -182,10 +182,10 @@ def step_summaries(state: RunState) -> None:
     for by in ("province", "region", "hu_line", "admin_rank"):
         t[f"by_{by}"] = summary.group_summary(panel, units, by, variable=variable, period=latest, window=window)
     if cfg.groups:
-        from geodti.io.read import read_table
+        from geodti.io.groups import read_groups
 
-        groups = read_table(cfg.groups)
-        column = [c for c in groups.columns if c not in ("adcode", "name", "city")][0]
+        groups = read_groups(cfg.groups)
+        column = groups.attrs["group_column"]
         t[f"by_{column}"] = summary.group_summary(panel, groups, column, variable=variable,
                                                   period=latest, window=window)
     layers = [c for c in ("infrastructure", "platform", "application") if c in panel.columns]

@@ -1,0 +1,65 @@
+"""Read a user-supplied grouping table (e.g. city tiers): one group per city."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from geodti.errors import InputError
+from geodti.io.read import find_city_column, read_table
+from geodti.places.match import match
+
+#: Columns that identify the city rather than name a group.
+_KEY_COLUMNS = {"adcode", "name", "city", "城市", "城市名称", "province", "省份"}
+
+
+def read_groups(path, column: str | None = None) -> pd.DataFrame:
+    """A grouping table keyed by adcode, e.g. a city-tier list.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV/XLSX/Parquet with an ``adcode`` column or a city-name column, and the group
+        column (template: ``data/templates/city_tiers_TEMPLATE.csv``).
+    column : str, optional
+        The group column; default the only column that is not a city key.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with a 6-digit ``adcode`` for every row (names matched when it has no
+        ``adcode`` column).
+
+    Raises
+    ------
+    geodti.errors.InputError
+        The column is missing or cannot be decided, an adcode is malformed, or a city name
+        does not match exactly one unit.
+    """
+    table = read_table(path)
+    columns = [str(c) for c in table.columns]
+    if column is None:
+        candidates = [c for c in columns if c not in _KEY_COLUMNS]
+        if len(candidates) != 1:
+            raise InputError(f"--groups {path}: cannot tell which column holds the groups among "
+                             f"{candidates or columns}; name it (the --by column).")
+        column = candidates[0]
+    if column not in table.columns:
+        raise InputError(f"--groups {path}: no column {column!r}; its columns are {columns}.")
+    if "adcode" in table.columns:
+        codes = table["adcode"].map(lambda v: "" if pd.isna(v) else str(v).strip())
+        bad = ~codes.str.fullmatch(r"\d{6}")
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(f"--groups {path} row {table.index[i]}: adcode {codes.iloc[i]!r} is "
+                             "not a 6-digit code (e.g. 110100).")
+        out = table.assign(adcode=codes)
+    else:
+        report = match(table, find_city_column(table, path))
+        lost = report[report["status"].isin(["ambiguous", "unmatched"])]
+        if len(lost):
+            rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
+            raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "
+                             "fix the names or add an adcode column.")
+        out = table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
+    out.attrs["group_column"] = column
+    return out
