@@ -25,7 +25,7 @@ MAP_PAGES = ("dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.ht
              "growth_dti_2023Q1.html", "lisa_dti_2023Q1.html", "hotspots_dti_2023Q1.html",
              "emerging_hotspots_dti.html", "diffusion_dti.html")
 LAYERS = ("cities", "provinces", "agglomerations", "lisa", "hotspots", "emerging_hotspots",
-          "centre_centres", "centre_trajectory", "ellipses")
+          "centres", "trajectory", "ellipses")
 
 
 def test_sample_run_writes_every_output(sample_run):
@@ -160,3 +160,30 @@ def test_run_with_a_user_tier_table(tmp_path):
     first_tier = table.set_index("tier").loc["一线"]
     assert first_tier.n_cities == 4
     assert "(unassigned)" in set(table.tier)  # cities outside the user's list are kept, not dropped
+
+
+def _run_layer_docs() -> dict[str, list[tuple[str, str]]]:
+    """{layer: [(field, type)]} from the '### `layer`' tables of docs/layers.md's run section."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs/layers.md").read_text(encoding="utf-8")
+    run_part = text.split("# Layers of `geodti run`", 1)[1]
+    out = {}
+    for section in re.split(r"^### ", run_part, flags=re.M)[1:]:
+        name = re.match(r"`(\w+)`", section).group(1)
+        out[name] = re.findall(r"^\| `([^`]+)` \| (\w+) \|", section, flags=re.M)
+    return out
+
+
+def test_run_layers_match_their_documentation(sample_run):
+    types = {"object": "text", "bool": "boolean", "int64": "integer", "float64": "real"}
+    docs = _run_layer_docs()
+    path = sample_run.out / "layers/geodti.gpkg"
+    for layer in ("lisa", "hotspots", "emerging_hotspots", "centres", "trajectory", "ellipses"):
+        info = pyogrio.read_info(path, layer=layer)
+        actual = [(f, types[str(t)]) for f, t in zip(info["fields"], info["dtypes"])]
+        assert docs[layer] == actual, layer
+    info = pyogrio.read_info(path, layer="cities")
+    extra = [(f, types[str(t)]) for f, t in zip(info["fields"], info["dtypes"])][-2:]
+    assert docs["cities"] == extra

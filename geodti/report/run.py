@@ -390,7 +390,7 @@ def step_layers(state: RunState) -> None:
             "neighbours", "permutations", "seed"]
     if "lisa_latest" in state.extras:
         lisa = state.extras["lisa_latest"][keep]
-        gi = state.extras["gi_latest"][keep]
+        gi = state.extras["gi_latest"][[c for c in keep if c != "quadrant"]]
         layers["lisa"] = on_units(lisa)
         layers["hotspots"] = on_units(gi)
         # the cities layer carries the latest cluster labels too, for one-layer styling
@@ -401,8 +401,7 @@ def step_layers(state: RunState) -> None:
         ehsa = state.tables["diffusion_emerging_hotspots"]
         layers["emerging_hotspots"] = on_units(ehsa[["adcode", "variable", "pattern", "n_periods",
                                                     "n_hot", "n_cold", "mk_z", "mk_p", "mk_trend"]])
-    for name, layer in state.extras.get("diffusion_layers", {}).items():
-        layers[f"centre_{name}" if name != "ellipses" else "ellipses"] = layer
+    layers.update(state.extras.get("diffusion_layers", {}))  # centres, trajectory, ellipses
     state.wrote(*write_layers(layers, state.out / "layers" / "geodti.gpkg", format="gpkg"))
     state.extras["layers"] = {name: len(layer) for name, layer in layers.items()}
 
