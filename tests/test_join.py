@@ -38,7 +38,7 @@ def test_unplaced_rows_are_listed_not_dropped(tmp_path):
     path.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\n", encoding="utf-8")
     panel = geodti.read_panel(path, allow_unmatched=True)
     joined = join(panel)
-    assert list(joined.attrs["unplaced_rows"].city_input) == ["Gotham"]
+    assert [r["city_input"] for r in joined.attrs["unplaced_rows"]] == ["Gotham"]
     assert joined.has_data.sum() == 1
 
 

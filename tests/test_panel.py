@@ -5,13 +5,13 @@ import pytest
 
 import geodti
 from geodti.errors import InputError, MatchError
-from geodti.io.panel import read_panel
+from geodti.io.panel import read_panel, read_panel_with_report
 
 SAMPLE = "data/sample/dti_sample_small_SYNTHETIC.csv"
 
 
 def test_sample_reads_keyed_by_adcode_and_period():
-    panel = read_panel(SAMPLE)
+    panel, report = read_panel_with_report(SAMPLE)
     assert len(panel) == 20  # no row dropped
     assert not panel.duplicated(["adcode", "period"]).any()
     assert panel["adcode"].str.fullmatch(r"\d{6}").all()
@@ -19,11 +19,13 @@ def test_sample_reads_keyed_by_adcode_and_period():
     assert set(panel.loc[panel.city_input == "Suzhou", "name"]) == {"宿州市"}
     assert set(panel.loc[panel.city_input == "320500", "name"]) == {"苏州市"}
     assert panel.attrs["value_columns"] == ["dti"]
-    assert len(panel.attrs["match_report"]) == 20
+    assert len(report) == 20 and list(report.row) == list(range(2, 22))
+    assert set(panel.attrs) == {"source", "value_columns"}  # nothing heavy for pandas to copy
 
 
-def test_public_name_is_exported():
+def test_public_names_are_exported():
     assert geodti.read_panel is read_panel
+    assert geodti.read_panel_with_report is read_panel_with_report
 
 
 def test_unmatched_rows_stop_the_read_with_the_report(tmp_path):

@@ -58,7 +58,7 @@ def check_panel(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> pd.Da
         if df[k].isna().any():
             raise MethodError(f"the panel has rows with no {k}; fill or drop them.")
         df[k] = df[k].astype(str)
-    bad = ~df["period"].map(_periods.is_quarter)
+    bad = ~_map_distinct(df["period"], _periods.is_quarter)
     if bad.any():
         raise MethodError(
             f"panel period {df['period'][bad].iloc[0]!r} is not a quarter ('2021Q1'); annual "
@@ -72,6 +72,12 @@ def check_panel(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> pd.Da
             "one row per unit and period."
         )
     return df
+
+
+def _map_distinct(series: pd.Series, func) -> pd.Series:
+    """``series.map(func)`` evaluating ``func`` once per distinct value (periods repeat per unit)."""
+    values = pd.unique(series)
+    return series.map(dict(zip(values, map(func, values))))
 
 
 def numeric_variables(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> list[str]:
@@ -126,11 +132,13 @@ def growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = None, *,
         ``yoy_flag``. Growth is a fraction (0.1 = 10 %); a flag other than ``"ok"`` (see
         :data:`FLAGS`) comes with NaN.
     """
-    df = check_panel(panel, keys)
-    variables = _variables(df, variables, keys)
+    variables = _variables(panel, variables, keys)
     keys = list(keys)
-    first = min(df["period"].map(_periods.quarter_number))
-    df["_q"] = df["period"].map(_periods.quarter_number)
+    # only the columns needed: panels carry many value and label columns
+    needed = [c for c in dict.fromkeys([*keys, "period", *variables]) if c in panel.columns]
+    df = check_panel(panel[needed], keys)
+    df["_q"] = _map_distinct(df["period"], _periods.quarter_number)
+    first = df["_q"].min()
     long = df.melt(id_vars=[*keys, "period", "_q"], value_vars=variables, var_name="variable",
                    value_name="value")
     long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)

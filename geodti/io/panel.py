@@ -11,7 +11,16 @@ from geodti.places.match import match
 UNRESOLVED = ("ambiguous", "unmatched")
 
 
-def read_panel(
+def read_panel(path, **options) -> pd.DataFrame:
+    """Read a city table into a tidy panel keyed by ``adcode`` and ``period``.
+
+    The panel of :func:`read_panel_with_report` without the match report (take that
+    function to see how each row was matched). Options are the same.
+    """
+    return read_panel_with_report(path, **options)[0]
+
+
+def read_panel_with_report(
     path,
     *,
     city_column=None,
@@ -25,8 +34,9 @@ def read_panel(
     header_row=None,
     value_name: str = "value",
     allow_unmatched: bool = False,
-) -> pd.DataFrame:
-    """Read a city table into a tidy panel keyed by ``adcode`` and ``period``.
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
+    each row's city was matched.
 
     Parameters
     ----------
@@ -44,11 +54,14 @@ def read_panel(
 
     Returns
     -------
-    pandas.DataFrame
+    panel : pandas.DataFrame
         Columns ``adcode, name, period, period_type, <value columns>, city_input,
-        match_status, source_row``, sorted by adcode and period. ``attrs["match_report"]``
-        holds the match report (one row per input row, see :func:`geodti.match`) and
-        ``attrs["value_columns"]`` the value columns.
+        match_status, source_row``, sorted by adcode and period. ``attrs["value_columns"]``
+        lists the value columns and ``attrs["source"]`` names the file.
+    report : pandas.DataFrame
+        The match report: one row per input row (see :func:`geodti.match`). It is returned
+        beside the panel, not inside its ``attrs``: pandas deep-copies ``attrs`` on every
+        operation, which made each step on a panel carrying its report several times slower.
 
     Raises
     ------
@@ -99,9 +112,5 @@ def read_panel(
 
     panel = panel.sort_values(["adcode", "period", "source_row"], na_position="last", kind="stable")
     panel = panel.reset_index(drop=True)
-    panel.attrs = {
-        "source": long.attrs.get("source", str(path)),
-        "value_columns": values,
-        "match_report": report,
-    }
-    return panel
+    panel.attrs = {"source": long.attrs.get("source", str(path)), "value_columns": values}
+    return panel, report

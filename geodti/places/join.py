@@ -39,7 +39,8 @@ def join(
     panel : pandas.DataFrame
         A panel as :func:`geodti.read_panel` returns it (``adcode``, ``period`` and value
         columns). Rows without an adcode (unmatched rows kept with ``allow_unmatched``)
-        cannot be placed on the map; they are listed in ``attrs["unplaced_rows"]``.
+        cannot be placed on the map; they are listed in ``attrs["unplaced_rows"]`` (a list
+        of dicts).
     cities : geopandas.GeoDataFrame, optional
         The polygons to join to (``adcode`` and ``geometry``); default the bundled
         map-resolution layer, :func:`geodti.places.boundaries.cities`.
@@ -99,7 +100,8 @@ def join(
     out = out.sort_values(["period", "adcode"], kind="stable").reset_index(drop=True)
     out.attrs = {
         "value_columns": values,
-        "unplaced_rows": unplaced.drop(columns=["adcode"]).reset_index(drop=True),
+        # plain records, not a DataFrame: pandas deep-copies attrs on every operation
+        "unplaced_rows": unplaced.drop(columns=["adcode"]).to_dict("records"),
         "units_without_data": out.loc[~out["has_data"]].groupby("period")["adcode"].size().to_dict(),
     }
     return out

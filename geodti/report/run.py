@@ -91,16 +91,16 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
 
 
 def step_read(state: RunState) -> None:
-    from geodti.io.panel import read_panel
+    from geodti.io.panel import read_panel_with_report
 
     cfg = state.config
-    panel = read_panel(
+    panel, report = read_panel_with_report(
         state.input_path, city_column=cfg.city_column, province_column=cfg.province_column,
         period_column=cfg.period_column, sheet=cfg.sheet, allow_unmatched=cfg.allow_unmatched,
         value_columns=cfg.variables or None,
     )
     state.panel = panel
-    state.match_report = panel.attrs["match_report"]
+    state.match_report = report
     state.tables["match_report"] = state.match_report
     counts = state.match_report["status"].value_counts()
     state.findings["match"] = {s: int(counts.get(s, 0)) for s in ("matched", "historical", "ambiguous", "unmatched")}
