@@ -511,6 +511,10 @@ def _add_run_command(commands) -> None:
                    help="keep going when some rows do not match a city (they are reported)")
     p.add_argument("--force", action="store_true", default=None,
                    help="write into a non-empty folder that geodti did not create")
+    p.add_argument("--jobs", type=int,
+                   help="processes to use: 2 (the default with two or more CPUs) computes the "
+                        "diffusion tables and draws the maps and figures in a second process; "
+                        "1 runs everything in one. The outputs are the same either way")
     p.set_defaults(func=_run_run)
 
 
@@ -533,8 +537,8 @@ def _run_run(args) -> int:
     def progress(name: str, index: int, total: int) -> None:
         console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
 
-    result = run(config, progress=progress)
-    total = sum(s["seconds"] for s in result.manifest["steps"])
+    result = run(config, progress=progress, jobs=args.jobs)
+    total = result.manifest["seconds"]
     out = Console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
               f"open {result.out / 'index.html'}")

@@ -1,5 +1,6 @@
 import hashlib
 import json
+from functools import partial
 
 import openpyxl
 import pandas as pd
@@ -17,8 +18,14 @@ SMALL = "data/sample/dti_sample_small_SYNTHETIC.csv"
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
-    result = run(RunConfig(out=str(out), permutations=99))
+    result = run(RunConfig(out=str(out), permutations=99), jobs=2)
     return result
+
+
+def _hashes(out) -> dict[str, str]:
+    """Every output file's digest, but the manifest's (it records step times)."""
+    return {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(out.rglob("*")) if p.is_file() and p.name != "manifest.json"}
 
 
 MAP_PAGES = ("dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.html",
@@ -41,8 +48,9 @@ def test_sample_run_writes_every_output(sample_run):
     assert manifest["synthetic_sample"] is True
     assert manifest["permutations"] == 99 and manifest["weights"] == ["queen", "knn6"]
     assert [s["step"] for s in manifest["steps"]] == [
-        "read and match", "summaries", "statistics", "diffusion", "maps", "layers", "figures",
+        "read and match", "diffusion", "summaries", "statistics", "maps", "figures", "layers",
         "tables", "report page"]
+    assert manifest["jobs"] == 2 and manifest["seconds"] > 0
     assert all(len(h) == 64 for h in manifest["inputs"].values())
     assert set(manifest["outputs"]) >= set(MAP_PAGES)
     assert (out / "tables/agglomerations.csv").read_bytes().startswith(b"\xef\xbb\xbf")
@@ -80,13 +88,57 @@ def test_report_page_escapes_user_text(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+def test_one_process_writes_the_same_files_as_two(sample_run, tmp_path):
+    # jobs=2 computes the diffusion and summaries and draws the maps in a second process
+    alone = run(RunConfig(out=str(tmp_path / "o"), permutations=99), jobs=1)
+    assert alone.manifest["jobs"] == 1
+    assert [s["step"] for s in alone.manifest["steps"]] == [
+        s["step"] for s in sample_run.manifest["steps"]]
+    ours, theirs = _hashes(alone.out), _hashes(sample_run.out)
+    assert len(ours) > 60
+    # the written configuration names its own output folder; all else is the same
+    assert ours.pop("geodti.toml") != theirs.pop("geodti.toml")
+    assert ours == theirs
+    configs = [RunConfig.from_toml(r.out / "geodti.toml") for r in (alone, sample_run)]
+    assert configs[0].updated(out="x") == configs[1].updated(out="x")
+
+
+def test_a_failure_in_the_second_process_reaches_the_caller(tmp_path, monkeypatch):
+    from geodti.report import run as run_module
+
+    def broken(state):
+        return run_module.Deferred(partial(int, "not a number"), lambda _: None)
+
+    steps = [s if s.name != "diffusion" else run_module.RunStep("diffusion", broken, background=True)
+             for s in run_module.STEPS]
+    monkeypatch.setattr(run_module, "STEPS", steps)
+    with pytest.raises(ValueError, match="not a number") as caught:
+        run(RunConfig(out=str(tmp_path / "o"), permutations=9), jobs=2)
+    assert any("background process" in note for note in caught.value.__notes__)
+
+
+def test_a_second_process_that_dies_is_reported():
+    import os
+
+    from geodti.report._worker import Worker, WorkerError
+
+    worker = Worker()
+    try:
+        assert worker.submit(partial(sum, [1, 2]))()[0] == 3
+        died = worker.submit(partial(os._exit, 3))
+        with pytest.raises(WorkerError, match="exit code 3.*--jobs 1"):
+            died()
+        with pytest.raises(WorkerError):  # and nothing more is accepted
+            worker.submit(partial(sum, [1]))()
+    finally:
+        worker.close()
+
+
 def test_same_input_gives_identical_files(tmp_path):
     hashes = []
     for _ in range(2):  # the same folder twice: geodti may overwrite its own output
         result = run(RunConfig(table=SMALL, out=str(tmp_path / "o")))
-        files = sorted(p for p in result.out.rglob("*") if p.is_file() and p.name != "manifest.json")
-        hashes.append({p.relative_to(result.out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                       for p in files})
+        hashes.append(_hashes(result.out))
     assert hashes[0] == hashes[1]
     assert "index.html" in hashes[0]
     # ten cities: the spatial steps say why they did not run, in the manifest and the page

@@ -10,20 +10,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
+from threadpoolctl import threadpool_limits
+
 from geodti import __version__
 from geodti._paths import data_dir
 from geodti.config import RunConfig
+from geodti.errors import InputError
 from geodti.io.atomic import write_text
 from geodti.io.outdir import prepare_output_dir
+from geodti.report._worker import Worker
 
 #: The bundled synthetic sample panel, the input of a run without a table.
 SAMPLE_PANEL = "sample/dti_panel_SYNTHETIC.csv"
@@ -57,7 +63,14 @@ class RunState:
         self.outputs.extend(Path(p) for p in paths)
 
 
-Step = Callable[[RunState], None]
+@dataclass
+class Deferred:
+    """What a background step hands over: ``work()`` computes or writes without touching the
+    run state (a picklable :func:`functools.partial` of a module-level function, so it can run
+    in another process) and ``finish(result)`` stores its result in the state."""
+
+    work: partial
+    finish: Callable[[object], None]
 
 
 class SkipStep(Exception):
@@ -91,6 +104,7 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
 
 
 def step_read(state: RunState) -> None:
+    from geodti.index.summary import latest_quarter
     from geodti.io.panel import read_panel_with_report
 
     cfg = state.config
@@ -107,6 +121,7 @@ def step_read(state: RunState) -> None:
     state.findings["value_columns"] = list(panel.attrs["value_columns"])
     periods = sorted(panel["period"].unique())
     state.findings["periods"] = [str(p) for p in periods]
+    state.findings["latest"] = latest_quarter(_placed(state))
 
 
 def _placed(state: RunState) -> pd.DataFrame:
@@ -160,20 +175,19 @@ def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
                                if c.startswith("earlier_") or c == "rank_change"])
 
 
-def step_summaries(state: RunState) -> None:
+def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
+                      groups_path: str | None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The report's summary tables of a run and the findings they give (pure but for reading
+    the grouping table; runs in the worker process when there is one)."""
     from geodti.index import summary
     from geodti.index.growth import rank_change, summary_growth
     from geodti.places.gazetteer import agglomerations, gazetteer
 
-    cfg = state.config
-    panel = _placed(state)
-    variable = _main_variable(state)
-    window = growth_window(panel, cfg.growth_window)
-    state.findings["growth_window"] = "-".join(window) if window else None
+    window = growth_window(panel, configured_window)
     latest = summary.latest_quarter(panel)
     members = agglomerations()
     units = gazetteer()
-    t = state.tables
+    t: dict[str, pd.DataFrame] = {}
     t["agglomerations"] = summary.agglomeration_table(panel, members, variable=variable, period=latest, window=window)
     earlier = earlier_period(panel, latest)
     within = summary.within_agglomeration(
@@ -181,10 +195,10 @@ def step_summaries(state: RunState) -> None:
     t["within_agglomerations"] = within if earlier else _without_comparison(within)
     for by in ("province", "region", "hu_line", "admin_rank"):
         t[f"by_{by}"] = summary.group_summary(panel, units, by, variable=variable, period=latest, window=window)
-    if cfg.groups:
+    if groups_path:
         from geodti.io.groups import read_groups
 
-        groups = read_groups(cfg.groups)
+        groups = read_groups(groups_path)
         column = groups.attrs["group_column"]
         t[f"by_{column}"] = summary.group_summary(panel, groups, column, variable=variable,
                                                   period=latest, window=window)
@@ -204,14 +218,29 @@ def step_summaries(state: RunState) -> None:
     t["city_ranks"] = city.sort_values("later_rank", kind="stable").reset_index(drop=True)
     coverage = summary.agglomeration_coverage(panel, members, variable=variable, period=latest)
     t["agglomeration_coverage"] = coverage
-    state.findings.update({
+    findings = {
+        "growth_window": "-".join(window) if window else None,
         "variable": variable,
         "latest": latest,
         "earlier": earlier,
         "coverage_zh": coverage["statement_zh"].iloc[0],
         "coverage_en": coverage["statement_en"].iloc[0],
         "top_cities": t["city_ranks"].head(10)[["name", "later_rank", "later_value"]].to_dict("records"),
-    })
+    }
+    return t, findings
+
+
+def step_summaries(state: RunState) -> Deferred:
+    cfg = state.config
+    work = partial(compute_summaries, _placed(state), _main_variable(state), cfg.growth_window,
+                   cfg.groups)
+    return Deferred(work, partial(_store_summaries, state))
+
+
+def _store_summaries(state: RunState, result: tuple[dict, dict]) -> None:
+    tables, findings = result
+    state.tables.update(tables)
+    state.findings.update(findings)
 
 
 def _main_variable(state: RunState) -> str:
@@ -228,16 +257,26 @@ def _statistics_variables(state: RunState) -> list[str]:
     if chosen:
         unknown = [v for v in chosen if v not in values]
         if unknown:
-            from geodti.errors import InputError
-
             raise InputError(f"statistics_variables {unknown} are not value columns ({values}).")
         return chosen
     return [v for v in INDEX_VARIABLES if v in values] or [values[0]]
 
 
-def step_statistics(state: RunState) -> None:
-    from geodti.spatial.pipeline import bundled_inputs, spatial_tables
+def first_weights(panel: pd.DataFrame, specs: list[str]):
+    """The first of the run's weights on the panel's units (maps, figures and diffusion use it)."""
+    from geodti.spatial.pipeline import bundled_inputs
     from geodti.spatial.weights import build_weights_set, parse_weights_specs
+
+    first = parse_weights_specs(specs)[0]
+    bundled = bundled_inputs()
+    units = bundled["units"][bundled["units"]["adcode"].isin(set(panel["adcode"]))]
+    return build_weights_set([first], units, contiguity=bundled["contiguity"],
+                             agglomerations=bundled["agglomerations"])[first.label]
+
+
+def step_statistics(state: RunState) -> None:
+    from geodti.spatial.pipeline import spatial_tables
+    from geodti.spatial.weights import parse_weights_specs
 
     _require_units(state, "spatial statistics")
     cfg = state.config
@@ -251,13 +290,9 @@ def step_statistics(state: RunState) -> None:
     )
     for name, table in tables.items():
         state.tables[f"stats_{name}"] = table
-    # the first weights serve the maps, figures and diffusion; built once, reused
+    # the first weights serve the figures (and, built the same way, the diffusion step)
     first = parse_weights_specs(list(cfg.weights))[0]
-    bundled = bundled_inputs()
-    units = bundled["units"][bundled["units"]["adcode"].isin(set(panel["adcode"]))]
-    state.extras["weights"] = build_weights_set(
-        [first], units, contiguity=bundled["contiguity"],
-        agglomerations=bundled["agglomerations"])[first.label]
+    state.extras["weights"] = first_weights(panel, list(cfg.weights))
 
     variable = _main_variable(state)
     latest = state.findings["latest"]
@@ -282,18 +317,26 @@ def step_statistics(state: RunState) -> None:
     state.findings["moran"] = moran[["value", "p_sim", "z_sim"]].to_dict("records")
 
 
-def step_diffusion(state: RunState) -> None:
+def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
+                      alpha: float, window: str | None) -> dict:
+    """The diffusion tables of a run (pure; runs in the worker process when there is one)."""
     from geodti.dynamics.summary import diffusion_tables
 
+    return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
+                            alpha=alpha, window=window if window else "auto")
+
+
+def step_diffusion(state: RunState) -> Deferred:
     _require_units(state, "diffusion")
     cfg = state.config
     panel = _placed(state)
-    variable = _main_variable(state)
-    window = state.findings.get("growth_window")
-    result = diffusion_tables(
-        panel, variable, weights=state.extras.get("weights"), seed=cfg.seed, alpha=cfg.alpha,
-        window=window if window else "auto",
-    )
+    window = growth_window(panel, cfg.growth_window)  # as the summaries step computes it
+    work = partial(compute_diffusion, panel, _main_variable(state), list(cfg.weights),
+                   cfg.seed, cfg.alpha, "-".join(window) if window else None)
+    return Deferred(work, partial(_store_diffusion, state))
+
+
+def _store_diffusion(state: RunState, result: dict) -> None:
     layers = result.pop("layers", {})
     notes = result.pop("notes", [])
     for name, table in result.items():
@@ -312,34 +355,47 @@ def step_diffusion(state: RunState) -> None:
             f"{first['gini']:.3f} -> {last['gini']:.3f}.")
 
 
-def step_maps(state: RunState) -> None:
+def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, source: str,
+              synthetic: bool, correction: str, lisa: pd.DataFrame | None = None,
+              gi: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
+              diffusion_layers: dict | None = None) -> dict[str, Path]:
+    """Draw and write the map pages of a run (runs in the worker process when there is one)."""
     from geodti.web import save_maps
     from geodti.web.standard import standard_maps
 
-    panel = _placed(state)
-    variable = _main_variable(state)
-    common = dict(source=state.caption, synthetic=state.synthetic)
+    common = dict(source=source, synthetic=synthetic)
     maps = standard_maps(panel, variable, **common)
-    latest = state.findings["latest"]
-    if "lisa_latest" in state.extras:
+    if lisa is not None:
         from geodti.web import hotspot_map, lisa_map
 
-        maps[f"lisa_{variable}_{latest}"] = lisa_map(
-            state.extras["lisa_latest"], correction=state.config.correction, panel=panel, **common)
-        maps[f"hotspots_{variable}_{latest}"] = hotspot_map(
-            state.extras["gi_latest"], panel=panel, **common)
-    if "diffusion_emerging_hotspots" in state.tables:
+        maps[f"lisa_{variable}_{latest}"] = lisa_map(lisa, correction=correction, panel=panel,
+                                                     **common)
+        maps[f"hotspots_{variable}_{latest}"] = hotspot_map(gi, panel=panel, **common)
+    if emerging is not None:
         from geodti.web import emerging_hotspot_map
 
-        maps[f"emerging_hotspots_{variable}"] = emerging_hotspot_map(
-            state.tables["diffusion_emerging_hotspots"], panel=panel, **common)
-    layers = state.extras.get("diffusion_layers", {})
+        maps[f"emerging_hotspots_{variable}"] = emerging_hotspot_map(emerging, panel=panel,
+                                                                     **common)
+    layers = diffusion_layers or {}
     if "centres" in layers:
         from geodti.web import diffusion_map
 
         maps[f"diffusion_{variable}"] = diffusion_map(
             layers["centres"], layers.get("ellipses"), variable=variable, **common)
-    written = save_maps(maps, state.out)
+    return save_maps(maps, out)
+
+
+def step_maps(state: RunState) -> Deferred:
+    work = partial(
+        draw_maps, state.out, _placed(state), _main_variable(state), state.findings["latest"],
+        source=state.caption, synthetic=state.synthetic, correction=state.config.correction,
+        lisa=state.extras.get("lisa_latest"), gi=state.extras.get("gi_latest"),
+        emerging=state.tables.get("diffusion_emerging_hotspots"),
+        diffusion_layers=state.extras.get("diffusion_layers"))
+    return Deferred(work, partial(_store_maps, state))
+
+
+def _store_maps(state: RunState, written: dict[str, Path]) -> None:
     state.wrote(*written.values())
     state.extras["maps"] = [(_map_label(name), path.name) for name, path in written.items()]
 
@@ -406,45 +462,58 @@ def step_layers(state: RunState) -> None:
     state.extras["layers"] = {name: len(layer) for name, layer in layers.items()}
 
 
-def step_figures(state: RunState) -> None:
+def draw_figures(folder: Path, variable: str, latest: str, *, values: pd.Series | None = None,
+                 lisa: pd.DataFrame | None = None, weights=None, moran_i: float | None = None,
+                 centres: pd.DataFrame | None = None) -> list[Path]:
+    """Draw and write the paper figures of a run (runs in the worker process when there is
+    one): the Moran scatterplot and LISA cluster map given ``lisa`` (with the ``values`` of
+    the latest quarter and the ``weights``), the centre-of-gravity trajectory given
+    ``centres``."""
+    from geodti.places.boundaries import cities, provinces
     from geodti.report import figures
 
-    folder = state.out / "figures"
-    variable = _main_variable(state)
-    latest = state.findings["latest"]
-    if "lisa_latest" in state.extras:
-        lisa = state.extras["lisa_latest"].set_index("adcode")
-        weights = state.extras["weights"]
-        values = _placed(state).query("period == @latest").set_index("adcode")[variable]
-        ids = list(weights.graph.unique_ids)
+    written = []
+    if lisa is not None:
+        lisa = lisa.set_index("adcode")
+        ids = list(weights.ids)
+        y = values.reindex(ids).to_numpy(dtype=float)
+        z = (y - y.mean()) / y.std()  # as the scatterplot standardises (population sd)
         fig = figures.moran_scatterplot(
-            values.reindex(ids), weights.graph, clusters=lisa["cluster"].reindex(ids).to_numpy(),
-            moran_i=float(state.findings["moran"][0]["value"]) if state.findings.get("moran") else None,
-            variable=variable, title=f"Moran scatterplot: {variable} {latest}")
-        state.wrote(figures.save_figure(fig, folder / f"moran_scatter_{variable}_{latest}.png"))
-        from geodti.places.boundaries import cities, provinces
-
+            y, lag=weights.lag(z), clusters=lisa["cluster"].reindex(ids).to_numpy(),
+            moran_i=moran_i, variable=variable, title=f"Moran scatterplot: {variable} {latest}")
+        written.append(figures.save_figure(fig, folder / f"moran_scatter_{variable}_{latest}.png"))
         units = cities("map").merge(lisa[["cluster"]], left_on="adcode", right_index=True, how="left")
         fig = figures.lisa_cluster_map(units, "cluster", outlines=provinces("map"),
                                        title=f"LISA clusters: {variable} {latest}")
-        state.wrote(figures.save_figure(fig, folder / f"lisa_clusters_{variable}_{latest}.png"))
-    centres = state.tables.get("diffusion_centre")
+        written.append(figures.save_figure(fig, folder / f"lisa_clusters_{variable}_{latest}.png"))
     if centres is not None:
-        from geodti.places.boundaries import provinces
-
         fig = figures.centre_trajectory(centres, outlines=provinces("map"),
                                         title=f"Centre of gravity: {variable}")
-        state.wrote(figures.save_figure(fig, folder / f"centre_trajectory_{variable}.png"))
+        written.append(figures.save_figure(fig, folder / f"centre_trajectory_{variable}.png"))
+    return written
 
 
-def step_tables(state: RunState) -> None:
+def step_figures(state: RunState) -> Deferred:
+    variable = _main_variable(state)
+    latest = state.findings["latest"]
+    panel = _placed(state)
+    moran = state.findings.get("moran")
+    work = partial(
+        draw_figures, state.out / "figures", variable, latest,
+        values=panel[panel["period"] == latest].set_index("adcode")[variable],
+        lisa=state.extras.get("lisa_latest"), weights=state.extras.get("weights"),
+        moran_i=float(moran[0]["value"]) if moran else None,
+        centres=state.tables.get("diffusion_centre"))
+    return Deferred(work, lambda written: state.wrote(*written))
+
+
+def write_run_tables(tables: dict[str, pd.DataFrame], folder: Path, limit: int) -> list[Path]:
+    """Every table as CSV, and the workbook that lists them."""
     from geodti.io.tables import write_table, write_tables
 
-    folder = state.out / "tables"
-    limit = state.config.xlsx_max_rows
-    contents = []
-    for name, table in state.tables.items():
-        state.wrote(write_table(table, folder / f"{name}.csv"))
+    written, contents = [], []
+    for name, table in tables.items():
+        written.append(write_table(table, folder / f"{name}.csv"))
         in_workbook = not limit or len(table) <= limit
         contents.append({"table": name, "rows": len(table), "columns": table.shape[1],
                          "csv": f"{name}.csv", "in_workbook": in_workbook})
@@ -452,8 +521,22 @@ def step_tables(state: RunState) -> None:
     # statistics of every city, period and variable): those tables are CSV only, and the
     # workbook's first sheet lists every table and where it is.
     book = {"contents": pd.DataFrame(contents)}
-    book.update({row["table"]: state.tables[row["table"]] for row in contents if row["in_workbook"]})
-    state.wrote(*write_tables(book, folder / "geodti_tables.xlsx"))
+    book.update({row["table"]: tables[row["table"]] for row in contents if row["in_workbook"]})
+    written.extend(write_tables(book, folder / "geodti_tables.xlsx"))
+    return written
+
+
+def _table_order(name: str) -> int:
+    """Where a table goes among the run's tables: the match report, the summaries, the
+    statistics, the diffusion tables (whichever process finished first)."""
+    if name == "match_report":
+        return 0
+    return {"stats": 2, "diffusion": 3}.get(name.split("_", 1)[0], 1)
+
+
+def step_tables(state: RunState) -> None:
+    tables = {name: state.tables[name] for name in sorted(state.tables, key=_table_order)}
+    state.wrote(*write_run_tables(tables, state.out / "tables", state.config.xlsx_max_rows))
 
 
 def step_report(state: RunState) -> None:
@@ -463,16 +546,35 @@ def step_report(state: RunState) -> None:
     state.wrote(write_text(state.out / "index.html", html))
 
 
-STEPS: list[tuple[str, Step]] = [
-    ("read and match", step_read),
-    ("summaries", step_summaries),
-    ("statistics", step_statistics),
-    ("diffusion", step_diffusion),
-    ("maps", step_maps),
-    ("layers", step_layers),
-    ("figures", step_figures),
-    ("tables", step_tables),
-    ("report page", step_report),
+@dataclass(frozen=True)
+class RunStep:
+    """A named step of the run.
+
+    ``background`` steps return a :class:`Deferred` whose work may run in the worker process
+    while the following steps go on; a step waits for the background steps named in its
+    ``after`` (their results are stored in the state before it starts).
+    """
+
+    name: str
+    function: Callable[[RunState], Deferred | None]
+    background: bool = False
+    after: tuple[str, ...] = ()
+
+
+# The diffusion tables are computed in the background from the moment the table is read,
+# while the summaries and statistics are computed here; then the maps and figures are drawn
+# in the background while the layers and tables are written here. (The background process
+# first spends seconds importing giddy, mapclassify and matplotlib, hence this split.)
+STEPS: list[RunStep] = [
+    RunStep("read and match", step_read),
+    RunStep("diffusion", step_diffusion, background=True),
+    RunStep("summaries", step_summaries),
+    RunStep("statistics", step_statistics),
+    RunStep("maps", step_maps, background=True, after=("diffusion",)),
+    RunStep("figures", step_figures, background=True),
+    RunStep("layers", step_layers),
+    RunStep("tables", step_tables),
+    RunStep("report page", step_report, after=("maps", "figures")),
 ]
 
 
@@ -505,11 +607,40 @@ def _versions() -> dict[str, str]:
     return versions
 
 
-def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None) -> RunResult:
+def default_jobs() -> int:
+    """Processes a run uses by default: two where this process may use two CPUs, else one."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 else 1
+
+
+def _start(work: partial, worker: Worker | None) -> Callable[[], tuple[object, float]]:
+    """Start ``work`` in the worker, or do it here and now; return a function that gives its
+    result and how many seconds it took."""
+    if worker is not None:
+        return worker.submit(work)
+    start = time.perf_counter()
+    result = work()
+    seconds = time.perf_counter() - start
+    return lambda: (result, seconds)
+
+
+def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None,
+        jobs: int | None = None) -> RunResult:
     """Run the whole pipeline described by ``config``; return where it wrote and its manifest.
 
     ``progress(step_name, index, total)`` is called before each step (the CLI shows it).
+    ``jobs`` is the number of processes: with 2 (the default where two CPUs are available;
+    more are no faster) the background steps, the diffusion tables and then the maps and
+    figures, run in a second process while the summaries, statistics, layers and tables are
+    done here; 1 runs every step here.
+    Either way the outputs are the same, byte for byte.
     """
+    jobs = default_jobs() if jobs is None else int(jobs)
+    if jobs < 1:
+        raise InputError(f"jobs must be at least 1, got {jobs}.")
     input_path, synthetic = input_of(config)
     out = prepare_output_dir(config.out, force=config.force)
     state = RunState(
@@ -519,21 +650,62 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     inputs = {str(input_path): _sha256(input_path)}
     if config.groups:
         inputs[str(config.groups)] = _sha256(Path(config.groups))
+    began = time.perf_counter()
     timings = []
-    for index, (name, step) in enumerate(STEPS):
+    # one worker process: the background steps depend on each other in a chain
+    worker = Worker() if jobs > 1 else None
+    # One BLAS thread, here and in the worker: two processes on two CPUs are enough, and a
+    # threaded BLAS may sum in a different order with a different number of threads, which
+    # would make the last digits depend on the machine.
+    blas = threadpool_limits(limits=1)
+    pending: dict[str, tuple] = {}
+
+    def skipped(entry: dict, reason: SkipStep, index: int) -> None:
+        entry["skipped"] = str(reason)
+        state.extras.setdefault("caveats", []).append(str(reason) + ".")
         if progress is not None:
-            progress(name, index, len(STEPS))
-        start = time.perf_counter()
-        entry = {"step": name}
+            progress(f"{entry['step']}: {reason}", index, len(STEPS))
+
+    def collect(name: str) -> None:
+        if name not in pending:
+            return
+        result, deferred, entry, index = pending.pop(name)
         try:
-            step(state)
-        except SkipStep as skipped:
-            entry["skipped"] = str(skipped)
-            state.extras.setdefault("caveats", []).append(str(skipped) + ".")
+            value, seconds = result()
+            deferred.finish(value)
+        except SkipStep as reason:
+            skipped(entry, reason, index)
+            seconds = 0.0
+        entry["seconds"] = round(seconds, 3)
+
+    try:
+        for index, step in enumerate(STEPS):
+            for name in step.after:
+                collect(name)
             if progress is not None:
-                progress(f"{name}: {skipped}", index, len(STEPS))
-        entry["seconds"] = round(time.perf_counter() - start, 3)
-        timings.append(entry)
+                where = " (in a second process)" if step.background and worker is not None else ""
+                progress(step.name + where, index, len(STEPS))
+            start = time.perf_counter()
+            entry = {"step": step.name}
+            timings.append(entry)
+            try:
+                deferred = step.function(state)
+                if deferred is not None and step.background:
+                    # its result is stored when a later step needs it: in the same order
+                    # whether it ran in the worker or here
+                    pending[step.name] = (_start(deferred.work, worker), deferred, entry, index)
+                    continue
+                if deferred is not None:
+                    deferred.finish(deferred.work())
+            except SkipStep as reason:
+                skipped(entry, reason, index)
+            entry["seconds"] = round(time.perf_counter() - start, 3)
+        for name in list(pending):
+            collect(name)
+    finally:
+        blas.restore_original_limits()
+        if worker is not None:
+            worker.close()
 
     state.wrote(write_text(out / "geodti.toml", config.to_toml()))
     manifest = {
@@ -546,6 +718,8 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         "weights": list(config.weights),
         "versions": _versions(),
         "steps": timings,
+        "seconds": round(time.perf_counter() - began, 3),
+        "jobs": jobs,
         "outputs": sorted(str(p.relative_to(out)) for p in set(state.outputs)),
     }
     # step times vary from run to run; everything else in the manifest is deterministic

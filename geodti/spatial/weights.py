@@ -452,6 +452,15 @@ class Weights:
             self.T = _csr(self.graph)
         return self.T
 
+    def lag(self, values) -> np.ndarray:
+        """Spatial lag with row-standardised weights: each unit's mean over its neighbours
+        (0 for a unit without neighbours), ``values`` in ``ids`` order. The lag of the Moran
+        scatterplot, whatever the transformation the statistics use."""
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.n,):
+            raise ValueError(f"lag needs {self.n} values in ids order, got shape {values.shape}")
+        return _transformed(self.O, "R") @ values
+
     @property
     def original(self):
         """The untransformed weights as a libpysal ``Graph`` (built on first use)."""

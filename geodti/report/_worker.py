@@ -1,0 +1,148 @@
+"""A second Python process for the background steps of ``geodti run``.
+
+The parent starts ``python -m geodti.report._worker``, sends it pickled tasks (picklable
+callables without arguments, e.g. a :func:`functools.partial` of a module-level function)
+on its standard input and reads pickled outcomes, in the order sent, from its standard
+output; whatever the tasks print goes to standard error.
+
+Why not :mod:`multiprocessing`: its ``spawn`` start re-imports the caller's main script in
+the child, so a plain script calling ``geodti.run`` without an ``if __name__ == "__main__"``
+guard would start itself again; ``fork`` is unsafe once libraries have started threads.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+
+def _warm() -> None:
+    """Import, while the parent reads its table, what the background steps use."""
+    import geodti.dynamics.summary  # noqa: F401  (giddy, pointpats, spreg: seconds to import)
+    import geodti.web  # noqa: F401
+
+
+def main() -> None:
+    tasks = sys.stdin.buffer
+    outcomes = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # prints of the tasks go to stderr, never into the outcome stream
+    sys.stdout = sys.stderr
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)  # as the parent does during a run (see geodti.report.run)
+    _warm()
+    while True:
+        try:
+            work = pickle.load(tasks)
+        except EOFError:
+            return
+        start = time.perf_counter()
+        try:
+            outcome = ("ok", work(), time.perf_counter() - start)
+        except BaseException as exc:  # sent back and raised in the parent
+            outcome = ("error", exc, traceback.format_exc())
+        try:
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:
+            data = pickle.dumps(("error", RuntimeError(f"the result could not be sent back: {exc}"),
+                                 traceback.format_exc()))
+        outcomes.write(data)
+        outcomes.flush()
+
+
+class WorkerError(RuntimeError):
+    """The background process stopped without an answer."""
+
+
+class Worker:
+    """The parent's handle on one worker process; tasks run one after another, in order."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        # the child imports the same geodti and libraries as this process
+        env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "geodti.report._worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, env=env)
+        # Threads move the pickles so neither side blocks on a full pipe while the other
+        # is busy computing.
+        self._outbox: queue.Queue = queue.Queue()
+        self._outcomes: list[queue.Queue] = []
+        self._lock = threading.Lock()
+        self._stopped: str | None = None  # why the process ended, once it has
+        self._sender = threading.Thread(target=self._send, daemon=True)
+        self._receiver = threading.Thread(target=self._receive, daemon=True)
+        self._sender.start()
+        self._receiver.start()
+
+    def _send(self) -> None:
+        stdin = self._process.stdin
+        while (data := self._outbox.get()) is not None:
+            try:
+                stdin.write(data)
+                stdin.flush()
+            except OSError:  # the process has ended; the receiver reports it
+                return
+        stdin.close()
+
+    def _receive(self) -> None:
+        stdout = self._process.stdout
+        index = 0
+        reason = None
+        while reason is None:
+            try:
+                outcome = pickle.load(stdout)
+            except EOFError:
+                reason = f"exit code {self._process.wait()}"
+                break
+            except Exception as exc:  # a truncated stream: the process died mid-answer
+                reason = f"{exc!r}, exit code {self._process.wait()}"
+                break
+            with self._lock:
+                self._outcomes[index].put(outcome)
+            index += 1
+        with self._lock:
+            self._stopped = reason
+            for slot in self._outcomes[index:]:
+                slot.put(("died", reason, ""))
+
+    def submit(self, work):
+        """Queue ``work``; return a function that waits for ``(result, seconds)``."""
+        slot: queue.Queue = queue.Queue(maxsize=1)
+        with self._lock:
+            if self._stopped is not None:
+                slot.put(("died", self._stopped, ""))
+            else:
+                self._outcomes.append(slot)
+                self._outbox.put(pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL))
+
+        def get():
+            kind, value, detail = slot.get()
+            slot.put((kind, value, detail))  # a second get() answers the same
+            if kind == "ok":
+                return value, detail
+            if kind == "error":
+                if detail and hasattr(value, "add_note"):
+                    value.add_note("in geodti's background process:\n" + detail)
+                raise value
+            raise WorkerError(f"geodti's background process stopped ({value}); run again with "
+                              "--jobs 1 to do every step in one process.")
+
+        return get
+
+    def close(self) -> None:
+        """Stop the process (at once: its tasks are done, or the run failed)."""
+        self._outbox.put(None)
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+
+if __name__ == "__main__":
+    main()
