@@ -232,7 +232,11 @@ def report(r: dict, median_run: dict) -> str:
         "geodti: seconds per step from `manifest.json` (median over the runs); plain: its own "
         "timer. The steps do not map one to one (geodti computes the local statistics inside "
         "`statistics`, reads boundaries lazily where first needed; the plain script's "
-        "`imports` step includes esda/numba/folium imports that geodti pays inside its steps).",
+        "`imports` step includes esda/numba/folium imports that geodti pays inside its steps). "
+        "geodti computes the diffusion tables and draws the maps and figures in a second "
+        "process while the other steps run (`--jobs 2`, its default on two CPUs), so its step "
+        "times add up to more than its wall time; the plain script uses both CPUs where esda "
+        "does (`n_jobs=-1`).",
         "",
         "| geodti step | s | share | | plain step | s | share |",
         "|---|---:|---:|---|---|---:|---:|",

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from geodti.io.panel import read_panel, read_panel_with_report
+from geodti.io.panel import read_indicators_with_report, read_panel, read_panel_with_report
 from geodti.places.boundaries import cities, provinces, queen_pairs
 from geodti.places.join import join
 from geodti.places.gazetteer import agglomerations, gazetteer, name_changes
@@ -29,6 +29,7 @@ __all__ = [
     "name_changes",
     "provinces",
     "queen_pairs",
+    "read_indicators_with_report",
     "read_panel",
     "read_panel_with_report",
 ]

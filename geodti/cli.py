@@ -507,6 +507,15 @@ def _add_run_command(commands) -> None:
     p.add_argument("--period-column")
     p.add_argument("--sheet")
     p.add_argument("--groups", help="a grouping table (adcode or city, group), e.g. city tiers")
+    p.add_argument("--indicator-scores", metavar="FILE",
+                   help="experts x indicators scores (1-5): TABLE holds raw indicators (a row per "
+                        "city, period and indicator: columns indicator, value) and the run "
+                        "builds the index by the report's method; needs --layer-scores")
+    p.add_argument("--layer-scores", metavar="FILE", help="experts x layers scores (1-5)")
+    p.add_argument("--framework", metavar="FILE",
+                   help="indicator -> layer table (columns layer, indicator; default the "
+                        "report's, data/dti_framework.csv)")
+    p.add_argument("--base-period", help="base quarter of the normalisation (default 2021Q1)")
     p.add_argument("--allow-unmatched", action="store_true", default=None,
                    help="keep going when some rows do not match a city (they are reported)")
     p.add_argument("--force", action="store_true", default=None,
@@ -531,6 +540,8 @@ def _run_run(args) -> int:
         alpha=args.alpha, city_column=args.city_column, province_column=args.province_column,
         period_column=args.period_column, sheet=args.sheet, groups=args.groups,
         allow_unmatched=args.allow_unmatched, force=args.force,
+        indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
+        framework=args.framework, base_period=args.base_period,
     )
     console = Console(stderr=True)
 

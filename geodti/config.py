@@ -30,6 +30,11 @@ class RunConfig:
     sheet: str | None = None
     allow_unmatched: bool = False
     variables: list[str] = field(default_factory=list)
+    # raw indicators: with both score tables the table is read as raw indicators (a row per
+    # city, period and indicator) and the index is built by the report's method
+    indicator_scores: str | None = None
+    layer_scores: str | None = None
+    framework: str | None = None  # indicator -> layer table; default the report's (data/)
     base_period: str = "2021Q1"
     growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
     groups: str | None = None
@@ -81,6 +86,14 @@ class RunConfig:
             raise InputError(
                 f"{source}: layer_resolution must be map or detailed, got {self.layer_resolution!r}."
             )
+        if (self.indicator_scores is None) != (self.layer_scores is None):
+            raise InputError(
+                f"{source}: building the index needs both indicator_scores and layer_scores "
+                "(experts x indicators and experts x layers); give both, or neither for a table "
+                "of index values.")
+        if self.framework is not None and self.indicator_scores is None:
+            raise InputError(f"{source}: framework is used only with indicator_scores and "
+                             "layer_scores (a raw-indicator table).")
         if not self.weights:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
         if self.growth_window is not None and len(self.growth_window) != 2:

@@ -62,3 +62,33 @@ def test_wide_gbk_table_and_input_unchanged(tmp_path):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert sorted(panel.period.unique()) == ["2022Q4", "2023Q1"]
     assert panel.loc[(panel.adcode == "440100") & (panel.period == "2023Q1"), "dti"].item() == 3.0
+
+
+RAW = "data/sample/dti_raw_long_SYNTHETIC.csv"
+
+
+def test_raw_indicators_read_into_one_column_each():
+    panel, report = geodti.read_indicators_with_report(RAW)
+    raw = pd.read_csv(RAW, dtype={"adcode": str})
+    assert panel.attrs["value_columns"] == list(dict.fromkeys(raw["indicator"]))
+    assert len(panel) == raw.groupby(["adcode", "period"]).ngroups == len(report)
+    wide = raw.pivot(index=["adcode", "period"], columns="indicator", values="value")
+    got = panel.set_index(["adcode", "period"])[wide.columns]
+    pd.testing.assert_frame_equal(got.sort_index(), wide.sort_index(), check_names=False)
+    # source_row: the file row of the first indicator of each city and period
+    first = raw.reset_index().groupby(["adcode", "period"])["index"].min() + 2
+    assert (panel.set_index(["adcode", "period"])["source_row"] == first).all()
+
+
+def test_raw_indicators_errors_name_rows_and_columns(tmp_path):
+    path = tmp_path / "raw.csv"
+    path.write_text("city,period,indicator,value\n深圳,2023Q1,cloud,1\n深圳,2023Q1,cloud,2\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"rows 2, 3 repeat a city, period and indicator"):
+        geodti.read_indicators_with_report(path)
+    path.write_text("city,period,indicator,value\n深圳,2023Q1,,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"rows 2 have no 'indicator'"):
+        geodti.read_indicators_with_report(path)
+    path.write_text("city,period,dti\n深圳,2023Q1,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"need the columns 'indicator' and 'value'.*missing"):
+        geodti.read_indicators_with_report(path)

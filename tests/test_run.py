@@ -117,6 +117,35 @@ def test_a_failure_in_the_second_process_reaches_the_caller(tmp_path, monkeypatc
     assert any("background process" in note for note in caught.value.__notes__)
 
 
+def test_run_builds_the_index_from_raw_indicators(tmp_path):
+    sample = "data/sample/"
+    config = RunConfig(table=sample + "dti_raw_long_SYNTHETIC.csv", out=str(tmp_path / "o"),
+                       indicator_scores=sample + "expert_scores_indicators_SYNTHETIC.csv",
+                       layer_scores=sample + "expert_scores_layers_SYNTHETIC.csv", permutations=9)
+    result = run(config)
+    assert result.manifest["synthetic_sample"] is True
+    assert "index" in [s["step"] for s in result.manifest["steps"]]
+    # the bundled panel was built from these raw indicators (data/sample/generate.py)
+    built = pd.read_csv(result.out / "tables/city_ranks.csv", dtype={"adcode": str})
+    panel = pd.read_csv("data/sample/dti_panel_SYNTHETIC.csv", dtype={"adcode": str})
+    latest = panel[panel.period == "2023Q1"].set_index("adcode")["dti"]
+    assert len(built) == 367
+    assert (built.set_index("adcode")["later_value"] - latest).abs().max() < 1e-6
+    weights = pd.read_csv(result.out / "tables/index_weights.csv")
+    layer = weights[weights.level == "layer"]
+    assert list(layer.layer) == ["infrastructure", "platform", "application"]
+    assert abs(layer.weight.sum() - 1) < 1e-12
+    html = (result.out / "index.html").read_text(encoding="utf-8")
+    assert "built from the raw indicators" in html and "SYNTHETIC" in html
+    book = openpyxl.load_workbook(result.out / "tables/geodti_tables.xlsx", read_only=True)
+    assert book.sheetnames[:3] == ["contents", "match_report", "index_weights"]
+
+
+def test_raw_indicators_need_both_score_tables():
+    with pytest.raises(InputError, match="both indicator_scores and layer_scores"):
+        RunConfig(indicator_scores="scores.csv").validated()
+
+
 def test_a_second_process_that_dies_is_reported():
     import os
 

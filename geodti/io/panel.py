@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodti.errors import MatchError
+from geodti.errors import InputError, MatchError
 from geodti.io.read import check_duplicates, read_table, to_long
 from geodti.places.match import match
 
@@ -72,6 +72,98 @@ def read_panel_with_report(
         exception's ``report`` attribute holds the match report.
     """
     table = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row)
+    return _panel_from_table(
+        table, path, city_column=city_column, province_column=province_column,
+        period_column=period_column, value_columns=value_columns, layout=layout, period=period,
+        value_name=value_name, allow_unmatched=allow_unmatched)
+
+
+def read_indicators_with_report(
+    path,
+    *,
+    indicator_column: str = "indicator",
+    value_column: str = "value",
+    city_column=None,
+    province_column=None,
+    period_column=None,
+    sheet=None,
+    encoding=None,
+    header_row=None,
+    allow_unmatched: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read raw indicators in long form, a row per city, period and indicator, into a panel
+    with one column per indicator, and report how each city was matched.
+
+    The input of :func:`geodti.index.build_index` when a run builds the index itself.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV, XLSX or Parquet with a city column (names or adcodes), a period column, the
+        ``indicator_column`` (indicator names, e.g. ``cloud``) and the ``value_column``.
+    indicator_column, value_column : str
+        Headers of the indicator-name and value columns.
+    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched
+        As in :func:`read_panel_with_report`.
+
+    Returns
+    -------
+    panel : pandas.DataFrame
+        As :func:`read_panel_with_report`, with one value column per indicator (in order of
+        first appearance); ``source_row`` is the first file row of each city and period.
+    report : pandas.DataFrame
+        The match report, one row per city and period.
+
+    Raises
+    ------
+    geodti.errors.InputError
+        A missing indicator or value column, a blank indicator name, or the same city,
+        period and indicator in two rows (the rows are named).
+    """
+    table = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row)
+    where = str(path)
+    missing = [c for c in (indicator_column, value_column) if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"{where}: raw indicators need the columns {indicator_column!r} and "
+            f"{value_column!r} (a row per city, period and indicator); missing {missing}, "
+            f"found {[str(c) for c in table.columns]}.")
+    names = table[indicator_column].map(lambda v: None if pd.isna(v) else str(v).strip() or None)
+    blank = table.index[names.isna().to_numpy()]
+    if len(blank):
+        raise InputError(f"{where}: rows {', '.join(map(str, blank[:10]))} have no "
+                         f"{indicator_column!r}; name the indicator or drop the rows.")
+    keys = [c for c in table.columns if c not in (indicator_column, value_column)]
+    key_frame = table[keys].astype(object).where(table[keys].notna(), "")
+    twice = key_frame.assign(_indicator=names).duplicated(keep=False)
+    if twice.any():
+        rows = table.index[twice.to_numpy()]
+        raise InputError(
+            f"{where}: rows {', '.join(map(str, rows[:10]))} repeat a city, period and "
+            f"indicator; keep one row each.")
+    group = key_frame.apply(tuple, axis=1)
+    order = list(dict.fromkeys(group))  # first appearance
+    indicators = list(dict.fromkeys(names))
+    first_row = pd.Series(table.index, index=group.to_numpy()).groupby(level=0, sort=False).min()
+    wide = pd.DataFrame(
+        {"_key": group.to_numpy(), "_indicator": names.to_numpy(),
+         "_value": table[value_column].to_numpy()}
+    ).pivot(index="_key", columns="_indicator", values="_value").reindex(order)
+    wide = wide[indicators]
+    wide.columns.name = None
+    out = pd.DataFrame(list(order), columns=keys)
+    for name in indicators:
+        out[name] = wide[name].to_numpy()
+    out.index = pd.Index(first_row.reindex(order).to_numpy(), name="source_row")
+    out.attrs = dict(table.attrs)
+    return _panel_from_table(
+        out, path, city_column=city_column, province_column=province_column,
+        period_column=period_column, value_columns=indicators, layout="long", period=None,
+        value_name="value", allow_unmatched=allow_unmatched)
+
+
+def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
+                      value_columns, layout, period, value_name, allow_unmatched):
     long = to_long(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,

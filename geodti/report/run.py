@@ -96,7 +96,8 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
     if config.table is None:
         return data_dir() / SAMPLE_PANEL, True
     path = Path(config.table)
-    return path, path.resolve() == (data_dir() / SAMPLE_PANEL).resolve()
+    # every table in data/sample/ is synthetic (the panel, the raw indicators, the small one)
+    return path, path.resolve().parent == (data_dir() / SAMPLE_PANEL).resolve().parent
 
 
 # ---------------------------------------------------------------------------------------
@@ -105,14 +106,17 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
 
 def step_read(state: RunState) -> None:
     from geodti.index.summary import latest_quarter
-    from geodti.io.panel import read_panel_with_report
+    from geodti.io.panel import read_indicators_with_report, read_panel_with_report
 
     cfg = state.config
-    panel, report = read_panel_with_report(
-        state.input_path, city_column=cfg.city_column, province_column=cfg.province_column,
-        period_column=cfg.period_column, sheet=cfg.sheet, allow_unmatched=cfg.allow_unmatched,
-        value_columns=cfg.variables or None,
-    )
+    where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
+                 period_column=cfg.period_column, sheet=cfg.sheet,
+                 allow_unmatched=cfg.allow_unmatched)
+    if cfg.indicator_scores:
+        panel, report = read_indicators_with_report(state.input_path, **where)
+    else:
+        panel, report = read_panel_with_report(state.input_path, value_columns=cfg.variables or None,
+                                               **where)
     state.panel = panel
     state.match_report = report
     state.tables["match_report"] = state.match_report
@@ -122,6 +126,42 @@ def step_read(state: RunState) -> None:
     periods = sorted(panel["period"].unique())
     state.findings["periods"] = [str(p) for p in periods]
     state.findings["latest"] = latest_quarter(_placed(state))
+
+
+def step_index(state: RunState) -> None:
+    """Build the layer indices and the composite from raw indicators (the report's method);
+    nothing to do for a table of index values."""
+    cfg = state.config
+    if not cfg.indicator_scores:
+        return
+    from geodti.index import build_index
+    from geodti.index.framework import dti_framework
+    from geodti.index.summary import latest_quarter
+    from geodti.io.read import read_table
+
+    raw = _placed(state)
+    indicators = list(raw.attrs["value_columns"])
+    long = raw.melt(id_vars=["adcode", "period"], value_vars=indicators, var_name="indicator",
+                    value_name="value")
+    framework = dti_framework() if cfg.framework is None else read_table(cfg.framework)
+    built = build_index(long, framework, read_table(cfg.indicator_scores),
+                        read_table(cfg.layer_scores), base_period=cfg.base_period)
+    values = [c for c in built.panel.columns if c not in ("adcode", "period")]
+    keys = raw[["adcode", "name", "period", "period_type"]]
+    panel = keys.merge(built.panel, on=["adcode", "period"], how="left", validate="one_to_one")
+    panel.attrs = {"source": raw.attrs.get("source"), "value_columns": values}
+    state.panel = panel
+    state.findings["value_columns"] = values
+    state.findings["latest"] = latest_quarter(panel)
+    state.findings["index"] = {"indicators": indicators, "base_period": cfg.base_period}
+    state.tables["index_weights"] = built.weights
+    state.tables["index_indicators"] = built.indicators
+    layer_weights = built.weights[built.weights["level"] == "layer"]
+    state.extras.setdefault("caveats", []).append(
+        f"The index was built from the raw indicators of the table ({', '.join(indicators)}) by "
+        f"the report's method: each indicator over its national total in {cfg.base_period}, "
+        "weighted by the experts' scores (a_j = sum_i a_ij / sum_i sum_j a_ij); layer weights "
+        + ", ".join(f"{r.layer} {r.weight:.3f}" for r in layer_weights.itertuples()) + ".")
 
 
 def _placed(state: RunState) -> pd.DataFrame:
@@ -527,11 +567,11 @@ def write_run_tables(tables: dict[str, pd.DataFrame], folder: Path, limit: int) 
 
 
 def _table_order(name: str) -> int:
-    """Where a table goes among the run's tables: the match report, the summaries, the
-    statistics, the diffusion tables (whichever process finished first)."""
+    """Where a table goes among the run's tables: the match report, the index weights, the
+    summaries, the statistics, the diffusion tables (whichever process finished first)."""
     if name == "match_report":
         return 0
-    return {"stats": 2, "diffusion": 3}.get(name.split("_", 1)[0], 1)
+    return {"index": 1, "stats": 3, "diffusion": 4}.get(name.split("_", 1)[0], 2)
 
 
 def step_tables(state: RunState) -> None:
@@ -567,6 +607,7 @@ class RunStep:
 # first spends seconds importing giddy, mapclassify and matplotlib, hence this split.)
 STEPS: list[RunStep] = [
     RunStep("read and match", step_read),
+    RunStep("index", step_index),
     RunStep("diffusion", step_diffusion, background=True),
     RunStep("summaries", step_summaries),
     RunStep("statistics", step_statistics),
