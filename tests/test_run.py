@@ -48,8 +48,8 @@ def test_sample_run_writes_every_output(sample_run):
     assert manifest["synthetic_sample"] is True
     assert manifest["permutations"] == 99 and manifest["weights"] == ["queen", "knn6"]
     assert [s["step"] for s in manifest["steps"]] == [
-        "read and match", "diffusion", "summaries", "statistics", "maps", "figures", "layers",
-        "tables", "report page"]
+        "read and match", "index", "diffusion", "summaries", "statistics", "maps", "figures",
+        "layers", "tables", "report page"]
     assert manifest["jobs"] == 2 and manifest["seconds"] > 0
     assert all(len(h) == 64 for h in manifest["inputs"].values())
     assert set(manifest["outputs"]) >= set(MAP_PAGES)
