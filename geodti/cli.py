@@ -53,6 +53,17 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
 
 
+def add_panel_arguments(p: argparse.ArgumentParser, *, unmatched: str) -> None:
+    """How to read a city panel: the flags of the commands that read one and match its cities
+    (export, summary, diffusion); ``unmatched`` says what --allow-unmatched does there."""
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
+    p.add_argument("--province-column", help="column of province names, if any")
+    p.add_argument("--period-column", help="column of periods (default: detected)")
+    p.add_argument("--allow-unmatched", action="store_true", help=unmatched)
+
+
 def read_table_from_args(args: argparse.Namespace):
     """Read and reshape the table named by :func:`add_table_arguments`' flags."""
     from geodti.io.read import read_long
@@ -230,13 +241,8 @@ def add_export_parser(sub) -> None:
     p.add_argument("table", metavar="TABLE",
                    help="city table (CSV, XLSX, Parquet; long or wide): city names or adcodes, "
                         "periods, value columns")
-    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
-    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
-    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
-    p.add_argument("--province-column", help="column of province names, if any")
-    p.add_argument("--period-column", help="column of periods (default: detected)")
-    p.add_argument("--allow-unmatched", action="store_true",
-                   help="leave rows whose city does not match off the map (with a note)")
+    add_panel_arguments(
+        p, unmatched="leave rows whose city does not match off the map (with a note)")
     p.add_argument("--format", choices=list(FORMATS), default="gpkg", help="output format (default gpkg)")
     p.add_argument("--crs", choices=["4326", "4490"], default="4326",
                    help="4326 WGS84 (default) or 4490 CGCS2000: same coordinates, other label "
@@ -324,13 +330,8 @@ def add_summary_parser(sub) -> None:
     p.add_argument("panel", metavar="TABLE",
                    help="quarterly city panel (CSV, XLSX, Parquet; long or wide): city names or "
                         "adcodes, periods (2021Q1), one column per index (dti, layers, industry_*)")
-    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
-    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
-    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
-    p.add_argument("--province-column", help="column of province names, if any")
-    p.add_argument("--period-column", help="column of periods (default: detected)")
-    p.add_argument("--allow-unmatched", action="store_true",
-                   help="leave rows whose city does not match out of the tables (with a note)")
+    add_panel_arguments(
+        p, unmatched="leave rows whose city does not match out of the tables (with a note)")
     p.add_argument("--by", default="agglomeration",
                    help="agglomeration (default), province, region, hu_line, admin_rank, layers, "
                         "industry, or a column of --groups FILE")
@@ -572,13 +573,8 @@ def add_diffusion_parser(sub) -> None:
     )
     p.add_argument("panel", metavar="TABLE",
                    help="quarterly city panel (CSV, XLSX, Parquet; long or wide)")
-    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
-    p.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
-    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
-    p.add_argument("--province-column", help="column of province names, if any")
-    p.add_argument("--period-column", help="column of periods (default: detected)")
-    p.add_argument("--allow-unmatched", action="store_true",
-                   help="leave rows whose city does not match out (with a note)")
+    add_panel_arguments(
+        p, unmatched="leave rows whose city does not match out (with a note)")
     p.add_argument("--drop-incomplete", action="store_true",
                    help="leave out units missing in some period (listed) instead of stopping")
     p.add_argument("--by", default="region",
