@@ -1,6 +1,7 @@
 import hashlib
 import json
 from functools import partial
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -144,6 +145,25 @@ def test_run_builds_the_index_from_raw_indicators(tmp_path):
 def test_raw_indicators_need_both_score_tables():
     with pytest.raises(InputError, match="both indicator_scores and layer_scores"):
         RunConfig(indicator_scores="scores.csv").validated()
+
+
+def test_a_plain_script_without_main_guard_runs_once(tmp_path):
+    # multiprocessing's spawn would import the caller's script again in the child and start a
+    # second run there; geodti's worker is started with -m and never touches the script
+    import subprocess
+    import sys
+
+    script = tmp_path / "job.py"
+    script.write_text(
+        "from geodti.config import RunConfig\n"
+        "from geodti.report.run import run\n"
+        f"r = run(RunConfig(table={str(Path(SMALL).resolve())!r}, out='out'), jobs=2)\n"
+        "print('ran', r.manifest['jobs'])\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("ran 2") == 1
+    assert (tmp_path / "out" / "index.html").is_file()
 
 
 def test_a_second_process_that_dies_is_reported():
