@@ -202,10 +202,18 @@ def browser():
         b.close()
 
 
-class OpenedPage:
-    """A page opened from disk with every non-file request aborted and counted."""
+#: A geodti map page is ready when its script has built the first map's layers.
+MAP_READY = "window.geodti && geodti.pages.length > 0 && geodti.pages[0].readyAt"
 
-    def __init__(self, browser, path: Path, viewport=(1280, 800)):
+
+class OpenedPage:
+    """A page opened from disk with every non-file request aborted and counted.
+
+    ``ready`` is the JavaScript condition awaited after loading (a map page's by default);
+    ``None`` waits for the load event only (e.g. the run's report page).
+    """
+
+    def __init__(self, browser, path: Path, viewport=(1280, 800), ready: str | None = MAP_READY):
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.blocked: list[str] = []
@@ -230,7 +238,10 @@ class OpenedPage:
 
         self.page.route("**/*", route)
         self.page.goto(path.resolve().as_uri())
-        self.page.wait_for_function("window.geodti && geodti.pages.length > 0 && geodti.pages[0].readyAt")
+        if ready is None:
+            self.page.wait_for_load_state("load")
+        else:
+            self.page.wait_for_function(ready)
 
     def close(self):
         self.context.close()

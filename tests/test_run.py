@@ -7,6 +7,7 @@ import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
+from conftest import MAP_READY
 
 from geodti import cli
 from geodti.config import RunConfig
@@ -220,36 +221,21 @@ def test_cli_unmatched_rows_exit_1(tmp_path):
 
 
 @pytest.mark.browser
-def test_every_page_of_a_run_opens_offline(sample_run, browser, artifacts):
+def test_every_page_of_a_run_opens_offline(sample_run, open_page, artifacts):
     """index.html and every map page of the sample run, from disk with the network cut off."""
     pages = sorted(sample_run.out.glob("*.html"))
     assert "index.html" in {p.name for p in pages} and len(pages) >= 4
     for path in pages:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        errors, blocked = [], []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-
-        def route(r, blocked=blocked):
-            if r.request.url.startswith(("file:", "data:")):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
-
-        page.route("**/*", route)
-        page.goto(path.resolve().as_uri())
-        if path.name == "index.html":
-            page.wait_for_load_state("load")
+        report = path.name == "index.html"
+        opened = open_page(path, viewport=(1280, 900), ready=None if report else MAP_READY)
+        page = opened.page
+        if report:
             links = page.eval_on_selector_all("section#maps a", "els => els.map(e => e.getAttribute('href'))")
             assert sorted(links) == sorted(p.name for p in pages if p.name != "index.html")
         else:
-            page.wait_for_function("window.geodti && geodti.pages.length > 0 && geodti.pages[0].readyAt")
             assert page.locator("path.leaflet-interactive").count() >= 370
         page.screenshot(path=str(artifacts / f"run_{path.stem}.png"))
-        context.close()
-        assert errors == [] and blocked == [], (path.name, errors, blocked)
+        assert opened.errors == [] and opened.blocked == [], (path.name, opened.errors, opened.blocked)
 
 
 def test_run_with_a_user_tier_table(tmp_path):
@@ -266,7 +252,6 @@ def test_run_with_a_user_tier_table(tmp_path):
 def _run_layer_docs() -> dict[str, list[tuple[str, str]]]:
     """{layer: [(field, type)]} from the '### `layer`' tables of docs/layers.md's run section."""
     import re
-    from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "docs/layers.md").read_text(encoding="utf-8")
     run_part = text.split("# Layers of `geodti run`", 1)[1]
