@@ -64,6 +64,35 @@ def add_panel_arguments(p: argparse.ArgumentParser, *, unmatched: str) -> None:
     p.add_argument("--allow-unmatched", action="store_true", help=unmatched)
 
 
+def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out: str,
+                         variable: str | None = None):
+    """The quarterly panel named by ``args.panel`` and :func:`add_panel_arguments`' flags,
+    with only the rows whose city matched (the others are counted in a note on ``err``).
+
+    ``needs`` and ``left_out`` word the messages for the command (e.g. "summary tables need",
+    "left out of the tables"); ``variable``, if given, must be a column of the table.
+    """
+    from geodti.errors import InputError
+    from geodti.io.panel import read_panel
+
+    raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
+                     city_column=args.city_column, province_column=args.province_column,
+                     period_column=args.period_column, allow_unmatched=args.allow_unmatched)
+    annual_rows = raw["period_type"] != "quarter"
+    if annual_rows.any():
+        raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
+                         f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); {needs} "
+                         "quarterly panel (2021Q1, ...).")
+    if variable is not None and variable not in raw.columns:
+        raise InputError(f"{args.panel}: no column {variable!r}; value columns are "
+                         f"{raw.attrs.get('value_columns')}. Pass --variable.")
+    unmatched = raw["adcode"].isna()
+    if unmatched.any():
+        err.print(f"note: {int(unmatched.sum())} rows whose city did not match are {left_out} "
+                  "(geodti match lists them).", highlight=False)
+    return raw.loc[~unmatched].reset_index(drop=True)
+
+
 def read_table_from_args(args: argparse.Namespace):
     """Read and reshape the table named by :func:`add_table_arguments`' flags."""
     from geodti.io.read import read_long
@@ -380,23 +409,9 @@ def run_summary(args) -> int:
         return gz.agglomerations() if by == "agglomeration" else gz.gazetteer()
 
     try:
-        from geodti.io.panel import read_panel
-
-        raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
-                         city_column=args.city_column, province_column=args.province_column,
-                         period_column=args.period_column, allow_unmatched=args.allow_unmatched)
-        annual_rows = raw["period_type"] != "quarter"
-        if annual_rows.any():
-            raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
-                             f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); summary tables "
-                             "need a quarterly panel (2021Q1, ...).")
-        unmatched = raw["adcode"].isna()
-        if unmatched.any():
-            err.print(f"note: {int(unmatched.sum())} rows whose city did not match are left out "
-                      "of the tables (geodti match lists them).", highlight=False)
-        keep = [c for c in raw.columns
-                if c not in ("period_type", "city_input", "match_status", "source_row")]
-        panel = raw.loc[~unmatched, keep].reset_index(drop=True)
+        panel = read_quarterly_panel(args, err, needs="summary tables need a",
+                                     left_out="left out of the tables")
+        panel = panel.drop(columns=["period_type", "city_input", "match_status", "source_row"])
         window = None
         if args.window.lower() != "none":
             m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", args.window)
@@ -629,24 +644,9 @@ def run_diffusion(args) -> int:
     try:
         from geodti.dynamics import diffusion_tables
         from geodti.dynamics._common import resolve_weights
-        from geodti.io.panel import read_panel
-
-        raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
-                         city_column=args.city_column, province_column=args.province_column,
-                         period_column=args.period_column, allow_unmatched=args.allow_unmatched)
-        annual_rows = raw["period_type"] != "quarter"
-        if annual_rows.any():
-            raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
-                             f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); diffusion needs a "
-                             "quarterly panel (2021Q1, ...).")
-        if args.variable not in raw.columns:
-            raise InputError(f"{args.panel}: no column {args.variable!r}; value columns are "
-                             f"{raw.attrs.get('value_columns')}. Pass --variable.")
-        unmatched = raw["adcode"].isna()
-        if unmatched.any():
-            err.print(f"note: {int(unmatched.sum())} rows whose city did not match are left out "
-                      "(geodti match lists them).", highlight=False)
-        panel = raw.loc[~unmatched, ["adcode", "period", args.variable]].reset_index(drop=True)
+        panel = read_quarterly_panel(args, err, needs="diffusion needs a", left_out="left out",
+                                     variable=args.variable)
+        panel = panel[["adcode", "period", args.variable]]
         groups = read_groups(args.groups, args.by) if args.groups else None
         units = sorted(panel["adcode"].unique())
         graph, _, _ = resolve_weights(None, units, k=k_neighbours)
