@@ -218,7 +218,7 @@ def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
 def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
                       groups_path: str | None) -> tuple[dict[str, pd.DataFrame], dict]:
     """The report's summary tables of a run and the findings they give (pure but for reading
-    the grouping table; runs in the worker process when there is one)."""
+    the grouping table)."""
     from geodti.index import summary
     from geodti.index.growth import rank_change, summary_growth
     from geodti.places.gazetteer import agglomerations, gazetteer
@@ -270,15 +270,10 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
     return t, findings
 
 
-def step_summaries(state: RunState) -> Deferred:
+def step_summaries(state: RunState) -> None:
     cfg = state.config
-    work = partial(compute_summaries, _placed(state), _main_variable(state), cfg.growth_window,
-                   cfg.groups)
-    return Deferred(work, partial(_store_summaries, state))
-
-
-def _store_summaries(state: RunState, result: tuple[dict, dict]) -> None:
-    tables, findings = result
+    tables, findings = compute_summaries(_placed(state), _main_variable(state),
+                                         cfg.growth_window, cfg.groups)
     state.tables.update(tables)
     state.findings.update(findings)
 
@@ -731,13 +726,11 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
             timings.append(entry)
             try:
                 deferred = step.function(state)
-                if deferred is not None and step.background:
+                if deferred is not None:
                     # its result is stored when a later step needs it: in the same order
                     # whether it ran in the worker or here
                     pending[step.name] = (_start(deferred.work, worker), deferred, entry, index)
                     continue
-                if deferred is not None:
-                    deferred.finish(deferred.work())
             except SkipStep as reason:
                 skipped(entry, reason, index)
             entry["seconds"] = round(time.perf_counter() - start, 3)
