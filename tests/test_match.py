@@ -480,3 +480,24 @@ def test_cli_reads_xlsx(tmp_path):
     report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert list(report.adcode) == ["150100", "422800", "331000"]
     assert list(report.row) == ["2", "3", "4"]
+
+
+def test_cli_counts_counties_and_names_their_cities(tmp_path, capsys):
+    path = write_csv(tmp_path / "c.csv", "城市,value\n深圳,1\n甘南县,2\n安达市,3\n")
+    out = tmp_path / "r.csv"
+    assert cli.main(["match", path, "--out", str(out)]) == 1  # a county is not a city
+    printed = capsys.readouterr().out
+    county_line = next(line for line in printed.splitlines() if "│ county" in line)
+    assert county_line.split("│")[2].strip() == "2"
+    assert "齐齐哈尔市" in printed and "绥化市" in printed
+    assert "淮安市" not in printed  # no look-alike suggestions for a county
+    report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert pd.isna(report.containing_city[0])
+    assert report.containing_city.tolist()[1:] == ["230200", "231200"]
+    assert cli.main(["match", path, "--allow-unmatched"]) == 0
+
+
+@pytest.mark.parametrize("command", [["run"], ["summary"], ["diffusion"], ["export"], ["stats"]])
+def test_commands_reading_a_panel_take_allow_county(command):
+    args = cli.build_parser().parse_args(command + ["t.csv", "--allow-county"])
+    assert args.allow_county is True
