@@ -151,3 +151,12 @@ def test_ambiguous_county_name_is_not_mapped_even_when_counties_are_allowed(tmp_
     path.write_text("city,province,period,dti\n城关区,甘肃,2023Q1,1\n", encoding="utf-8")
     panel = read_panel(path, allow_county=True)
     assert panel[["adcode", "match_status"]].values.tolist() == [["620100", "county"]]
+
+
+def test_a_groups_table_refuses_a_county_name(tmp_path):
+    from geodti.io.groups import read_groups
+
+    path = tmp_path / "tiers.csv"
+    path.write_text("city,tier\n深圳,1\n甘南县,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 3 '甘南县' \(county\)"):
+        read_groups(path)
