@@ -53,6 +53,11 @@ def add_table_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
 
 
+ALLOW_COUNTY_HELP = ("let a row naming a county-level unit (甘南县, 安达市) stand for the city "
+                     "containing it; a county's value is not its city's value, so only if the "
+                     "row's value is meant for the city (default: such rows stop the read)")
+
+
 def add_panel_arguments(p: argparse.ArgumentParser, *, unmatched: str) -> None:
     """How to read a city panel: the flags of the commands that read one and match its cities
     (export, summary, diffusion); ``unmatched`` says what --allow-unmatched does there."""
@@ -62,6 +67,7 @@ def add_panel_arguments(p: argparse.ArgumentParser, *, unmatched: str) -> None:
     p.add_argument("--province-column", help="column of province names, if any")
     p.add_argument("--period-column", help="column of periods (default: detected)")
     p.add_argument("--allow-unmatched", action="store_true", help=unmatched)
+    p.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)
 
 
 def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out: str,
@@ -77,7 +83,8 @@ def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out:
 
     raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
                      city_column=args.city_column, province_column=args.province_column,
-                     period_column=args.period_column, allow_unmatched=args.allow_unmatched)
+                     period_column=args.period_column, allow_unmatched=args.allow_unmatched,
+                     allow_county=args.allow_county)
     annual_rows = raw["period_type"] != "quarter"
     if annual_rows.any():
         raise InputError(f"{args.panel}: {int(annual_rows.sum())} rows carry annual periods "
@@ -213,7 +220,7 @@ def print_match_report(console, report, title: str, province_hint: str | None = 
     """Print the match report's status counts and its unresolved rows; return their number."""
     from rich.table import Table
 
-    from geodti.places.match import STATUSES
+    from geodti.places.match import RESOLVED, STATUSES
 
     console.print(f"[bold]{title}[/bold]")
     counts = report["status"].value_counts()
@@ -224,7 +231,7 @@ def print_match_report(console, report, title: str, province_hint: str | None = 
         summary.add_row(status, str(int(counts.get(status, 0))))
     console.print(summary)
 
-    resolved = report[report["status"].isin(["matched", "historical"])]
+    resolved = report[report["status"].isin(RESOLVED)]
     distinct = resolved.drop_duplicates(["input", "province_input"])
     if len(distinct):
         how = Table(title=f"how {len(distinct)} distinct inputs were resolved (first 30)")
@@ -234,7 +241,7 @@ def print_match_report(console, report, title: str, province_hint: str | None = 
             how.add_row(rec.input, rec.province_input, rec.adcode, rec.name, rec.province, rec.method)
         console.print(how)
 
-    problems = report[report["status"].isin(["ambiguous", "unmatched"])]
+    problems = report[~report["status"].isin(RESOLVED)]  # counties too: not matched to a city
     if len(problems):
         shown = problems.head(50)
         detail = Table(title="rows not resolved", expand=True)
@@ -314,7 +321,8 @@ def run_export(args) -> int:
     out = args.out or ("layers.gpkg" if args.format == "gpkg" else f"layers_{args.format}")
     panel = read_panel(args.table, sheet=args.sheet, encoding=args.encoding,
                        city_column=args.city_column, province_column=args.province_column,
-                       period_column=args.period_column, allow_unmatched=args.allow_unmatched)
+                       period_column=args.period_column, allow_unmatched=args.allow_unmatched,
+                       allow_county=args.allow_county)
     try:
         layers = build_layers(panel, layers=args.layers, period=args.period, variables=args.variables,
                               window=window, resolution=args.resolution)
@@ -534,6 +542,7 @@ def _add_run_command(commands) -> None:
     p.add_argument("--base-period", help="base quarter of the normalisation (default 2021Q1)")
     p.add_argument("--allow-unmatched", action="store_true", default=None,
                    help="keep going when some rows do not match a city (they are reported)")
+    p.add_argument("--allow-county", action="store_true", default=None, help=ALLOW_COUNTY_HELP)
     p.add_argument("--force", action="store_true", default=None,
                    help="write into a non-empty folder that geodti did not create")
     p.add_argument("--jobs", type=int,
@@ -555,7 +564,7 @@ def _run_run(args) -> int:
         weights=args.weights.split(",") if args.weights else None, correction=args.correction,
         alpha=args.alpha, city_column=args.city_column, province_column=args.province_column,
         period_column=args.period_column, sheet=args.sheet, groups=args.groups,
-        allow_unmatched=args.allow_unmatched, force=args.force,
+        allow_unmatched=args.allow_unmatched, allow_county=args.allow_county, force=args.force,
         indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
         framework=args.framework, base_period=args.base_period,
     )
@@ -728,6 +737,7 @@ def add_stats_parser(sub) -> None:
     add_table_arguments(p)
     p.add_argument("--allow-unmatched", action="store_true",
                    help="leave rows whose city does not match out (listed in excluded.csv)")
+    p.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)
     p.add_argument("--weights", default="queen,knn6,idw",
                    help="comma-separated weights specs (default queen,knn6,idw): queen, rook, knnK, idw, "
                         "idw2, idw:KM, bandKM, kernel[:NAME[:kK|:KM]], block, econ:COLUMN, nested:COLUMN:PHI")
@@ -794,7 +804,8 @@ def run_stats(args) -> int:
         raw = read_panel(args.table, sheet=args.sheet, encoding=args.encoding, header_row=args.header_row,
                          city_column=args.city_column, province_column=args.province_column,
                          period_column=args.period_column, value_columns=args.value_columns, layout=args.layout,
-                         period=args.period, value_name=args.value_name, allow_unmatched=args.allow_unmatched)
+                         period=args.period, value_name=args.value_name, allow_unmatched=args.allow_unmatched,
+                         allow_county=args.allow_county)
     if args.units:
         if args.units.lower().endswith((".csv", ".txt")):
             units = pd.read_csv(args.units, dtype={"adcode": str})

@@ -29,6 +29,7 @@ class RunConfig:
     period_column: str | None = None
     sheet: str | None = None
     allow_unmatched: bool = False
+    allow_county: bool = False  # rows naming a county stand for its containing city
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method

@@ -9,6 +9,7 @@ import pytest
 from geodti import cli
 from geodti.errors import InputError
 from geodti.places import match as match_module
+from geodti.places.gazetteer import counties, gazetteer
 from geodti.places.match import REPORT_COLUMNS, match, match_names
 
 
@@ -95,7 +96,6 @@ def test_unknown_and_malformed_codes():
     ("中国香港", "810000", "name_variant"),
     ("锡林郭勒盟", "152500", "name"),
     ("阿克苏地区", "652900", "name"),
-    ("恩施市", "422800", "name_variant"),  # county-level city name read as its prefecture
 ])
 def test_chinese_names_and_suffix_variants(value, adcode, method):
     assert_unit(value, adcode, method)
@@ -179,6 +179,103 @@ def test_merged_unit_and_units_without_boundary():
     rec = one("新星市")
     assert (rec["status"], rec["method"]) == ("unmatched", "absent_unit")
     assert one(659012)["method"] == "absent_unit"
+
+
+# --- county-level names -----------------------------------------------------------------
+
+
+def county_table() -> pd.DataFrame:
+    """Counties of data/counties.csv that are not units themselves, with the unit containing each."""
+    c = counties()
+    return c[c.adcode != c.unit_adcode]
+
+
+@pytest.mark.parametrize("value,containing,lookalike", [
+    ("甘南县", "230200", "623000"),  # 齐齐哈尔, not 甘南藏族自治州
+    ("兴安县", "450300", "152200"),  # 桂林, not 兴安盟
+    ("安达市", "231200", None),  # 绥化; a county-level city
+    ("黔西市", "520500", None),  # 毕节; shares a prefix with 黔西南州
+    ("恩施市", "422800", None),  # county-level city, seat of its prefecture
+    ("临夏县", "622900", None),
+    ("阿勒泰市", "654300", None),
+    ("承德县", "130800", None),
+])
+def test_county_name_is_not_matched_but_points_to_its_city(value, containing, lookalike):
+    rec = one(value)
+    assert (rec["status"], rec["method"]) == ("county", "county_name"), rec
+    assert pd.isna(rec["adcode"]) and pd.isna(rec["name"])
+    assert rec["containing_city"] == containing
+    units = gazetteer().set_index("adcode")
+    city = units.loc[containing]
+    assert rec["suggestions"] == f"{city['name']} ({containing}, {city['province']})"
+    assert "not its city's value" in rec["note"]
+    if lookalike is not None:
+        assert f"not {units.loc[lookalike, 'name']} ({lookalike})" in rec["note"]
+
+
+def test_every_county_name_is_a_county_or_ambiguous_never_a_city():
+    c = county_table()
+    c = c[~c.name.isin(["巢湖市"])]  # also the dissolved prefecture (test_dissolved_unit_is_never_guessed)
+    report = match_names(list(c.name))
+    assert set(report.method) == {"county_name"}
+    assert report.adcode.isna().all()
+    in_cities = c.groupby("name").unit_adcode.nunique()
+    unique = c.name.map(in_cities).eq(1).to_numpy()
+    assert (report.status[unique] == "county").all()
+    assert (report.containing_city[unique].to_numpy() == c.unit_adcode[unique].to_numpy()).all()
+    assert (report.status[~unique] == "ambiguous").all() and (~unique).sum() > 30
+    assert report.containing_city[~unique].isna().all()
+
+
+def test_every_county_with_its_province_finds_its_city():
+    c = county_table()
+    c = c[~c.name.isin(["巢湖市"])]
+    g = gazetteer().set_index("adcode")
+    report = match_names(list(c.name), list(g.loc[c.unit_adcode, "province"]))
+    same = c.assign(p=g.loc[c.unit_adcode, "province"].to_numpy()).groupby(
+        ["name", "p"]).unit_adcode.transform("nunique").eq(1).to_numpy()
+    assert (report.status[same] == "county").all()
+    assert (report.containing_city[same].to_numpy() == c.unit_adcode[same].to_numpy()).all()
+
+
+def test_ambiguous_county_name_lists_every_containing_city_and_asks_for_a_province():
+    c = county_table()
+    expected = c[c.name == "城关区"].unit_adcode
+    assert len(expected) >= 2
+    rec = one("城关区")
+    assert (rec["status"], rec["method"]) == ("ambiguous", "county_name")
+    for code in expected:
+        assert code in rec["suggestions"]
+    assert rec["suggestions"].count("; ") == len(expected) - 1
+    assert "西藏自治区" in rec["suggestions"] and "甘肃省" in rec["suggestions"]
+    assert "province column" in rec["note"]
+    rec = one("城关区", "甘肃")
+    assert (rec["status"], rec["containing_city"]) == ("county", "620100")
+    rec = one("朝阳区", "吉林省")
+    assert (rec["status"], rec["containing_city"]) == ("county", "220100")
+
+
+def test_county_name_with_a_contradicting_province_is_not_read_as_a_city():
+    rec = one("甘南县", "甘肃")  # 甘南州 is in 甘肃, but 甘南县 is in 黑龙江
+    assert (rec["status"], rec["method"]) == ("ambiguous", "county_name")
+    assert pd.isna(rec["adcode"]) and "230200" in rec["suggestions"]
+    assert "甘肃省" in rec["note"]
+
+
+def test_county_name_forms():
+    for value in ("黑龙江省安达市", "黑龙江安达市", "安達市"):
+        rec = one(value)
+        assert (rec["status"], rec["containing_city"]) == ("county", "231200"), rec
+    # the city's own names still match the city
+    assert_unit("甘南", "623000", "name_short")
+    assert_unit("甘南州", "623000", "name_variant")
+    assert_unit("兴安", "152200", "name_short")
+    assert_unit("恩施州", "422800", "name_variant")
+
+
+def test_refused_county_suggests_its_city_not_look_alikes():
+    rec = one("安达市")
+    assert rec["suggestions"] == "绥化市 (231200, 黑龙江省)"
 
 
 # --- ambiguity and provinces -------------------------------------------------------------
@@ -383,3 +480,24 @@ def test_cli_reads_xlsx(tmp_path):
     report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert list(report.adcode) == ["150100", "422800", "331000"]
     assert list(report.row) == ["2", "3", "4"]
+
+
+def test_cli_counts_counties_and_names_their_cities(tmp_path, capsys):
+    path = write_csv(tmp_path / "c.csv", "城市,value\n深圳,1\n甘南县,2\n安达市,3\n")
+    out = tmp_path / "r.csv"
+    assert cli.main(["match", path, "--out", str(out)]) == 1  # a county is not a city
+    printed = capsys.readouterr().out
+    county_line = next(line for line in printed.splitlines() if "│ county" in line)
+    assert county_line.split("│")[2].strip() == "2"
+    assert "齐齐哈尔市" in printed and "绥化市" in printed
+    assert "淮安市" not in printed  # no look-alike suggestions for a county
+    report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
+    assert pd.isna(report.containing_city[0])
+    assert report.containing_city.tolist()[1:] == ["230200", "231200"]
+    assert cli.main(["match", path, "--allow-unmatched"]) == 0
+
+
+@pytest.mark.parametrize("command", [["run"], ["summary"], ["diffusion"], ["export"], ["stats"]])
+def test_commands_reading_a_panel_take_allow_county(command):
+    args = cli.build_parser().parse_args(command + ["t.csv", "--allow-county"])
+    assert args.allow_county is True

@@ -92,3 +92,71 @@ def test_raw_indicators_errors_name_rows_and_columns(tmp_path):
     path.write_text("city,period,dti\n深圳,2023Q1,1\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"need the columns 'indicator' and 'value'.*missing"):
         geodti.read_indicators_with_report(path)
+
+
+# --- county-level names -------------------------------------------------------------------
+
+
+def test_county_rows_are_refused_naming_rows_and_containing_cities(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n深圳,2023Q1,1\n甘南县,2023Q1,2\n兴安县,2023Q1,3\n",
+                    encoding="utf-8")
+    with pytest.raises(MatchError) as err:
+        read_panel(path)
+    message = str(err.value)
+    assert "row 3 '甘南县' (in 齐齐哈尔市 (230200" in message
+    assert "row 4 '兴安县' (in 桂林市 (450300" in message
+    assert "--allow-county" in message and "not its city's value" in message
+    assert list(err.value.report["status"]) == ["matched", "county", "county"]
+    assert list(err.value.report["containing_city"].iloc[1:]) == ["230200", "450300"]
+
+
+def test_allow_county_maps_to_the_containing_city_and_says_so(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n深圳,2023Q1,1\n甘南县,2023Q1,2\n安达市,2023Q1,3\n",
+                    encoding="utf-8")
+    panel, report = read_panel_with_report(path, allow_county=True)
+    by_input = panel.set_index("city_input")
+    assert by_input.loc["甘南县", ["adcode", "name", "match_status"]].tolist() == [
+        "230200", "齐齐哈尔市", "county"]
+    assert by_input.loc["安达市", ["adcode", "name", "match_status"]].tolist() == [
+        "231200", "绥化市", "county"]
+    assert by_input.loc["甘南县", "dti"] == 2  # the value is the row's, not summed or scaled
+    assert report["adcode"].isna().sum() == 2  # the match report itself does not match counties
+    # allowing unmatched rows alone does not map counties: they stay unplaced, not dropped
+    kept = read_panel(path, allow_unmatched=True)
+    assert len(kept) == 3 and kept["adcode"].isna().sum() == 2
+    assert set(kept.loc[kept.adcode.isna(), "match_status"]) == {"county"}
+
+
+def test_allowed_counties_of_one_city_in_one_period_are_a_duplicate(tmp_path):
+    path = tmp_path / "t.csv"
+    # 甘南县 and 龙江县 both lie in 齐齐哈尔市; a county and its own city clash the same way
+    path.write_text("city,period,dti\n甘南县,2023Q1,1\n龙江县,2023Q1,2\n甘南县,2023Q2,3\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"'230200' 2023Q1 in rows 2, 3.*--allow-county"):
+        read_panel(path, allow_county=True)
+    path.write_text("city,period,dti\n齐齐哈尔,2023Q1,1\n甘南县,2023Q1,2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'230200' 2023Q1 in rows 2, 3"):
+        read_panel(path, allow_county=True)
+    path.write_text("city,period,dti\n甘南县,2023Q1,1\n龙江县,2023Q2,2\n", encoding="utf-8")
+    assert len(read_panel(path, allow_county=True)) == 2  # one county per city and period
+
+
+def test_ambiguous_county_name_is_not_mapped_even_when_counties_are_allowed(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti\n城关区,2023Q1,1\n", encoding="utf-8")
+    with pytest.raises(MatchError, match=r"城关区.*ambiguous.*拉萨市.*兰州市"):
+        read_panel(path, allow_county=True)
+    path.write_text("city,province,period,dti\n城关区,甘肃,2023Q1,1\n", encoding="utf-8")
+    panel = read_panel(path, allow_county=True)
+    assert panel[["adcode", "match_status"]].values.tolist() == [["620100", "county"]]
+
+
+def test_a_groups_table_refuses_a_county_name(tmp_path):
+    from geodti.io.groups import read_groups
+
+    path = tmp_path / "tiers.csv"
+    path.write_text("city,tier\n深圳,1\n甘南县,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 3 '甘南县' \(county\)"):
+        read_groups(path)

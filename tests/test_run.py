@@ -273,3 +273,22 @@ def test_run_layers_match_their_documentation(sample_run):
     info = pyogrio.read_info(path, layer="cities")
     extra = [(f, types[str(t)]) for f, t in zip(info["fields"], info["dtypes"])][-2:]
     assert docs["cities"] == extra
+
+
+def test_a_county_row_stops_the_run_unless_counties_are_allowed(tmp_path, capsys):
+    from geodti import cli
+
+    table = tmp_path / "t.csv"
+    table.write_text("city,period,dti\n深圳,2023Q1,1\n广州,2023Q1,2\n甘南县,2023Q1,3\n",
+                     encoding="utf-8")
+    assert cli.main(["run", str(table), "--out", str(tmp_path / "refused"), "--permutations", "9",
+                     "--jobs", "1"]) == 1
+    message = capsys.readouterr().err
+    assert "甘南县" in message and "齐齐哈尔市" in message and "--allow-county" in message
+    result = run(RunConfig(table=str(table), out=str(tmp_path / "o"), allow_county=True,
+                           permutations=9), jobs=1)
+    assert result.state.findings["match"]["county"] == 1
+    placed = result.state.panel.set_index("city_input")
+    assert placed.loc["甘南县", "adcode"] == "230200"
+    html = (result.out / "index.html").read_text(encoding="utf-8")
+    assert "County-level units mapped to their containing cities" in html and "230200" in html

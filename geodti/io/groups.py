@@ -6,7 +6,7 @@ import pandas as pd
 
 from geodti.errors import InputError
 from geodti.io.read import find_city_column, read_table
-from geodti.places.match import match
+from geodti.places.match import RESOLVED, match
 
 #: Columns that identify the city rather than name a group.
 _KEY_COLUMNS = {"adcode", "name", "city", "城市", "城市名称", "province", "省份"}
@@ -55,7 +55,7 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
         out = table.assign(adcode=codes)
     else:
         report = match(table, find_city_column(table, path))
-        lost = report[report["status"].isin(["ambiguous", "unmatched"])]
+        lost = report[~report["status"].isin(RESOLVED)]  # a county is not a city either
         if len(lost):
             rows = ", ".join(f"row {r.row} {r.input!r} ({r.status})" for r in lost.head(8).itertuples())
             raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "

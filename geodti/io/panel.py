@@ -6,7 +6,8 @@ import pandas as pd
 
 from geodti.errors import InputError, MatchError
 from geodti.io.read import check_duplicates, read_table, to_long
-from geodti.places.match import match
+from geodti.places.gazetteer import gazetteer
+from geodti.places.match import RESOLVED, match
 
 UNRESOLVED = ("ambiguous", "unmatched")
 
@@ -34,6 +35,7 @@ def read_panel_with_report(
     header_row=None,
     value_name: str = "value",
     allow_unmatched: bool = False,
+    allow_county: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
     each row's city was matched.
@@ -49,8 +51,15 @@ def read_panel_with_report(
     sheet, encoding, header_row
         See :func:`geodti.io.read.read_table`.
     allow_unmatched : bool
-        Keep going when some rows are ambiguous or unmatched. Those rows stay in the
-        result with a missing ``adcode`` and their ``match_status``; nothing is dropped.
+        Keep going when some rows are ambiguous or unmatched (or name a county and
+        ``allow_county`` is false). Those rows stay in the result with a missing ``adcode``
+        and their ``match_status``; nothing is dropped.
+    allow_county : bool
+        Map rows that name a county-level unit (match status ``county``: 甘南县, 安达市) to
+        the city containing it, keeping ``match_status`` ``county``. A county's value is not
+        its city's value: allow this only if the table's values for such rows stand for the
+        city. Two rows for one city and period (two counties of a city, or a county and its
+        city) are refused as duplicates, never summed.
 
     Returns
     -------
@@ -75,7 +84,7 @@ def read_panel_with_report(
     return _panel_from_table(
         table, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
-        value_name=value_name, allow_unmatched=allow_unmatched)
+        value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county)
 
 
 def read_indicators_with_report(
@@ -90,6 +99,7 @@ def read_indicators_with_report(
     encoding=None,
     header_row=None,
     allow_unmatched: bool = False,
+    allow_county: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read raw indicators in long form, a row per city, period and indicator, into a panel
     with one column per indicator, and report how each city was matched.
@@ -103,7 +113,7 @@ def read_indicators_with_report(
         ``indicator_column`` (indicator names, e.g. ``cloud``) and the ``value_column``.
     indicator_column, value_column : str
         Headers of the indicator-name and value columns.
-    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched
+    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county
         As in :func:`read_panel_with_report`.
 
     Returns
@@ -159,11 +169,11 @@ def read_indicators_with_report(
     return _panel_from_table(
         out, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=indicators, layout="long", period=None,
-        value_name="value", allow_unmatched=allow_unmatched)
+        value_name="value", allow_unmatched=allow_unmatched, allow_county=allow_county)
 
 
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
-                      value_columns, layout, period, value_name, allow_unmatched):
+                      value_columns, layout, period, value_name, allow_unmatched, allow_county):
     long = to_long(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,
@@ -172,23 +182,21 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     values = list(long.attrs["value_columns"])
     has_province = "province" in long.columns
     report = match(long, "city", "province" if has_province else None)
-    unresolved = report[report["status"].isin(UNRESOLVED)]
-    if len(unresolved) and not allow_unmatched:
-        shown = unresolved.drop_duplicates(["input", "province_input"]).head(8)
-        listing = "; ".join(
-            f"row {r.row} {r.input!r} ({r.status}{': ' + r.suggestions if r.suggestions else ''})"
-            for r in shown.itertuples()
-        )
-        raise MatchError(
-            f"{long.attrs.get('source', path)}: {len(unresolved)} of {len(report)} rows do not match "
-            f"one city: {listing}. Fix the names, add a province column, or allow unmatched rows "
-            "(--allow-unmatched) to keep them out of the map with a note.",
-            report=report,
-        )
+    source = long.attrs.get("source", path)
+    county = report["status"].eq("county").to_numpy()
+    placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
+    if not placed.all() and not allow_unmatched:
+        raise MatchError(_unplaced_message(source, report, placed), report=report)
 
+    adcode = report["adcode"].to_numpy(copy=True)
+    name = report["name"].to_numpy(copy=True)
+    if allow_county and county.any():
+        # the row stands for its containing city from here on; match_status stays "county"
+        adcode[county] = report["containing_city"].to_numpy()[county]
+        name[county] = gazetteer().set_index("adcode").loc[adcode[county], "name"].to_numpy()
     panel = pd.DataFrame({
-        "adcode": report["adcode"].to_numpy(),
-        "name": report["name"].to_numpy(),
+        "adcode": adcode,
+        "name": name,
         "period": long["period"].to_numpy(),
         "period_type": long["period_type"].to_numpy(),
     })
@@ -198,11 +206,37 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     panel["match_status"] = report["status"].to_numpy()
     panel["source_row"] = long["source_row"].to_numpy()
 
-    # two spellings of one city (深圳 / 深圳市) become one adcode: still one row per period
+    # two spellings of one city (深圳 / 深圳市) become one adcode: still one row per period;
+    # so do two counties of one city, whose values are never summed
     matched = panel[panel["adcode"].notna()]
-    check_duplicates(matched, keys=("adcode", "period"), source=long.attrs.get("source", path))
+    hint = (" A county allowed with --allow-county stands for its whole city, so a city can "
+            "take one county (or its own row) per period." if allow_county and county.any() else "")
+    check_duplicates(matched, keys=("adcode", "period"), source=source, hint=hint)
 
     panel = panel.sort_values(["adcode", "period", "source_row"], na_position="last", kind="stable")
     panel = panel.reset_index(drop=True)
     panel.attrs = {"source": long.attrs.get("source", str(path)), "value_columns": values}
     return panel, report
+
+
+def _unplaced_message(source, report: pd.DataFrame, placed) -> str:
+    """Which rows have no city and why: counties (with their containing cities), then the rest."""
+    unplaced = report[~placed]
+    counties = unplaced[unplaced["status"] == "county"].drop_duplicates(["input", "province_input"])
+    others = unplaced[unplaced["status"] != "county"].drop_duplicates(["input", "province_input"])
+    text = f"{source}: {len(unplaced)} of {len(report)} rows do not match one city: "
+    if len(counties):
+        listing = "; ".join(f"row {r.row} {r.input!r} (in {r.suggestions})"
+                            for r in counties.head(8).itertuples())
+        text += (f"county-level units, not cities: {listing}. A county's value is not its "
+                 "city's value: give the city's value, or allow counties (--allow-county) to "
+                 "let each such row stand for its containing city. ")
+    if len(others):
+        listing = "; ".join(
+            f"row {r.row} {r.input!r} ({r.status}{': ' + r.suggestions if r.suggestions else ''})"
+            for r in others.head(8).itertuples()
+        )
+        text += f"{'Not matched: ' if len(counties) else ''}{listing}. Fix the names, add a province column, or"
+    else:
+        text += "Or"
+    return text + " allow unmatched rows (--allow-unmatched) to keep them out of the map with a note."

@@ -8,9 +8,17 @@ same index, saying for each row which unit it was resolved to, how, and with wha
 ``historical``
     an old name or code (襄樊, 毕节地区, 522400) resolved to today's unit; ``note`` says what
     changed and when.
+``county``
+    the name of a county-level unit (county, county-level city, district, banner) as written
+    in ``data/counties.csv`` (甘南县, 安达市, 恩施市): not matched, since a county's value is
+    not its city's value; ``containing_city`` holds the adcode of the unit containing it
+    (甘南县 -> 齐齐哈尔市 230200, not 甘南藏族自治州) and ``suggestions`` names it. A
+    panel refuses these rows unless counties are allowed (``allow_county``).
 ``ambiguous``
     more than one unit fits (Taizhou: 台州/泰州; 吉林: city or province) and no province
     decides, or the province given contradicts the name; ``suggestions`` lists the candidates.
+    A county name found in several cities (城关区, 永宁县) without a province column that
+    decides is ambiguous too; ``suggestions`` lists every containing city with its province.
 ``unmatched``
     nothing fits, the value is empty, it names a province, or it names a unit with no single
     successor today (dissolved 巢湖市, merged 莱芜市) or no boundary (新星市); ``note`` says
@@ -26,7 +34,8 @@ Rules, tried in this order for each distinct (city, province) value
    province-administered county-level units (济源, 仙桃, 海南's 省直辖 cities and counties,
    the XPCC cities) are units themselves and keep their own code.
 2. Chinese names after Unicode NFKC (full-width letters and digits, stray spaces): the full
-   name, then historical names, then short names and variants (恩施州, 克州, 中国香港),
+   name, then historical names, then county-level names as written (status ``county``;
+   they are never read as a city by removing their suffix), then short names and variants (恩施州, 克州, 中国香港),
    then the name with a 市/地区/盟/州/自治州/林区/县 suffix removed, then a leading province
    name (广东省深圳市). The same again after traditional -> simplified conversion (OpenCC
    ``t2s``: 廣州 -> 广州, 臺灣 -> 台湾).
@@ -60,10 +69,12 @@ import pandas as pd
 from geodti.errors import InputError
 from geodti.places.gazetteer import counties, gazetteer, name_changes
 
-STATUSES = ("matched", "historical", "ambiguous", "unmatched")
+STATUSES = ("matched", "historical", "county", "ambiguous", "unmatched")
+# statuses whose rows have an adcode; every other status leaves the row unplaced
+RESOLVED = ("matched", "historical")
 REPORT_COLUMNS = [
     "row", "input", "province_input", "adcode", "name", "province", "method", "status",
-    "note", "suggestions",
+    "note", "suggestions", "containing_city",
 ]
 
 # Province-level units that are also city-level units (the unit code for each).
@@ -142,6 +153,7 @@ class _Result:
     status: str = "unmatched"
     note: str = ""
     suggestions: list[str] = field(default_factory=list)
+    containing_city: str | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -203,6 +215,7 @@ class _Index:
     hist_en: dict[str, list[dict]]
     hist_code: dict[str, dict]
     county: dict[str, tuple[str, str]]
+    county_names: dict[str, list[tuple[str, str]]]
     fuzzy_zh: dict[str, str]
     fuzzy_en: dict[str, str]
 
@@ -283,11 +296,16 @@ def _index() -> _Index:
         for c in counties().itertuples(index=False)
         if c.adcode != c.unit_adcode
     }
+    # county-level names as written -> [(county adcode, containing unit)]; the 30
+    # province-administered county-level units are units themselves and not listed
+    county_names: dict[str, list[tuple[str, str]]] = {}
+    for code, (name, unit) in sorted(county.items()):
+        county_names.setdefault(name, []).append((code, unit))
     return _Index(
         units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short,
         en=en, prov_zh=prov_zh, prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
         hist_zh_full=hist_zh_full, hist_zh_short=hist_zh_short, hist_en=hist_en,
-        hist_code=hist_code, county=county, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
+        hist_code=hist_code, county=county, county_names=county_names, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
     )
 
 
@@ -374,6 +392,7 @@ class _Candidates:
     province_hint: str | None = None  # a province named inside the city value (广东深圳)
     province_word: str | None = None  # the value is (also) this province's name
     history: list[dict] | None = None
+    counties: list[tuple[str, str]] | None = None  # a county-level name: (county, containing unit)
     note: str = ""
 
 
@@ -382,6 +401,9 @@ def _zh_candidates(idx: _Index, text: str, allow_prefix: bool = True) -> _Candid
         return _Candidates(set(idx.zh_full[text]), "name", explicit_unit=True)
     if text in idx.hist_zh_full:
         return _Candidates(set(), "historical_name", history=idx.hist_zh_full[text])
+    if text in idx.county_names:
+        # before any suffix is removed: 甘南县 is a county of 齐齐哈尔, not 甘南州
+        return _Candidates(set(), "county_name", counties=idx.county_names[text])
     province_word = idx.prov_zh.get(text)
     if province_word in idx.unit_provinces:
         province_word = None
@@ -412,7 +434,7 @@ def _zh_candidates(idx: _Index, text: str, allow_prefix: bool = True) -> _Candid
         for prefix in sorted(idx.prov_zh, key=len, reverse=True):
             if text.startswith(prefix) and len(text) - len(prefix) >= 2:
                 inner = _zh_candidates(idx, text[len(prefix):], allow_prefix=False)
-                if inner is not None and (inner.codes or inner.history):
+                if inner is not None and (inner.codes or inner.history or inner.counties):
                     inner.province_hint = idx.prov_zh[prefix]
                     inner.province_word = None
                     return inner
@@ -527,6 +549,40 @@ def _history_result(idx: _Index, changes: list[dict], method: str, note: str = "
     return _Result(method=kind, status="unmatched", note=note + text, suggestions=successors)
 
 
+def _county_result(idx: _Index, found: list[tuple[str, str]], wanted: str | None,
+                   notes: list[str]) -> _Result:
+    """A county-level name: point to its containing city, never match it to one."""
+    name = idx.county[found[0][0]][0]
+    units = sorted({unit for _, unit in found})
+    labels = [_label(idx, u, True) for u in units]
+    if wanted is not None:
+        in_province = [u for u in units if idx.units.loc[u, "province"] == wanted]
+        if not in_province:
+            return _Result(method="county_name", status="ambiguous", note="; ".join(notes + [
+                f"'{name}' is a county-level name in {', '.join(labels)}, but the province "
+                f"column says {wanted}; check the row"]), suggestions=labels)
+        if len(units) > 1:
+            notes.append(f"resolved by province {wanted}")
+        units = in_province
+    if len(units) > 1:
+        return _Result(method="county_name", status="ambiguous", note="; ".join(notes + [
+            f"'{name}' is the name of county-level units in {len(units)} cities: "
+            f"{', '.join(labels)}; a province column decides which"]),
+            suggestions=labels)
+    unit = units[0]
+    county_codes = ", ".join(code for code, u in found if u == unit)
+    # the city the name would have been read as without this rule (甘南县 -> 甘南州)
+    stem = _strip_zh_suffix(name)[0]
+    lookalike = sorted(c for c in idx.zh_short.get(stem, ()) if c != unit)
+    unlike = f" (and not {', '.join(_label(idx, c) for c in lookalike)})" if lookalike else ""
+    return _Result(method="county_name", status="county", note="; ".join(notes + [
+        f"'{name}' ({county_codes}) is a county-level unit in {_label(idx, unit, True)}, "
+        f"not a city{unlike}; a county's value is not its city's value, so it is not mapped "
+        "unless counties are allowed (--allow-county, allow_county=True), which maps it to "
+        "that city"]),
+        suggestions=[_label(idx, unit, True)], containing_city=unit)
+
+
 def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method: str) -> _Result:
     """Apply the province column and the province-name rule to a candidate set."""
     notes = [cands.note] if cands.note else []
@@ -543,6 +599,9 @@ def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method:
             return _Result(method=method, status="ambiguous", note="; ".join(notes + [
                 f"but the province column says {wanted}"]))
         wanted = wanted or cands.province_hint
+
+    if cands.counties is not None:
+        return _county_result(idx, cands.counties, wanted, notes)
 
     if cands.history is not None:
         result = _history_result(idx, cands.history, "historical_name")
@@ -697,10 +756,12 @@ def match(
     -------
     DataFrame
         One row per input row, same order and index, columns ``row, input,
-        province_input, adcode, name, province, method, status, note, suggestions``
-        (``suggestions`` joined with ``"; "``). ``status`` is one of ``matched``,
-        ``historical``, ``ambiguous``, ``unmatched``; ``adcode``, ``name`` and ``province``
-        are missing unless the status is ``matched`` or ``historical``.
+        province_input, adcode, name, province, method, status, note, suggestions,
+        containing_city`` (``suggestions`` joined with ``"; "``). ``status`` is one of
+        ``matched``, ``historical``, ``county``, ``ambiguous``, ``unmatched``; ``adcode``,
+        ``name`` and ``province`` are missing unless the status is ``matched`` or
+        ``historical``. ``containing_city`` is the adcode of the unit containing a county
+        (status ``county``), else missing.
 
     Raises
     ------
@@ -743,6 +804,7 @@ def match(
             "status": res.status,
             "note": res.note,
             "suggestions": "; ".join(res.suggestions),
+            "containing_city": res.containing_city,
         })
     report = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS, index=table.index)
     report["row"] = report["row"].astype("int64")

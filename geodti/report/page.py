@@ -168,14 +168,25 @@ def render_report(state) -> str:
     report = state.match_report
     match_body = "<p>" + " · ".join(f"{esc(k)}: {esc(v)}" for k, v in match.items()) + "</p>"
     if report is not None:
-        unresolved = report[report["status"].isin(["ambiguous", "unmatched"])]
+        # county rows are placed (at their containing city) only with --allow-county
+        county_allowed = state.config.allow_county
+        is_county = report["status"] == "county"
+        unresolved = report[report["status"].isin(["ambiguous", "unmatched"])
+                            | (is_county & (not county_allowed))]
         historical = report[report["status"] == "historical"]
+        counties = report[is_county] if county_allowed else report.iloc[:0]
         if len(unresolved):
             match_body += "<p>Rows not placed on the map:</p>" + table_html(
                 unresolved, ["row", "input", "province_input", "status", "note", "suggestions"])
         if len(historical):
             match_body += "<p>Historical names mapped to today's units:</p>" + table_html(
                 historical.drop_duplicates("input"), ["row", "input", "name", "note"])
+        if len(counties):
+            # these rows stand for whole cities
+            match_body += ("<p>County-level units mapped to their containing cities "
+                           "(--allow-county; a county's value is not its city's value):</p>"
+                           + table_html(counties.drop_duplicates("input"),
+                                        ["row", "input", "containing_city", "suggestions"]))
     match_body += "<p><small>Full report: tables/match_report.csv</small></p>"
     parts.append(_section("City matching", match_body, "matching"))
 

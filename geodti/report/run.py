@@ -107,11 +107,12 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
 def step_read(state: RunState) -> None:
     from geodti.index.summary import latest_quarter
     from geodti.io.panel import read_indicators_with_report, read_panel_with_report
+    from geodti.places.match import STATUSES
 
     cfg = state.config
     where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
                  period_column=cfg.period_column, sheet=cfg.sheet,
-                 allow_unmatched=cfg.allow_unmatched)
+                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
     if cfg.indicator_scores:
         panel, report = read_indicators_with_report(state.input_path, **where)
     else:
@@ -121,7 +122,7 @@ def step_read(state: RunState) -> None:
     state.match_report = report
     state.tables["match_report"] = state.match_report
     counts = state.match_report["status"].value_counts()
-    state.findings["match"] = {s: int(counts.get(s, 0)) for s in ("matched", "historical", "ambiguous", "unmatched")}
+    state.findings["match"] = {s: int(counts.get(s, 0)) for s in STATUSES}
     state.findings["value_columns"] = list(panel.attrs["value_columns"])
     periods = sorted(panel["period"].unique())
     state.findings["periods"] = [str(p) for p in periods]
