@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError, InputWarning
+from geodti.io.samples import resolve_table
 from geodti.periods import (
     ACCEPTED_FORMS,
     _parse,
@@ -167,6 +168,7 @@ def read_table(
         Missing file, unknown extension, undecodable text, broken quoting, unknown sheet,
         unreadable workbook, empty table, duplicate column names.
     """
+    path = resolve_table(path)  # sample:NAME names a bundled sample table
     where = str(path)
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
