@@ -107,3 +107,12 @@ def test_cli_read_accepts_sample_names(capsys):
     out = capsys.readouterr().out
     assert f"file: {sample_path('small')}" in out
     assert "cities" in out
+
+
+def test_run_input_accepts_sample_names():
+    from geodti.config import RunConfig
+    from geodti.report.run import input_of
+
+    assert input_of(RunConfig(table="sample:raw")) == (sample_path("raw"), True)
+    with pytest.raises(InputError, match="'nope'"):
+        input_of(RunConfig(table="sample:nope"))
