@@ -137,7 +137,8 @@ def read_table(
     path : str or os.PathLike
         The table. Its extension decides the format: ``.csv``/``.txt`` (delimiter sniffed
         among ``,`` ``;`` tab ``|``), ``.tsv``/``.tab``, ``.xlsx``/``.xlsm``,
-        ``.parquet``/``.pq``. The file is only read, never written.
+        ``.parquet``/``.pq``. The file is only read, never written. ``"sample:NAME"`` reads
+        the bundled synthetic sample ``NAME`` (:data:`geodti.io.samples.SAMPLES`).
     sheet : str or int, optional
         XLSX only: a sheet name, or a 0-based sheet index. Default: the first sheet.
     encoding : str, optional
