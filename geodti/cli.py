@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_read_command(commands)
     _add_match_command(commands)
     _add_run_command(commands)
+    _add_sample_command(commands)
     add_summary_parser(commands)
     add_diffusion_parser(commands)
     add_export_parser(commands)
@@ -581,6 +582,39 @@ def _run_run(args) -> int:
     if result.state.synthetic:
         out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
                   "not the report's data)[/yellow]")
+    return 0
+
+
+def _add_sample_command(commands) -> None:
+    p = commands.add_parser(
+        "sample", help="list the bundled SYNTHETIC sample tables, or copy one out",
+        description="Without NAME: list the bundled sample tables (SYNTHETIC data, invented "
+                    "for demonstration). With NAME: copy that sample to --out. Any command "
+                    "that reads a table also accepts sample:NAME, e.g. geodti run sample:raw "
+                    "--indicator-scores sample:indicator-scores --layer-scores sample:layer-scores.",
+    )
+    p.add_argument("name", nargs="?", help="the sample to copy (default: list them)")
+    p.add_argument("--out", help="file or existing folder to copy to (default: the sample's "
+                                 "file name in the current folder)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.set_defaults(func=_run_sample)
+
+
+def _run_sample(args) -> int:
+    from geodti.errors import InputError
+    from geodti.io.samples import SAMPLES, copy_sample
+
+    if args.name is None:
+        if args.out or args.force:
+            raise InputError("--out and --force need a sample NAME; geodti sample lists them.")
+        print("bundled samples (SYNTHETIC data, invented; not any real city's values):")
+        width = max(map(len, SAMPLES))
+        for sample in SAMPLES.values():
+            print(f"  {sample.name:<{width}}  {sample.description}")
+        print("copy one: geodti sample NAME --out FILE; or read it in place as sample:NAME")
+        return 0
+    target = copy_sample(args.name, args.out, force=args.force)
+    print(f"wrote {target} (SYNTHETIC sample {args.name!r})")
     return 0
 
 

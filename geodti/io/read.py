@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError, InputWarning
+from geodti.io.samples import resolve_table
 from geodti.periods import (
     ACCEPTED_FORMS,
     _parse,
@@ -136,7 +137,8 @@ def read_table(
     path : str or os.PathLike
         The table. Its extension decides the format: ``.csv``/``.txt`` (delimiter sniffed
         among ``,`` ``;`` tab ``|``), ``.tsv``/``.tab``, ``.xlsx``/``.xlsm``,
-        ``.parquet``/``.pq``. The file is only read, never written.
+        ``.parquet``/``.pq``. The file is only read, never written. ``"sample:NAME"`` reads
+        the bundled synthetic sample ``NAME`` (:data:`geodti.io.samples.SAMPLES`).
     sheet : str or int, optional
         XLSX only: a sheet name, or a 0-based sheet index. Default: the first sheet.
     encoding : str, optional
@@ -167,6 +169,7 @@ def read_table(
         Missing file, unknown extension, undecodable text, broken quoting, unknown sheet,
         unreadable workbook, empty table, duplicate column names.
     """
+    path = resolve_table(path)  # sample:NAME names a bundled sample table
     where = str(path)
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())

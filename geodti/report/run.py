@@ -29,6 +29,7 @@ from geodti.config import RunConfig
 from geodti.errors import InputError
 from geodti.io.atomic import write_text
 from geodti.io.outdir import prepare_output_dir
+from geodti.io.samples import resolve_table
 from geodti.report._worker import Worker
 
 #: The bundled synthetic sample panel, the input of a run without a table.
@@ -95,7 +96,7 @@ def input_of(config: RunConfig) -> tuple[Path, bool]:
     """The table a run reads, and whether it is the bundled synthetic sample."""
     if config.table is None:
         return data_dir() / SAMPLE_PANEL, True
-    path = Path(config.table)
+    path = Path(resolve_table(config.table))  # sample:NAME names a bundled sample table
     # every table in data/sample/ is synthetic (the panel, the raw indicators, the small one)
     return path, path.resolve().parent == (data_dir() / SAMPLE_PANEL).resolve().parent
 
