@@ -84,3 +84,163 @@ def test_output_path_joins_plain_names(tmp_path):
     assert output_path(tmp_path, "数字化指数_2023Q1.html") == tmp_path / "数字化指数_2023Q1.html"
     assert output_path(tmp_path / "new", "geodti_tables.xlsx").parent == tmp_path / "new"
     assert check_file_name("console.html") == "console.html"  # only the device names exactly
+
+
+# --------------------------------------------------------------------------- the writers
+
+def test_save_maps_names_pages_from_slugs_and_never_overwrites(tmp_path):
+    import folium
+
+    from geodti.web import save_maps
+
+    maps = {"../../x": folium.Map(tiles=None), "a/b": folium.Map(tiles=None),
+            "a_b": folium.Map(tiles=None), "数字化指数_2023Q1": folium.Map(tiles=None)}
+    written = save_maps(maps, tmp_path / "out")
+    assert list(written) == list(maps)
+    assert [p.name for p in written.values()] == [
+        "_x.html", written["a/b"].name, "a_b.html", "数字化指数_2023Q1.html"]
+    assert written["a/b"].name.startswith("a_b-")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(
+        p.name for p in written.values())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_write_tables_csv_names_are_slugs_inside_the_folder(tmp_path):
+    import pandas as pd
+
+    from geodti.io.tables import write_tables
+
+    t = pd.DataFrame({"a": [1]})
+    tables = {"x/../../y": t, "CON": t, "a/b": t, "a_b": t.assign(a=2)}
+    files = write_tables(tables, tmp_path / "out")
+    assert all(f.parent == tmp_path / "out" for f in files)
+    assert [f.name for f in files][:2] == ["x_y.csv", "CON_.csv"]
+    assert len({f.name for f in files}) == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # the unchanged name keeps its file; the other gets a distinct one, nothing overwritten
+    assert pd.read_csv(tmp_path / "out" / "a_b.csv", encoding="utf-8-sig").a.item() == 2
+
+
+def test_run_tables_list_the_file_each_table_went_to(tmp_path):
+    import pandas as pd
+
+    from geodti.report.run import write_run_tables
+
+    t = pd.DataFrame({"a": [1]})
+    written = write_run_tables({"by_x/../../../../y": t, "by_a_b": t, "by_a.b": t},
+                               tmp_path / "tables", limit=0)
+    assert all(p.parent == tmp_path / "tables" for p in written)
+    contents = pd.read_excel(tmp_path / "tables" / "geodti_tables.xlsx", sheet_name="contents")
+    assert list(contents.table) == ["by_x/../../../../y", "by_a_b", "by_a.b"]  # labels kept
+    assert set(contents.csv) == {p.name for p in (tmp_path / "tables").glob("*.csv")}
+    assert contents.csv[0] == "by_x_y.csv" and contents.csv[1] == "by_a_b.csv"
+
+
+def test_run_figures_are_named_from_slugs(tmp_path, monkeypatch):
+    import matplotlib.figure
+    import pandas as pd
+
+    from geodti.report import figures
+    from geodti.report.run import draw_figures
+
+    # the drawing itself needs a CJK font (not on every machine); the file naming does not
+    monkeypatch.setattr(figures, "centre_trajectory",
+                        lambda *a, **k: matplotlib.figure.Figure(figsize=(1, 1)))
+    monkeypatch.setattr(figures, "figure_bytes", lambda fig, dpi: b"\x89PNG")
+    written = draw_figures(tmp_path / "f", "../../x", "2023Q1", centres=pd.DataFrame())
+    assert [p.name for p in written] == ["centre_trajectory__x.png"]
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["centre_trajectory__x.png", "f"]
+
+
+def test_layer_names_that_are_device_names_are_refused(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geodti.io.layers import write_layers
+
+    layer = gpd.GeoDataFrame({"a": [1]}, geometry=[Point(116, 40)], crs=4326)
+    for name in ("CON", "nul", "a.b", "../x"):
+        with pytest.raises(InputError, match="file name"):
+            write_layers({name: layer}, tmp_path / "out", "geojson")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_report_links_must_be_plain_file_names():
+    from types import SimpleNamespace
+
+    from geodti.report.page import render_report
+
+    def page(maps):
+        state = SimpleNamespace(findings={}, tables={}, extras={"maps": maps}, synthetic=False,
+                                caption="c", match_report=None,
+                                input_path=SimpleNamespace(name="t.csv"))
+        return render_report(state)
+
+    html = page([("Index map: <b>../../x</b>", "_x_2023Q1.html")])
+    assert "href='_x_2023Q1.html'" in html and "&lt;b&gt;../../x&lt;/b&gt;" in html
+    for bad in ("javascript:alert(1)", "../x.html", "/etc/x.html", "a/b.html"):
+        with pytest.raises(InputError):
+            page([("x", bad)])
+
+
+# --------------------------------------------------------------------------- a whole run
+
+def _files(folder):
+    """Every file and folder under ``folder``: a file's modification time, a folder's None."""
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("first", ["../../x", "javascript:alert(1);x"])
+def test_run_writes_nothing_outside_out_whatever_the_column_names(tmp_path, first):
+    """Value and group columns named like paths or scripts stay inside --out, and the
+    report page links only to plain file names beside it."""
+    import html.parser
+    import json
+
+    import pandas as pd
+
+    from geodti import cli
+
+    other = "javascript:alert(1);x" if first == "../../x" else "../../x"
+    t = pd.read_csv("data/sample/dti_sample_small_SYNTHETIC.csv")
+    t = t.assign(**{first: t["dti"], other: 2 * t["dti"]}).drop(columns="dti")
+    here = tmp_path / "a" / "b" / "c" / "d"  # deep enough that an escape lands in tmp_path
+    here.mkdir(parents=True)
+    t.to_csv(here / "t.csv", index=False)
+    (here / "g.csv").write_text("city,x/../../../../y\n上海,一线\n北京,一线\n", encoding="utf-8")
+    out = here / "out"
+    before = _files(tmp_path)
+    assert cli.main(["run", str(here / "t.csv"), "--out", str(out), "--groups",
+                     str(here / "g.csv"), "--permutations", "9", "--jobs", "1"]) == 0
+
+    after = _files(tmp_path)
+    outside = {k: v for k, v in after.items() if not k.startswith("a/b/c/d/out/") and
+               k != "a/b/c/d/out"}
+    assert outside == before  # nothing new, nothing touched outside --out
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) > 10
+    for p in written:
+        assert p.resolve().is_relative_to(out.resolve())
+        assert ".." not in p.name and ":" not in p.name
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert all((out / name).resolve().is_relative_to(out.resolve())
+               for name in manifest["outputs"])
+    assert (out / "tables" / "by_x_y.csv").is_file()
+
+    class Links(html.parser.HTMLParser):
+        found: list = []
+
+        def handle_starttag(self, tag, attrs):
+            self.found += [v for k, v in attrs if k in ("href", "src", "action")]
+
+    page = (out / "index.html").read_text(encoding="utf-8")
+    links = Links()
+    links.feed(page)
+    maps = [p.name for p in out.glob("*.html") if p.name != "index.html"]
+    assert len(maps) == 3 and sorted(links.found) == sorted(maps)
+    for href in links.found:
+        assert check_file_name(href) == href and (out / href).is_file()
+    slug = safe_slug(first)
+    assert f"{slug}_slider.html" in maps
+    assert f"Time slider: {first}".replace("<", "&lt;") in page  # the label as written
