@@ -750,8 +750,10 @@ def run_diffusion(args) -> int:
             written = write_tables(named, out)
         else:
             written = write_tables(named, out / f"diffusion.{args.format}")
+        from geodti.io.paths import output_path
+
         for name, layer in tables["layers"].items():
-            written.append(write_text(out / f"diffusion_{name}.geojson",
+            written.append(write_text(output_path(out, f"diffusion_{name}.geojson"),
                                       layer.to_json(drop_id=True, ensure_ascii=False)))
         written.append(write_text(out / "diffusion_notes.txt",
                                   "".join(f"{n}\n" for n in tables["notes"])))

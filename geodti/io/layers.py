@@ -55,6 +55,7 @@ import shapely
 
 from geodti.errors import InputError
 from geodti.io.atomic import atomic_path
+from geodti.io.paths import output_path, safe_slug
 
 #: Format name -> (GDAL driver or None for GeoParquet, file extension).
 FORMATS: dict[str, tuple[str | None, str]] = {
@@ -447,8 +448,8 @@ def _warn_renamed(mapping: Mapping[str, str], layer: str) -> None:
 
 def _write_shapefile(frame: gpd.GeoDataFrame, folder: Path, layer: str) -> list[Path]:
     renamed, mapping = _shapefile_frame(frame, layer)
-    _write_ogr(renamed, folder / f"{layer}.shp", "shp", layer)
-    (folder / f"{layer}_fields.csv").write_bytes(_field_map_csv(mapping))
+    _write_ogr(renamed, output_path(folder, f"{layer}.shp"), "shp", layer)
+    output_path(folder, f"{layer}_fields.csv").write_bytes(_field_map_csv(mapping))
     _warn_renamed(mapping, layer)
     return [folder / f"{layer}{ext}" for ext in _SHP_SIDECARS] + [folder / f"{layer}_fields.csv"]
 
@@ -499,10 +500,12 @@ def _check_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> None:
     if not layers:
         raise InputError("no layers to write.")
     for name in layers:
-        if not isinstance(name, str) or not _LAYER_NAME.match(name):
+        # names become file names (and GeoPackage tables): plain slugs only, no device names
+        if not isinstance(name, str) or not _LAYER_NAME.match(name) or safe_slug(name) != name:
             raise InputError(
-                f"layer name {name!r} cannot be a file name; use letters, digits, '_' or '-' "
-                "(Chinese characters are fine), starting with a letter."
+                f"layer name {name!r} cannot be a file name; use ASCII letters, digits, '_' or "
+                "'-' (Chinese characters are fine), starting with a letter, and not a Windows "
+                "device name such as CON or NUL."
             )
 
 
@@ -583,7 +586,7 @@ def write_layers(
 def _write_one(frame: gpd.GeoDataFrame, folder: Path, fmt: str, name: str, bbox: bool) -> list[Path]:
     if fmt == "shp":
         return _write_shapefile(frame, folder, name)
-    path = folder / f"{name}{FORMATS[fmt][1]}"
+    path = output_path(folder, f"{name}{FORMATS[fmt][1]}")
     if fmt == "parquet":
         _write_parquet(frame, path, bbox)
     else:

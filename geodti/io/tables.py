@@ -203,8 +203,8 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
     """Write several named tables.
 
     XLSX: one workbook, one sheet per table. Markdown: one file, a ``## name`` section per
-    table. CSV: ``path`` is a folder and each table goes to ``<name>.csv`` in it (names
-    sanitised like sheet names).
+    table. CSV: ``path`` is a folder and each table goes to ``<name>.csv`` in it (names made
+    safe and distinct by :func:`geodti.io.paths.unique_slugs`: ``a/b`` -> ``a_b.csv``).
 
     Returns
     -------
@@ -226,9 +226,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
             f"several tables as CSV are written into a folder, one file each; give a folder "
             f"path without a suffix instead of {str(path)!r}, or use .xlsx / .md for one file."
         )
+    from geodti.io.paths import output_path, unique_slugs
+
     written = []
-    for name, table in zip(sheet_names(tables.keys()), tables.values()):
-        written.append(write_bytes(path / f"{name}.csv", to_csv_bytes(table)))
+    for slug, table in zip(unique_slugs(tables).values(), tables.values()):
+        written.append(write_bytes(output_path(path, f"{slug}.csv"), to_csv_bytes(table)))
     return written
 
 

@@ -120,8 +120,13 @@ def render_report(state) -> str:
 
     maps = state.extras.get("maps", [])
     if maps:
+        from geodti.io.paths import check_file_name
+
+        # the link is the page's file name (a slug, never the label), checked to be a plain
+        # name beside index.html: no scheme such as javascript:, no folder, no ..
         items = "".join(
-            f"<li><a href='{esc(path)}'>{esc(label)}</a></li>" for label, path in maps
+            f"<li><a href='{esc(check_file_name(path))}'>{esc(label)}</a></li>"
+            for label, path in maps
         )
         parts.append(_section("Maps (open offline)", f"<ul class='maps'>{items}</ul>", "maps"))
 

@@ -506,8 +506,12 @@ def draw_figures(folder: Path, variable: str, latest: str, *, values: pd.Series 
     one): the Moran scatterplot and LISA cluster map given ``lisa`` (with the ``values`` of
     the latest quarter and the ``weights``), the centre-of-gravity trajectory given
     ``centres``."""
+    from geodti.io.paths import output_path, safe_slug
     from geodti.places.boundaries import cities, provinces
     from geodti.report import figures
+
+    def png(stem: str) -> Path:  # variable and period come from the table: a safe name
+        return output_path(folder, f"{safe_slug(stem)}.png")
 
     written = []
     if lisa is not None:
@@ -518,15 +522,15 @@ def draw_figures(folder: Path, variable: str, latest: str, *, values: pd.Series 
         fig = figures.moran_scatterplot(
             y, lag=weights.lag(z), clusters=lisa["cluster"].reindex(ids).to_numpy(),
             moran_i=moran_i, variable=variable, title=f"Moran scatterplot: {variable} {latest}")
-        written.append(figures.save_figure(fig, folder / f"moran_scatter_{variable}_{latest}.png"))
+        written.append(figures.save_figure(fig, png(f"moran_scatter_{variable}_{latest}")))
         units = cities("map").merge(lisa[["cluster"]], left_on="adcode", right_index=True, how="left")
         fig = figures.lisa_cluster_map(units, "cluster", outlines=provinces("map"),
                                        title=f"LISA clusters: {variable} {latest}")
-        written.append(figures.save_figure(fig, folder / f"lisa_clusters_{variable}_{latest}.png"))
+        written.append(figures.save_figure(fig, png(f"lisa_clusters_{variable}_{latest}")))
     if centres is not None:
         fig = figures.centre_trajectory(centres, outlines=provinces("map"),
                                         title=f"Centre of gravity: {variable}")
-        written.append(figures.save_figure(fig, folder / f"centre_trajectory_{variable}.png"))
+        written.append(figures.save_figure(fig, png(f"centre_trajectory_{variable}")))
     return written
 
 
@@ -546,14 +550,16 @@ def step_figures(state: RunState) -> Deferred:
 
 def write_run_tables(tables: dict[str, pd.DataFrame], folder: Path, limit: int) -> list[Path]:
     """Every table as CSV, and the workbook that lists them."""
+    from geodti.io.paths import output_path, unique_slugs
     from geodti.io.tables import write_table, write_tables
 
     written, contents = [], []
+    files = {name: f"{slug}.csv" for name, slug in unique_slugs(tables).items()}  # names from data
     for name, table in tables.items():
-        written.append(write_table(table, folder / f"{name}.csv"))
+        written.append(write_table(table, output_path(folder, files[name])))
         in_workbook = not limit or len(table) <= limit
         contents.append({"table": name, "rows": len(table), "columns": table.shape[1],
-                         "csv": f"{name}.csv", "in_workbook": in_workbook})
+                         "csv": files[name], "in_workbook": in_workbook})
     # Excel is slow to write and to use with tens of thousands of rows (e.g. the local
     # statistics of every city, period and variable): those tables are CSV only, and the
     # workbook's first sheet lists every table and where it is.

@@ -71,8 +71,14 @@ def standard_maps(
 
 
 def save_maps(maps: dict[str, GeodtiMap], folder: str | os.PathLike = "maps") -> dict[str, Path]:
-    """Write each map to ``folder/<name>.html`` (atomically); return name -> path."""
+    """Write each map to ``folder/<slug of name>.html`` (atomically); return name -> path.
+
+    Names come from data (variables, periods), so each becomes a safe, distinct file name
+    inside ``folder`` (:func:`geodti.io.paths.unique_slugs`): ``../../x`` writes ``_x.html``.
+    """
+    from geodti.io.paths import output_path, unique_slugs
     from geodti.web import save_map
 
-    folder = Path(folder)
-    return {name: save_map(m, folder / f"{name}.html") for name, m in maps.items()}
+    slugs = unique_slugs(maps)
+    return {name: save_map(m, output_path(folder, f"{slugs[name]}.html"))
+            for name, m in maps.items()}
