@@ -237,26 +237,33 @@ def _shown_width(values: pd.Series, fmt: str | None) -> int:
     return int(present.map(lambda v: text_width(str(v))).max())
 
 
+def _as_text(cell) -> None:
+    """Store a text cell as text: openpyxl would store "=..." as a live formula."""
+    cell.data_type = "s"
+    cell.quotePrefix = cell.value.startswith(FORMULA_STARTS)
+
+
 def _write_sheet(ws, table: pd.DataFrame) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     bold = Font(bold=True)
-    formats = [number_format(c, table.iloc[:, j].dtype) for j, c in enumerate(table.columns)]
     ws.append([str(c) for c in table.columns])
     for cell in ws[1]:
         cell.font = bold
+        _as_text(cell)
     for row in table.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])
-    for j, fmt in enumerate(formats, start=1):
-        for (cell,) in ws.iter_rows(min_row=1, min_col=j, max_col=j):
-            if isinstance(cell.value, str):
-                # text stays text: openpyxl would store "=..." as a live formula
-                cell.data_type = "s"
-                cell.quotePrefix = cell.value.startswith(FORMULA_STARTS)
-            elif fmt and cell.value is not None:
-                cell.number_format = fmt
+    for j in range(1, len(table.columns) + 1):
         values = table.iloc[:, j - 1]
+        fmt = number_format(table.columns[j - 1], values.dtype)
+        # numbers in Excel's General format need nothing: their cells are not visited
+        if fmt or not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, str):
+                    _as_text(cell)
+                elif fmt and cell.value is not None:
+                    cell.number_format = fmt
         width = max(text_width(str(table.columns[j - 1])) + 3,  # room for the filter button
                     _shown_width(values, fmt))
         ws.column_dimensions[get_column_letter(j)].width = min(width + 2, _MAX_WIDTH)
