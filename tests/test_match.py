@@ -383,3 +383,11 @@ def test_cli_reads_xlsx(tmp_path):
     report = pd.read_csv(out, dtype=str, encoding="utf-8-sig")
     assert list(report.adcode) == ["150100", "422800", "331000"]
     assert list(report.row) == ["2", "3", "4"]
+
+
+def test_cli_match_report_neutralises_formula_labels(tmp_path, capsys):
+    table = write_csv(tmp_path / "t.csv", '城市,value\n深圳,1\n"=HYPERLINK(""http://x"",""y"")",2\n')
+    out = tmp_path / "report.csv"
+    cli.main(["match", table, "--allow-unmatched", "--out", str(out)])
+    report = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert report["input"].tolist() == ["深圳", "'=HYPERLINK(\"http://x\",\"y\")"]
