@@ -208,9 +208,10 @@ def _run_match(args) -> int:
     )
     if args.out:
         from geodti.io.atomic import write_bytes
+        from geodti.io.tables import to_csv_bytes
 
-        # UTF-8 with BOM so Excel in China opens it
-        write_bytes(args.out, report.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
+        # UTF-8 with BOM so Excel in China opens it; input labels cannot run as formulas
+        write_bytes(args.out, to_csv_bytes(report))
         console.print(f"report written to {args.out}")
     if problems and not args.allow_unmatched:
         return 1

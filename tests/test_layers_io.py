@@ -1,6 +1,7 @@
 """GIS layer writers: round trips in every format, CRS labels, RFC 7946, Shapefile names, bytes, atomicity."""
 
 import json
+import shutil
 import sqlite3
 import warnings
 import zipfile
@@ -169,9 +170,123 @@ def test_geopackage_timestamp_is_fixed(tmp_path):
     path = write_layers({"cities": _layer()}, tmp_path / "x.gpkg")[0]
     with sqlite3.connect(path) as con:
         stamps = {row[0] for row in con.execute("select last_change from gpkg_contents")}
-    assert stamps == {FIXED_DATE.replace("Z", ".000Z")} or stamps == {FIXED_DATE}
+    # GeoPackage requirement 15: ISO 8601 with milliseconds, in UTC
+    assert stamps == {"2000-01-01T00:00:00.000Z"} == {FIXED_DATE}
     # and GDAL's setting is restored afterwards
     assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is None
+
+
+def test_geopackage_passes_gdal_validator(tmp_path):
+    """GDAL's own GeoPackage validator (gdal-utils' validate_gpkg; its optional osgeo checks
+    concern tiles only) finds no error and, with warnings as errors, no warning."""
+    from osgeo_utils.samples import validate_gpkg
+
+    layers = {"cities": _layer(), "省份": _layer().iloc[:2],
+              "points": gpd.GeoDataFrame({"n": [1, 2]}, geometry=shapely.points([[116, 40], [121, 31]]),
+                                         crs=4326)}
+    for crs in (4326, 4490):
+        path = write_layers(layers, tmp_path / f"x{crs}.gpkg", crs=crs)[0]
+        messages = []
+        errors = validate_gpkg.check(str(path), abort_at_first_error=False, extra_checks=True,
+                                     warning_as_error=True, myprint=messages.append)
+        assert errors == [] and messages == [], (crs, errors, messages)
+
+
+_DBF_WRITER = """
+import sys, geopandas as gpd, shapely
+from geodti.io.layers import write_layers
+layer = gpd.GeoDataFrame({"name": ["北京市"], "has_data": [True]}, geometry=[shapely.box(0, 0, 1, 1)],
+                         crs=4326)
+write_layers({"cities": layer}, sys.argv[1], "shp")
+"""
+
+
+def _write_shapefile_under(clock: str | None, out, tmp_path):
+    """Write a Shapefile set in a new process, with the process clock faked to ``clock``."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "write_dbf.py"
+    script.write_text(_DBF_WRITER, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    prefix = ["faketime", "-f", clock] if clock else []
+    subprocess.run([*prefix, sys.executable, str(script), str(out)], check=True, env=env)
+    return (out / "cities.dbf").read_bytes()
+
+
+def test_shapefile_dbf_date_is_fixed(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FieldNameWarning)
+        path = write_layers({"cities": _layer()}, tmp_path / "shp", "shp")[0].with_suffix(".dbf")
+    header = path.read_bytes()
+    # dBASE header bytes 1-3: date of last update as YY (years since 1900), MM, DD
+    assert tuple(header[1:4]) == (100, 1, 1) and L.DBF_DATE == "2000-01-01"
+    assert pyogrio.read_info(path.with_suffix(".shp"))["layer_metadata"]["DBF_DATE_LAST_UPDATE"] == L.DBF_DATE
+
+
+@pytest.mark.skipif(shutil.which("faketime") is None,
+                    reason="needs Debian's faketime (installed by .ci/run) to fake the process clock")
+def test_shapefile_bytes_do_not_depend_on_the_date(tmp_path):
+    """Written today and with the clock faked to another year and day: the same bytes."""
+    today = _write_shapefile_under(None, tmp_path / "today", tmp_path)
+    later = _write_shapefile_under("@2031-07-15 23:30:00", tmp_path / "later", tmp_path)
+    assert today == later
+    assert tuple(later[1:4]) == (100, 1, 1)
+    # the faked clock does reach GDAL: without the fixed date the header would carry 2031-07-15
+    probe = tmp_path / "probe.py"
+    probe.write_text("import sys, geopandas as gpd, shapely, pyogrio\n"
+                     "g = gpd.GeoDataFrame({'a': [1]}, geometry=[shapely.Point(0, 0)], crs=4326)\n"
+                     "pyogrio.write_dataframe(g, sys.argv[1])\n", encoding="utf-8")
+    import subprocess
+    import sys
+    subprocess.run(["faketime", "-f", "@2031-07-15 23:30:00", sys.executable, str(probe),
+                    str(tmp_path / "probe.shp")], check=True)
+    assert tuple((tmp_path / "probe.dbf").read_bytes()[1:4]) == (131, 7, 15)
+
+
+#: The boolean fields geodti's layers carry (docs/layers.md): ``has_data`` on the city layers,
+#: the significance flags on ``lisa`` and ``hotspots``.
+BOOLEAN_FIELDS = ("has_data", "sig_none", "sig_fdr", "sig_bonferroni")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_boolean_fields_read_back_as_boolean(tmp_path, fmt):
+    layer = _layer()[["adcode", "geometry"]].assign(
+        has_data=[True, False, True], sig_none=[False, True, True], sig_fdr=[False, False, True],
+        sig_bonferroni=[False, False, False],
+        maybe=pd.array([True, None, False], dtype="boolean"))
+    out = tmp_path / ("x.gpkg" if fmt == "gpkg" else "x")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FieldNameWarning)   # sig_bonferroni -> sig_bonfer
+        files = write_layers({"cities": layer}, out, fmt)
+    path = files[0] if fmt == "gpkg" else _main_file(files, fmt)
+    # Shapefile field names are at most 10 bytes; compare under the names in the file
+    names = shapefile_field_names(layer.columns.drop("geometry")) if fmt == "shp" else {}
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+        assert all(str(schema.field(f).type) == "bool" for f in (*BOOLEAN_FIELDS, "maybe"))
+        raw = gpd.read_parquet(path)
+    else:
+        # the format itself records the type: OGR reads a boolean field, not 0/1 or "T"/"F"
+        info = pyogrio.read_info(path)
+        types = dict(zip(info["fields"], info["dtypes"]))
+        subtypes = dict(zip(info["fields"], info["ogr_subtypes"]))
+        for f in (*BOOLEAN_FIELDS, "maybe"):
+            stored = names.get(f, f)
+            assert (types[stored], subtypes[stored]) == ("bool", "OFSTBoolean"), (fmt, f)
+        raw = pyogrio.read_dataframe(path)
+    raw = raw.sort_values("adcode").reset_index(drop=True)     # FlatGeobuf: Hilbert order
+    for field in BOOLEAN_FIELDS:
+        got = raw[names.get(field, field)]
+        assert got.dtype == bool, (fmt, field, got.dtype)
+        assert got.tolist() == layer[field].tolist(), field
+    back = read_layer(path).sort_values("adcode").reset_index(drop=True)
+    assert back["maybe"].dtype == "boolean"
+    assert back["maybe"].tolist()[0] is True and back["maybe"].isna().tolist() == [False, True, False]
+    assert back["maybe"].tolist()[2] is False
 
 
 def test_shapefile_field_map_and_encoding(tmp_path):

@@ -501,3 +501,11 @@ def test_cli_counts_counties_and_names_their_cities(tmp_path, capsys):
 def test_commands_reading_a_panel_take_allow_county(command):
     args = cli.build_parser().parse_args(command + ["t.csv", "--allow-county"])
     assert args.allow_county is True
+
+
+def test_cli_match_report_neutralises_formula_labels(tmp_path, capsys):
+    table = write_csv(tmp_path / "t.csv", '城市,value\n深圳,1\n"=HYPERLINK(""http://x"",""y"")",2\n')
+    out = tmp_path / "report.csv"
+    cli.main(["match", table, "--allow-unmatched", "--out", str(out)])
+    report = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert report["input"].tolist() == ["深圳", "'=HYPERLINK(\"http://x\",\"y\")"]

@@ -292,3 +292,65 @@ def test_a_county_row_stops_the_run_unless_counties_are_allowed(tmp_path, capsys
     assert placed.loc["甘南县", "adcode"] == "230200"
     html = (result.out / "index.html").read_text(encoding="utf-8")
     assert "County-level units mapped to their containing cities" in html and "230200" in html
+
+
+def test_run_workbook_contents_and_layout(sample_run):
+    """The contents sheet maps every sheet (cut to Excel's 31 characters) to its full table
+    name and a description; every sheet has the workbook layout."""
+    from geodti.io.tables import P_VALUE_FORMAT, PERCENT_FORMAT
+
+    out = sample_run.out / "tables"
+    book = openpyxl.load_workbook(out / "geodti_tables.xlsx")
+    contents = pd.read_excel(out / "geodti_tables.xlsx", sheet_name="contents", dtype={"sheet": str})
+    assert list(contents.columns) == ["sheet", "table", "description", "rows", "columns", "csv",
+                                      "in_workbook"]
+    assert contents["description"].notna().all() and (contents["description"].str.len() > 10).all()
+    listed = contents[contents["in_workbook"]]
+    assert listed["sheet"].tolist() == book.sheetnames[1:]
+    assert contents.loc[~contents["in_workbook"], "sheet"].isna().all()
+    long = listed[listed["table"].str.len() > 31]
+    assert len(long) and (long["sheet"].str.len() <= 31).all()
+    for sheet, table in zip(listed["sheet"], listed["table"]):
+        header = [c.value for c in book[sheet][1]]
+        csv_header = pd.read_csv(out / f"{table}.csv", nrows=0, encoding="utf-8-sig").columns.tolist()
+        assert header == csv_header, (sheet, table)
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert all(c.font.b for c in ws[1]), ws.title
+    agg = book["agglomerations"]
+    column = {c.value: c.column for c in agg[1]}
+    assert agg.cell(2, column["share"]).number_format == PERCENT_FORMAT
+    assert agg.cell(2, column["total"]).number_format == "General"
+    g = book["stats_global"]
+    column = {c.value: c.column for c in g[1]}
+    assert g.cell(2, column["p_sim"]).number_format == P_VALUE_FORMAT
+
+
+def test_run_geopackage_passes_gdal_validator(sample_run):
+    from osgeo_utils.samples import validate_gpkg
+
+    messages = []
+    errors = validate_gpkg.check(str(sample_run.out / "layers/geodti.gpkg"), abort_at_first_error=False,
+                                 extra_checks=True, warning_as_error=True, myprint=messages.append)
+    assert errors == [] and messages == []
+
+
+def test_write_run_tables_lists_every_table(tmp_path):
+    """Without a run: long names are cut for Excel and mapped back, big tables are CSV only."""
+    from geodti.report.run import describe_table, write_run_tables
+
+    small = pd.DataFrame({"group": ["=1+1", "长三角"], "share": [0.5, 0.25]})
+    big = pd.DataFrame({"x": range(10)})
+    tables = {"diffusion_spatial_markov_steady_state": small, "by_tier": small, "stats_local": big,
+              "diffusion_spatial_markov_steady_state_x": small}
+    write_run_tables(tables, tmp_path, limit=5)
+    contents = pd.read_excel(tmp_path / "geodti_tables.xlsx", sheet_name="contents")
+    assert contents["table"].tolist() == list(tables)
+    assert contents["sheet"].tolist()[:2] == ["diffusion_spatial_markov_steady", "by_tier"]
+    assert pd.isna(contents["sheet"].iloc[2]) and not contents["in_workbook"].iloc[2]
+    assert contents["sheet"].iloc[3] != contents["sheet"].iloc[0]       # made unique
+    book = openpyxl.load_workbook(tmp_path / "geodti_tables.xlsx")
+    assert book.sheetnames == ["contents", *contents["sheet"].dropna()]
+    assert contents["description"].iloc[1] == describe_table("by_tier") and "tier" in describe_table("by_tier")
+    assert contents["description"].iloc[0] == describe_table("diffusion_spatial_markov_steady_state") != ""
+    assert book["contents"].freeze_panes == "A2"

@@ -9,8 +9,9 @@ guarantees (``docs/layers.md`` has the user-facing version):
   are written unchanged and only the CRS label differs; the written CRS reads back as
   EPSG:4490. Layers in any other CRS are first transformed to EPSG:4326.
 * **GeoPackage.** One file, one table per layer. GDAL stamps the current time into
-  ``gpkg_contents.last_change``; the write fixes it (``OGR_CURRENT_DATE``) so two writes of
-  the same layers give identical bytes.
+  ``gpkg_contents.last_change``; the write fixes it (``OGR_CURRENT_DATE``, with
+  milliseconds as the GeoPackage standard asks) so two writes of the same layers give
+  identical bytes.
 * **GeoJSON** (RFC 7946): WGS84 only (``crs=4490`` is refused), counter-clockwise exterior
   rings, coordinates rounded to 1e-6 degree (about 0.1 m), no ``crs`` member. One file per
   layer.
@@ -18,7 +19,9 @@ guarantees (``docs/layers.md`` has the user-facing version):
   Chinese names mid-character and the file would not read back), mapped deterministically
   and listed in ``<layer>_fields.csv`` beside the set (:func:`shapefile_field_names`); a
   :class:`FieldNameWarning` lists renamed fields. Text values longer than 254 bytes are
-  refused (dBASE limit); numbers are stored as text with 15 decimals. One set per layer,
+  refused (dBASE limit); numbers are stored as text with 15 decimals. The DBF header's date
+  of last update is fixed (``DBF_DATE_LAST_UPDATE``; GDAL writes today's date otherwise).
+  Booleans are dBASE logical fields, which GDAL reads back as booleans. One set per layer,
   optionally zipped.
 * **FlatGeobuf.** Spatial index on: GDAL then stores the features in Hilbert-curve order, so
   reading back gives the rows in a different order (sort by ``adcode``).
@@ -67,8 +70,11 @@ FORMATS: dict[str, tuple[str | None, str]] = {
 }
 #: EPSG codes a layer may be written in.
 CRS_CODES = (4326, 4490)
-#: Timestamp GDAL writes into GeoPackage metadata (so the bytes do not depend on the clock).
-FIXED_DATE = "2000-01-01T00:00:00Z"
+#: Timestamp GDAL writes into GeoPackage metadata (so the bytes do not depend on the clock);
+#: with milliseconds, the form GeoPackage requirement 15 asks of ``gpkg_contents.last_change``.
+FIXED_DATE = "2000-01-01T00:00:00.000Z"
+#: Date of last update in a Shapefile's DBF header (GDAL writes today's date otherwise).
+DBF_DATE = FIXED_DATE[:10]
 #: Decimal places of GeoJSON coordinates (1e-6 degree is about 0.11 m at the equator).
 GEOJSON_DECIMALS = 6
 #: Shapefile limits (dBASE III): field name bytes, text bytes, number of fields.
@@ -388,7 +394,7 @@ def _ogr_options(fmt: str) -> dict[str, str]:
     if fmt == "fgb":
         return {"SPATIAL_INDEX": "YES"}
     if fmt == "shp":
-        return {"ENCODING": "UTF-8"}
+        return {"ENCODING": "UTF-8", "DBF_DATE_LAST_UPDATE": DBF_DATE}
     return {}
 
 

@@ -4,7 +4,17 @@
   ``\\n`` line endings, full float precision (the file reads back to the same numbers).
 * XLSX: one sheet per table (names sanitised to Excel's rules: at most 31 characters, none of
   ``[]:*?/\\``, unique). openpyxl stamps the save time into ``docProps/core.xml`` and every
-  zip entry; both are fixed here, so the same tables give the same bytes.
+  zip entry; both are fixed here, so the same tables give the same bytes. Each sheet has a
+  bold, frozen header row with an autofilter, columns as wide as their content (CJK
+  characters count double) and number formats by column name (:func:`number_format`).
+* No formula injection: a spreadsheet runs a cell that begins with ``=``, ``+``, ``-``, ``@``,
+  tab or CR as a formula (a city or group label such as ``=HYPERLINK(...)``). XLSX text cells,
+  headers included, are stored as text, never as formulas, and marked with Excel's quote
+  prefix when they begin with one of those characters. CSV text cells and headers that begin
+  with one get a leading ``'`` (OWASP's advice; :func:`neutralise_formula`). Numbers are never
+  changed: numeric columns are left alone, and text that is a plain decimal number (``-5``,
+  ``+1.5``, ``-1e3``) is left as it is, since a spreadsheet reads it as that number, not as a
+  formula.
 * Markdown: pipe tables for papers and READMEs (``|`` in cells escaped).
 """
 
@@ -15,6 +25,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +41,15 @@ FORMATS = ("csv", "xlsx", "md")
 FIXED_TIME = _dt.datetime(2000, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+#: Excel number formats of the workbook (see :func:`number_format`).
+PERCENT_FORMAT = "0.00%"
+P_VALUE_FORMAT = "[<0.0001]0.00E+00;0.0000"
+_PERCENT_WORDS = {"share", "growth", "yoy", "qoq"}
+_P_VALUE = re.compile(r"p_(value|sim|analytic|adjusted|fdr|bonferroni)|\w+_p(_value)?")
+_MAX_WIDTH = 60
 
 
 def _format_of(path: Path, format: str | None) -> str:
@@ -47,9 +67,48 @@ def _format_of(path: Path, format: str | None) -> str:
 # --------------------------------------------------------------------------- CSV
 
 
+def neutralise_formula(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would read it as a formula.
+
+    Text beginning with ``=``, ``+``, ``-``, ``@``, tab or CR gets the quote (OWASP's advice
+    against CSV injection), except a plain decimal number such as ``-5`` or ``+1.5e3``, which a
+    spreadsheet reads as that number.
+
+    Parameters
+    ----------
+    text : str
+        A cell or header.
+
+    Returns
+    -------
+    str
+        The text to write.
+    """
+    if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _csv_safe(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells and headers cannot run as formulas; numeric columns untouched."""
+    out = table.copy(deep=False)
+    for i, col in enumerate(table.columns):
+        values = table.iloc[:, i]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+                or isinstance(values.dtype, pd.CategoricalDtype)):
+            continue
+        risky = values.map(lambda v: isinstance(v, str) and neutralise_formula(v) != v)
+        if risky.any():
+            fixed = values.astype(object).where(~risky, values[risky].map(neutralise_formula))
+            out.isetitem(i, fixed)
+    out.columns = [neutralise_formula(str(c)) for c in table.columns]
+    return out
+
+
 def to_csv_bytes(table: pd.DataFrame) -> bytes:
-    """CSV bytes: UTF-8 with BOM, ``\\n`` line endings, no index, full precision."""
-    text = table.to_csv(index=False, lineterminator="\n")
+    """CSV bytes: UTF-8 with BOM, ``\\n`` line endings, no index, full precision; text that a
+    spreadsheet would run as a formula gets a leading ``'`` (:func:`neutralise_formula`)."""
+    text = _csv_safe(table).to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8-sig")
 
 
@@ -123,17 +182,109 @@ def _cell(value):
     return str(value)
 
 
+def number_format(column: str, dtype) -> str | None:
+    """The Excel number format of a workbook column, from its name; None: Excel's General.
+
+    Only float columns are formatted (ranks, counts and flags never are):
+
+    * per cent (``0.00%``) for fractions: a name with the word ``share``, ``growth``, ``yoy``
+      or ``qoq`` (words split at ``_``: ``share``, ``top_k_share``, ``mean_growth``,
+      ``sd_yoy``, ``share_nw``) and without the word ``rank``;
+    * p-values, 4 decimals and scientific below 0.0001 (``[<0.0001]0.00E+00;0.0000``):
+      ``p_value``, ``p_sim``, ``p_analytic``, ``p_adjusted``, ``p_fdr``, ``p_bonferroni`` and
+      names ending in ``_p`` or ``_p_value`` (``mk_p``, ``beta_p``).
+
+    Parameters
+    ----------
+    column : str
+        Column name.
+    dtype : dtype
+        The column's dtype.
+
+    Returns
+    -------
+    str or None
+    """
+    if not pd.api.types.is_float_dtype(dtype):
+        return None
+    name = str(column)
+    if _P_VALUE.fullmatch(name):
+        return P_VALUE_FORMAT
+    words = set(name.lower().split("_"))
+    if words & _PERCENT_WORDS and "rank" not in words:
+        return PERCENT_FORMAT
+    return None
+
+
+def text_width(text: str) -> int:
+    """Width of ``text`` in a fixed-width font: CJK and other wide characters count double."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _shown_width(values: pd.Series, fmt: str | None) -> int:
+    """Widest cell of a column as Excel shows it (General shows at most 11 characters of a number)."""
+    present = values.dropna()
+    if present.empty:
+        return 0
+    if fmt == PERCENT_FORMAT:
+        return int(present.map(lambda v: len(f"{100 * float(v):.2f}%")).max())
+    if fmt == P_VALUE_FORMAT:
+        return 9
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return 5
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return int(present.map(lambda v: min(len(str(v)), 11)).max())
+    return int(present.map(lambda v: text_width(str(v))).max())
+
+
+def _as_text(cell) -> None:
+    """Store a text cell as text: openpyxl would store "=..." as a live formula."""
+    cell.data_type = "s"
+    cell.quotePrefix = cell.value.startswith(FORMULA_STARTS)
+
+
+def _write_sheet(ws, table: pd.DataFrame) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    ws.append([str(c) for c in table.columns])
+    for cell in ws[1]:
+        cell.font = bold
+        _as_text(cell)
+    for row in table.itertuples(index=False, name=None):
+        ws.append([_cell(v) for v in row])
+    for j in range(1, len(table.columns) + 1):
+        values = table.iloc[:, j - 1]
+        fmt = number_format(table.columns[j - 1], values.dtype)
+        # numbers in Excel's General format need nothing: their cells are not visited
+        if fmt or not pd.api.types.is_numeric_dtype(values.dtype) or pd.api.types.is_bool_dtype(values.dtype):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                if isinstance(cell.value, str):
+                    _as_text(cell)
+                elif fmt and cell.value is not None:
+                    cell.number_format = fmt
+        width = max(text_width(str(table.columns[j - 1])) + 3,  # room for the filter button
+                    _shown_width(values, fmt))
+        ws.column_dimensions[get_column_letter(j)].width = min(width + 2, _MAX_WIDTH)
+    ws.freeze_panes = "A2"
+    if len(table.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table) + 1}"
+
+
 def to_xlsx_bytes(tables: Mapping[str, pd.DataFrame]) -> bytes:
-    """An XLSX workbook, one sheet per table, with fixed timestamps (stable bytes)."""
+    """An XLSX workbook, one sheet per table, with fixed timestamps (stable bytes).
+
+    Each sheet: bold header row, frozen, with an autofilter; columns fitted to their content;
+    per cent and p-value formats by column name (:func:`number_format`); text cells stored as
+    text, never as formulas.
+    """
     from openpyxl import Workbook
 
     wb = Workbook()
     wb.remove(wb.active)
     for name, table in zip(sheet_names(tables.keys()), tables.values()):
-        ws = wb.create_sheet(title=name)
-        ws.append([str(c) for c in table.columns])
-        for row in table.itertuples(index=False, name=None):
-            ws.append([_cell(v) for v in row])
+        _write_sheet(wb.create_sheet(title=name), table)
     wb.properties.creator = "geodti"
     wb.properties.created = FIXED_TIME
     buf = io.BytesIO()
