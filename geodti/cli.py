@@ -780,11 +780,15 @@ def run_stats(args) -> int:
     from geodti.errors import InputError
     from geodti.io.outdir import prepare_output_dir
     from geodti.io.panel import read_panel
+    from geodti.io.read import check_input_file
     from geodti.io.tables import write_tables
     from geodti.spatial.pipeline import spatial_tables
 
     console, err = Console(), Console(stderr=True)
     units = contiguity = None
+    for flag, path in (("--units", args.units), ("--contiguity", args.contiguity)):
+        if path:
+            check_input_file(path, flag)
     if args.units:
         # an own unit layer: the table's city column holds that layer's codes (no name matching)
         raw = read_table_from_args(args)

@@ -56,6 +56,9 @@ class RunConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{path}: config file not found.") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a folder; --config names a TOML file, e.g. "
+                             "maps/geodti.toml.") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: not valid TOML ({exc}); fix the file or omit --config.") from None
         raw = raw.get("run", raw)

@@ -122,6 +122,28 @@ _SHOW = 5  # offending values listed in an error message
 # read_table
 
 
+def check_input_file(path, what: str = "table") -> Path:
+    """Check that ``path`` names an existing file (not a folder); return it as a Path.
+
+    Commands call this on every input before they create an output folder, so a typo in a
+    path stops them with a clear message and leaves nothing behind.
+
+    Raises
+    ------
+    geodti.errors.InputError
+        The path does not exist or is a folder.
+    """
+    where = str(path)
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{where}: is a folder, not a {what} file; name the file inside it "
+                         "(e.g. folder/table.csv).")
+    if not path.exists():
+        raise InputError(f"{where}: {what} file not found; check the path and the working "
+                         "directory.")
+    return path
+
+
 def read_table(
     path,
     *,
@@ -168,7 +190,7 @@ def read_table(
         unreadable workbook, empty table, duplicate column names.
     """
     where = str(path)
-    path = Path(path)
+    path = check_input_file(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         hint = (
@@ -181,10 +203,6 @@ def read_table(
             f"{where}: unknown table format {path.suffix or '(no extension)'!r}; geodti reads "
             f"{', '.join(FORMATS)}. Rename the file with the extension of its format.{hint}"
         )
-    if not path.exists():
-        raise InputError(f"{where}: file not found; check the path and the working directory.")
-    if path.is_dir():
-        raise InputError(f"{where}: is a folder, not a table file.")
     if sheet is not None and fmt != "xlsx":
         raise InputError(f"{where}: sheet={sheet!r} applies to .xlsx workbooks only.")
     if encoding is not None and fmt not in ("csv", "tsv"):
