@@ -880,6 +880,9 @@ def main(argv: list[str] | None = None) -> int:
     except MethodError as exc:  # the data or settings violate a method's assumptions
         print(f"geodti: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: temporary files are already removed on the way here
+        print("geodti: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
