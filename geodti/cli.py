@@ -26,7 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_diffusion_parser(commands)
     add_export_parser(commands)
     add_stats_parser(commands)
+    for command in commands.choices.values():
+        command.formatter_class = DefaultsHelpFormatter
     return parser
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default value unless the help text already speaks of
+    it (e.g. "default: detected", or a default described in words)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text.lower():
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def add_table_arguments(parser: argparse.ArgumentParser) -> None:
@@ -503,6 +516,9 @@ def run_summary(args) -> int:
 
 
 def _add_run_command(commands) -> None:
+    from geodti import defaults
+    from geodti.config import RunConfig
+
     p = commands.add_parser(
         "run", help="the whole job: table -> maps, layers, tables and a report page",
         description="Read a city table (default: the bundled SYNTHETIC sample panel), match its "
@@ -511,17 +527,22 @@ def _add_run_command(commands) -> None:
     )
     p.add_argument("table", nargs="?", help="city table (default: the bundled synthetic sample)")
     p.add_argument("--config", help="TOML file with the run's settings (flags override it)")
-    p.add_argument("--out", help="output folder (default: maps)")
-    p.add_argument("--seed", type=int, help="random seed for permutation inference")
-    p.add_argument("--permutations", type=int, help="permutations for pseudo p-values")
-    p.add_argument("--weights", help="comma-separated weights specs, e.g. queen,knn6,idw")
+    # defaults None: a flag not given leaves the --config file's value (else RunConfig's)
+    p.add_argument("--out", help=f"output folder (default: {RunConfig.out})")
+    p.add_argument("--seed", type=int, help="random seed of the permutations and of the "
+                   f"diffusion's parameter draws (default: {defaults.SEED})")
+    p.add_argument("--permutations", type=int,
+                   help=f"permutations for pseudo p-values (default: {defaults.PERMUTATIONS})")
+    p.add_argument("--weights", help="comma-separated weights specs, e.g. queen,knn6,idw "
+                   f"(default: {','.join(defaults.WEIGHTS)})")
     p.add_argument("--correction", choices=("none", "fdr", "bonferroni"),
-                   help="multiple-testing correction for local statistics")
-    p.add_argument("--alpha", type=float, help="significance level")
-    p.add_argument("--city-column")
-    p.add_argument("--province-column")
-    p.add_argument("--period-column")
-    p.add_argument("--sheet")
+                   help="multiple-testing correction for local statistics "
+                        f"(default: {defaults.CORRECTION})")
+    p.add_argument("--alpha", type=float, help=f"significance level (default: {defaults.ALPHA})")
+    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
+    p.add_argument("--province-column", help="column of province names, if any")
+    p.add_argument("--period-column", help="column of periods (default: detected)")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
     p.add_argument("--groups", help="a grouping table (adcode or city, group), e.g. city tiers")
     p.add_argument("--indicator-scores", metavar="FILE",
                    help="experts x indicators scores (1-5): TABLE holds raw indicators (a row per "
@@ -531,7 +552,8 @@ def _add_run_command(commands) -> None:
     p.add_argument("--framework", metavar="FILE",
                    help="indicator -> layer table (columns layer, indicator; default the "
                         "report's, data/dti_framework.csv)")
-    p.add_argument("--base-period", help="base quarter of the normalisation (default 2021Q1)")
+    p.add_argument("--base-period", help="base quarter of the normalisation "
+                   f"(default: {RunConfig.base_period})")
     p.add_argument("--allow-unmatched", action="store_true", default=None,
                    help="keep going when some rows do not match a city (they are reported)")
     p.add_argument("--force", action="store_true", default=None,
@@ -577,6 +599,8 @@ def _run_run(args) -> int:
 
 def add_diffusion_parser(sub) -> None:
     """``geodti diffusion TABLE``: east-to-west diffusion, convergence and inequality tables."""
+    from geodti import defaults
+
     p = sub.add_parser(
         "diffusion", help="diffusion, convergence and inequality tables (centre, ellipse, "
                           "gradients, convergence, Markov, emerging hot spots, Dagum/Theil)",
@@ -599,9 +623,9 @@ def add_diffusion_parser(sub) -> None:
     p.add_argument("--groups", metavar="FILE",
                    help="table with adcode (or city names) and the --by column, e.g. a tier table")
     p.add_argument("--variable", default="dti", help="index column (default dti)")
-    p.add_argument("--weights", default="knn6",
+    p.add_argument("--weights", default=defaults.DIFFUSION_WEIGHTS,
                    help="spatial weights for the spatial Markov chain, Gi* and spatial models: "
-                        "knnK, k nearest neighbours between the units' points (default knn6)")
+                        "knnK, k nearest neighbours between the units' points (default %(default)s)")
     p.add_argument("--cores", default="上海,北京,深圳,广州",
                    help="core cities of the distance decay, names or adcodes separated by "
                         "commas (default 上海,北京,深圳,广州)")
@@ -612,10 +636,11 @@ def add_diffusion_parser(sub) -> None:
                    help="standard deviational ellipse convention (default arcgis)")
     p.add_argument("--classes", type=int, default=5,
                    help="quantile classes of the Markov chains (default 5)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    p.add_argument("--draws", type=int, default=1000,
-                   help="parameter draws for the standard errors of spatial effects (default 1000)")
-    p.add_argument("--seed", type=int, default=20230401, help="seed of those draws")
+    p.add_argument("--alpha", type=float, default=defaults.ALPHA,
+                   help="significance level (default %(default)s)")
+    p.add_argument("--draws", type=int, default=defaults.DRAWS,
+                   help="parameter draws for the standard errors of spatial effects (default %(default)s)")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="seed of those draws (default %(default)s)")
     p.add_argument("--format", choices=["csv", "xlsx", "md"], default="csv",
                    help="tables as one CSV per table (default), one XLSX workbook or one "
                         "Markdown file")
@@ -718,6 +743,8 @@ def run_diffusion(args) -> int:
 
 def add_stats_parser(sub) -> None:
     """``geodti stats TABLE``: global, robustness and local spatial statistics of a panel."""
+    from geodti import defaults
+
     p = sub.add_parser(
         "stats", help="spatial statistics: Moran's I, Geary's C, General G, LISA, Gi*, local Geary",
         description="Global statistics per weights, period and variable; Moran's I across weights "
@@ -728,18 +755,21 @@ def add_stats_parser(sub) -> None:
     add_table_arguments(p)
     p.add_argument("--allow-unmatched", action="store_true",
                    help="leave rows whose city does not match out (listed in excluded.csv)")
-    p.add_argument("--weights", default="queen,knn6,idw",
-                   help="comma-separated weights specs (default queen,knn6,idw): queen, rook, knnK, idw, "
+    p.add_argument("--weights", default=",".join(defaults.WEIGHTS),
+                   help="comma-separated weights specs (default %(default)s): queen, rook, knnK, idw, "
                         "idw2, idw:KM, bandKM, kernel[:NAME[:kK|:KM]], block, econ:COLUMN, nested:COLUMN:PHI")
     p.add_argument("--local-weights", help="specs for the local table (default: the first of --weights)")
-    p.add_argument("--permutations", type=int, default=9999, help="permutations (default 9999)")
-    p.add_argument("--seed", type=int, default=12345, help="seed of the permutations (default 12345)")
+    p.add_argument("--permutations", type=int, default=defaults.PERMUTATIONS,
+                   help="permutations (default %(default)s)")
+    p.add_argument("--seed", type=int, default=defaults.SEED,
+                   help="seed of the permutations (default %(default)s)")
     p.add_argument("--alternative", default="directed",
                    choices=["directed", "two-sided", "greater", "lesser", "folded"],
                    help="pseudo p-value alternative (default directed, as esda 2.8 and GeoDa)")
-    p.add_argument("--correction", default="fdr", choices=["fdr", "bonferroni", "none"],
-                   help="multiple-testing correction of the cluster labels (default fdr)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--correction", default=defaults.CORRECTION, choices=["fdr", "bonferroni", "none"],
+                   help="multiple-testing correction of the cluster labels (default %(default)s)")
+    p.add_argument("--alpha", type=float, default=defaults.ALPHA,
+                   help="significance level (default %(default)s)")
     p.add_argument("--variables", help="comma-separated variables (default: every value column)")
     p.add_argument("--periods", help="comma-separated periods (default: all)")
     p.add_argument("--local", default="lisa,gi_star,local_geary",

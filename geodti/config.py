@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from geodti import defaults
 from geodti.errors import InputError
 
 
@@ -38,14 +39,14 @@ class RunConfig:
     base_period: str = "2021Q1"
     growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
     groups: str | None = None
-    seed: int = 20230331
-    permutations: int = 9999
-    weights: list[str] = field(default_factory=lambda: ["queen", "knn6"])
+    seed: int = defaults.SEED
+    permutations: int = defaults.PERMUTATIONS
+    weights: list[str] = field(default_factory=lambda: list(defaults.WEIGHTS))
     statistics_variables: list[str] = field(default_factory=list)  # empty: the index and its layers
     layer_resolution: str = "map"
     xlsx_max_rows: int = 5000  # larger tables go to CSV only (listed in the workbook); 0: no limit
-    correction: str = "fdr"
-    alpha: float = 0.05
+    correction: str = defaults.CORRECTION
+    alpha: float = defaults.ALPHA
     force: bool = False
 
     @classmethod

@@ -1,0 +1,96 @@
+"""One set of defaults (geodti.defaults) for every command, the run configuration and the API;
+every option's help shows its default."""
+
+import argparse
+import inspect
+from dataclasses import fields
+
+import pytest
+
+from geodti import cli, defaults
+from geodti.config import RunConfig
+from geodti.dynamics.convergence import spatial_beta_convergence
+from geodti.dynamics.summary import diffusion_tables
+from geodti.spatial.global_ import global_statistics
+from geodti.spatial.local import local_statistics
+from geodti.spatial.pipeline import spatial_tables
+
+
+def _commands() -> dict[str, argparse.ArgumentParser]:
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(sub.choices)
+
+
+def _options(p: argparse.ArgumentParser):
+    return [a for a in p._actions if a.option_strings and not isinstance(a, argparse._HelpAction)]
+
+
+def _effective_default(action):
+    """The run's flags default to None so a --config file can supply the value; then the
+    default is the RunConfig field's."""
+    if action.default is None:
+        return getattr(RunConfig(), action.dest)
+    return action.default
+
+
+def test_every_seed_and_weights_flag_defaults_to_the_shared_constant():
+    seeds, weights = [], []
+    for name, p in _commands().items():
+        for action in _options(p):
+            if action.dest == "seed":
+                seeds.append(name)
+                assert _effective_default(action) == defaults.SEED, name
+            if action.dest == "weights":
+                weights.append(name)
+                value = _effective_default(action)
+                specs = value.split(",") if isinstance(value, str) else list(value)
+                # diffusion takes knn weights only: its own (documented) default
+                expected = ([defaults.DIFFUSION_WEIGHTS] if name == "diffusion"
+                            else list(defaults.WEIGHTS))
+                assert specs == expected, name
+    assert {"run", "stats", "diffusion"} <= set(seeds) and {"run", "stats"} <= set(weights)
+
+
+def test_run_config_and_api_use_the_shared_defaults():
+    config = RunConfig()
+    assert (config.seed, config.permutations, tuple(config.weights), config.alpha,
+            config.correction) == (defaults.SEED, defaults.PERMUTATIONS, defaults.WEIGHTS,
+                                   defaults.ALPHA, defaults.CORRECTION)
+    for function in (spatial_tables, local_statistics, global_statistics, diffusion_tables,
+                     spatial_beta_convergence):
+        params = inspect.signature(function).parameters
+        assert params["seed"].default == defaults.SEED, function.__name__
+        for name, value in (("permutations", defaults.PERMUTATIONS), ("alpha", defaults.ALPHA),
+                            ("correction", defaults.CORRECTION), ("draws", defaults.DRAWS)):
+            if name in params:
+                assert params[name].default == value, (function.__name__, name)
+    assert tuple(inspect.signature(spatial_tables).parameters["weights"].default) == defaults.WEIGHTS
+
+
+@pytest.mark.parametrize("name", sorted(_commands()))
+def test_every_option_has_help_that_shows_its_default(name):
+    p = _commands()[name]
+    formatter = p._get_formatter()
+    for action in _options(p):
+        assert action.help and action.help.strip(), f"{name} {action.option_strings[0]}: no help"
+        text = formatter._expand_help(action)
+        if action.default not in (None, False, argparse.SUPPRESS):
+            assert "default" in text.lower(), f"{name} {action.option_strings[0]}: {text}"
+
+
+def test_run_help_shows_the_config_defaults():
+    p = _commands()["run"]
+    formatter = p._get_formatter()
+    config = RunConfig()
+    known = {f.name for f in fields(RunConfig)}
+    shown = 0
+    for action in _options(p):
+        value = getattr(config, action.dest, None) if action.dest in known else None
+        if value is None or isinstance(value, bool):
+            continue
+        text = formatter._expand_help(action)
+        value = ",".join(value) if isinstance(value, list) else str(value)
+        assert f"default: {value}" in text, f"--{action.dest}: {text}"
+        shown += 1
+    assert shown >= 6
