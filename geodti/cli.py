@@ -118,6 +118,47 @@ def read_table_from_args(args: argparse.Namespace):
     )
 
 
+def print_table(console, headers, rows, *, title=None, caption=None, right=()) -> None:
+    """Print a table: with rich borders on a terminal; otherwise (a pipe or a file) as plain
+    text, columns aligned by display width (a Chinese character takes two) and every cell
+    whole, since rich would squeeze the table to 80 columns and cut cells to ``长 …``.
+
+    ``right`` names the columns aligned to the right (numbers). For machine-readable output
+    the commands write CSV with ``--out``.
+    """
+    headers = [str(h) for h in headers]
+    rows = [["" if c is None else str(c) for c in row] for row in rows]
+    if console.is_terminal:
+        from rich.table import Table
+
+        table = Table(title=title, caption=caption)
+        for head in headers:
+            table.add_column(head, justify="right" if head in right else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells):
+        padded = []
+        for head, cell, width in zip(headers, cells, widths):
+            gap = " " * (width - cell_len(cell))
+            padded.append(gap + cell if head in right else cell + gap)
+        return "  ".join(padded).rstrip()
+
+    if title:
+        console.out(title, highlight=False)
+    console.out(line(headers), highlight=False)
+    console.out("  ".join("-" * w for w in widths), highlight=False)
+    for row in rows:
+        console.out(line(row), highlight=False)
+    if caption:
+        console.out(caption, highlight=False)
+
+
 def _add_read_command(commands) -> None:
     read = commands.add_parser(
         "read", help="check a city table: layout, columns, periods, rows",
@@ -408,7 +449,6 @@ def run_summary(args) -> int:
 
     import pandas as pd
     from rich.console import Console
-    from rich.table import Table
 
     from geodti.errors import InputError, MethodError
     from geodti.index import summary as S
@@ -503,12 +543,9 @@ def run_summary(args) -> int:
     title = f"geodti summary --by {by}" + (f" --within {args.within}" if args.within else "")
     title += "".join(f"  {k}={v}" for k, v in const.items()
                      if v and k not in ("n_cities", "earlier_period", "later_period"))
-    rt = Table(title=title, caption=caption or None, show_lines=False)
-    for col in shown.columns:
-        rt.add_column(col, justify="left" if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() == 0 else "right")
-    for row in shown.itertuples(index=False, name=None):
-        rt.add_row(*row)
-    console.print(rt)
+    right = [col for col in shown.columns if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() > 0]
+    print_table(console, shown.columns, shown.itertuples(index=False, name=None), title=title,
+                caption=caption or None, right=right)
     if args.out:
         path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
         console.print(f"wrote {path}", highlight=False)
@@ -655,7 +692,6 @@ def run_diffusion(args) -> int:
     from pathlib import Path
 
     from rich.console import Console
-    from rich.table import Table
 
     from geodti.io.groups import read_groups
     from geodti.errors import InputError, MethodError
@@ -688,16 +724,13 @@ def run_diffusion(args) -> int:
             table["weights"] = label
 
     summary = tables["summary"]
-    rt = Table(title=f"geodti diffusion  variable={args.variable}  groups={args.by}  "
-                     f"weights={label}")
     shown = [("period", "期间", "{}"), ("centre_lon", "重心经度", "{:.3f}"),
              ("centre_lat", "重心纬度", "{:.3f}"), ("westward_shift_km", "累计西移km", "{:.1f}"),
              ("ellipse_area_km2", "椭圆面积万km²", "{:.0f}"), ("share_nw", "胡线西北占比", "{:.2%}"),
              ("sigma_sd_log", "σ(ln)", "{:.3f}"), ("gini", "Gini", "{:.3f}"),
              ("gini_share_within", "组内", "{:.1%}"), ("gini_share_net_between", "组间", "{:.1%}"),
              ("gini_share_transvariation", "超变", "{:.1%}")]
-    for _, head, _ in shown:
-        rt.add_column(head, justify="left" if head == "期间" else "right")
+    rows = []
     for rec in summary.to_dict("records"):
         cells = []
         for col, _, fmt in shown:
@@ -705,8 +738,11 @@ def run_diffusion(args) -> int:
             if col == "ellipse_area_km2":
                 v = v / 1e4
             cells.append("" if v is None or (isinstance(v, float) and v != v) else fmt.format(v))
-        rt.add_row(*cells)
-    console.print(rt)
+        rows.append(cells)
+    heads = [head for _, head, _ in shown]
+    print_table(console, heads, rows, right=heads[1:],
+                title=f"geodti diffusion  variable={args.variable}  groups={args.by}  "
+                      f"weights={label}")
     ranked = summary.dropna(subset=["region_growth_ranking"])
     if len(ranked):
         last = ranked.iloc[-1]

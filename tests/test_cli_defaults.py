@@ -94,3 +94,28 @@ def test_run_help_shows_the_config_defaults():
         assert f"default: {value}" in text, f"--{action.dest}: {text}"
         shown += 1
     assert shown >= 6
+
+
+SAMPLE = "data/sample/dti_panel_SYNTHETIC.csv"
+
+
+def test_tables_to_a_pipe_are_plain_with_every_cell_whole(capsys, monkeypatch):
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    assert cli.main(["summary", SAMPLE, "--by", "province", "--within", "湖北省"]) == 0
+    text = capsys.readouterr().out  # captured: not a terminal
+    assert "…" not in text and "┃" not in text
+    lines = text.splitlines()
+    row = next(line for line in lines if line.startswith("恩施土家族苗族自治州"))
+    header = next(line for line in lines if line.startswith("城市"))
+    # columns aligned by display width: the row is as wide as the header (Chinese = 2 cells)
+    from rich.cells import cell_len
+
+    assert cell_len(row) == cell_len(header) > 80
+    assert len(row.split()) == len(header.split())
+
+
+def test_tables_on_a_terminal_keep_rich(capsys, monkeypatch):
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich then treats the output as a terminal
+    assert cli.main(["summary", SAMPLE, "--by", "province", "--within", "湖北省"]) == 0
+    assert "┃" in capsys.readouterr().out
