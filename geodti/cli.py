@@ -27,7 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_diffusion_parser(commands)
     add_export_parser(commands)
     add_stats_parser(commands)
+    for command in commands.choices.values():
+        command.formatter_class = DefaultsHelpFormatter
     return parser
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default value unless the help text already speaks of
+    it (e.g. "default: detected", or a default described in words)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text.lower():
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def add_table_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +124,47 @@ def read_table_from_args(args: argparse.Namespace):
         period_column=args.period_column, period=args.period, layout=args.layout,
         value_columns=args.value_columns, value_name=args.value_name,
     )
+
+
+def print_table(console, headers, rows, *, title=None, caption=None, right=()) -> None:
+    """Print a table: with rich borders on a terminal; otherwise (a pipe or a file) as plain
+    text, columns aligned by display width (a Chinese character takes two) and every cell
+    whole, since rich would squeeze the table to 80 columns and cut cells to ``长 …``.
+
+    ``right`` names the columns aligned to the right (numbers). For machine-readable output
+    the commands write CSV with ``--out``.
+    """
+    headers = [str(h) for h in headers]
+    rows = [["" if c is None else str(c) for c in row] for row in rows]
+    if console.is_terminal:
+        from rich.table import Table
+
+        table = Table(title=title, caption=caption)
+        for head in headers:
+            table.add_column(head, justify="right" if head in right else "left")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+        return
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(h)] + [cell_len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+
+    def line(cells):
+        padded = []
+        for head, cell, width in zip(headers, cells, widths):
+            gap = " " * (width - cell_len(cell))
+            padded.append(gap + cell if head in right else cell + gap)
+        return "  ".join(padded).rstrip()
+
+    if title:
+        console.out(title, highlight=False)
+    console.out(line(headers), highlight=False)
+    console.out("  ".join("-" * w for w in widths), highlight=False)
+    for row in rows:
+        console.out(line(row), highlight=False)
+    if caption:
+        console.out(caption, highlight=False)
 
 
 def _add_read_command(commands) -> None:
@@ -405,7 +459,6 @@ def run_summary(args) -> int:
 
     import pandas as pd
     from rich.console import Console
-    from rich.table import Table
 
     from geodti.errors import InputError, MethodError
     from geodti.index import summary as S
@@ -500,12 +553,9 @@ def run_summary(args) -> int:
     title = f"geodti summary --by {by}" + (f" --within {args.within}" if args.within else "")
     title += "".join(f"  {k}={v}" for k, v in const.items()
                      if v and k not in ("n_cities", "earlier_period", "later_period"))
-    rt = Table(title=title, caption=caption or None, show_lines=False)
-    for col in shown.columns:
-        rt.add_column(col, justify="left" if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() == 0 else "right")
-    for row in shown.itertuples(index=False, name=None):
-        rt.add_row(*row)
-    console.print(rt)
+    right = [col for col in shown.columns if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() > 0]
+    print_table(console, shown.columns, shown.itertuples(index=False, name=None), title=title,
+                caption=caption or None, right=right)
     if args.out:
         path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
         console.print(f"wrote {path}", highlight=False)
@@ -513,6 +563,9 @@ def run_summary(args) -> int:
 
 
 def _add_run_command(commands) -> None:
+    from geodti import defaults
+    from geodti.config import RunConfig
+
     p = commands.add_parser(
         "run", help="the whole job: table -> maps, layers, tables and a report page",
         description="Read a city table (default: the bundled SYNTHETIC sample panel), match its "
@@ -521,17 +574,22 @@ def _add_run_command(commands) -> None:
     )
     p.add_argument("table", nargs="?", help="city table (default: the bundled synthetic sample)")
     p.add_argument("--config", help="TOML file with the run's settings (flags override it)")
-    p.add_argument("--out", help="output folder (default: maps)")
-    p.add_argument("--seed", type=int, help="random seed for permutation inference")
-    p.add_argument("--permutations", type=int, help="permutations for pseudo p-values")
-    p.add_argument("--weights", help="comma-separated weights specs, e.g. queen,knn6,idw")
+    # defaults None: a flag not given leaves the --config file's value (else RunConfig's)
+    p.add_argument("--out", help=f"output folder (default: {RunConfig.out})")
+    p.add_argument("--seed", type=int, help="random seed of the permutations and of the "
+                   f"diffusion's parameter draws (default: {defaults.SEED})")
+    p.add_argument("--permutations", type=int,
+                   help=f"permutations for pseudo p-values (default: {defaults.PERMUTATIONS})")
+    p.add_argument("--weights", help="comma-separated weights specs, e.g. queen,knn6,idw "
+                   f"(default: {','.join(defaults.WEIGHTS)})")
     p.add_argument("--correction", choices=("none", "fdr", "bonferroni"),
-                   help="multiple-testing correction for local statistics")
-    p.add_argument("--alpha", type=float, help="significance level")
-    p.add_argument("--city-column")
-    p.add_argument("--province-column")
-    p.add_argument("--period-column")
-    p.add_argument("--sheet")
+                   help="multiple-testing correction for local statistics "
+                        f"(default: {defaults.CORRECTION})")
+    p.add_argument("--alpha", type=float, help=f"significance level (default: {defaults.ALPHA})")
+    p.add_argument("--city-column", help="column of city names or adcodes (default: detected)")
+    p.add_argument("--province-column", help="column of province names, if any")
+    p.add_argument("--period-column", help="column of periods (default: detected)")
+    p.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
     p.add_argument("--groups", help="a grouping table (adcode or city, group), e.g. city tiers")
     p.add_argument("--indicator-scores", metavar="FILE",
                    help="experts x indicators scores (1-5): TABLE holds raw indicators (a row per "
@@ -541,7 +599,8 @@ def _add_run_command(commands) -> None:
     p.add_argument("--framework", metavar="FILE",
                    help="indicator -> layer table (columns layer, indicator; default the "
                         "report's, data/dti_framework.csv)")
-    p.add_argument("--base-period", help="base quarter of the normalisation (default 2021Q1)")
+    p.add_argument("--base-period", help="base quarter of the normalisation "
+                   f"(default: {RunConfig.base_period})")
     p.add_argument("--allow-unmatched", action="store_true", default=None,
                    help="keep going when some rows do not match a city (they are reported)")
     p.add_argument("--allow-county", action="store_true", default=None, help=ALLOW_COUNTY_HELP)
@@ -621,6 +680,8 @@ def _run_sample(args) -> int:
 
 def add_diffusion_parser(sub) -> None:
     """``geodti diffusion TABLE``: east-to-west diffusion, convergence and inequality tables."""
+    from geodti import defaults
+
     p = sub.add_parser(
         "diffusion", help="diffusion, convergence and inequality tables (centre, ellipse, "
                           "gradients, convergence, Markov, emerging hot spots, Dagum/Theil)",
@@ -643,9 +704,9 @@ def add_diffusion_parser(sub) -> None:
     p.add_argument("--groups", metavar="FILE",
                    help="table with adcode (or city names) and the --by column, e.g. a tier table")
     p.add_argument("--variable", default="dti", help="index column (default dti)")
-    p.add_argument("--weights", default="knn6",
+    p.add_argument("--weights", default=defaults.DIFFUSION_WEIGHTS,
                    help="spatial weights for the spatial Markov chain, Gi* and spatial models: "
-                        "knnK, k nearest neighbours between the units' points (default knn6)")
+                        "knnK, k nearest neighbours between the units' points (default %(default)s)")
     p.add_argument("--cores", default="上海,北京,深圳,广州",
                    help="core cities of the distance decay, names or adcodes separated by "
                         "commas (default 上海,北京,深圳,广州)")
@@ -656,10 +717,11 @@ def add_diffusion_parser(sub) -> None:
                    help="standard deviational ellipse convention (default arcgis)")
     p.add_argument("--classes", type=int, default=5,
                    help="quantile classes of the Markov chains (default 5)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
-    p.add_argument("--draws", type=int, default=1000,
-                   help="parameter draws for the standard errors of spatial effects (default 1000)")
-    p.add_argument("--seed", type=int, default=20230401, help="seed of those draws")
+    p.add_argument("--alpha", type=float, default=defaults.ALPHA,
+                   help="significance level (default %(default)s)")
+    p.add_argument("--draws", type=int, default=defaults.DRAWS,
+                   help="parameter draws for the standard errors of spatial effects (default %(default)s)")
+    p.add_argument("--seed", type=int, default=defaults.SEED, help="seed of those draws (default %(default)s)")
     p.add_argument("--format", choices=["csv", "xlsx", "md"], default="csv",
                    help="tables as one CSV per table (default), one XLSX workbook or one "
                         "Markdown file")
@@ -674,7 +736,6 @@ def run_diffusion(args) -> int:
     from pathlib import Path
 
     from rich.console import Console
-    from rich.table import Table
 
     from geodti.io.groups import read_groups
     from geodti.errors import InputError, MethodError
@@ -707,16 +768,13 @@ def run_diffusion(args) -> int:
             table["weights"] = label
 
     summary = tables["summary"]
-    rt = Table(title=f"geodti diffusion  variable={args.variable}  groups={args.by}  "
-                     f"weights={label}")
     shown = [("period", "期间", "{}"), ("centre_lon", "重心经度", "{:.3f}"),
              ("centre_lat", "重心纬度", "{:.3f}"), ("westward_shift_km", "累计西移km", "{:.1f}"),
              ("ellipse_area_km2", "椭圆面积万km²", "{:.0f}"), ("share_nw", "胡线西北占比", "{:.2%}"),
              ("sigma_sd_log", "σ(ln)", "{:.3f}"), ("gini", "Gini", "{:.3f}"),
              ("gini_share_within", "组内", "{:.1%}"), ("gini_share_net_between", "组间", "{:.1%}"),
              ("gini_share_transvariation", "超变", "{:.1%}")]
-    for _, head, _ in shown:
-        rt.add_column(head, justify="left" if head == "期间" else "right")
+    rows = []
     for rec in summary.to_dict("records"):
         cells = []
         for col, _, fmt in shown:
@@ -724,8 +782,11 @@ def run_diffusion(args) -> int:
             if col == "ellipse_area_km2":
                 v = v / 1e4
             cells.append("" if v is None or (isinstance(v, float) and v != v) else fmt.format(v))
-        rt.add_row(*cells)
-    console.print(rt)
+        rows.append(cells)
+    heads = [head for _, head, _ in shown]
+    print_table(console, heads, rows, right=heads[1:],
+                title=f"geodti diffusion  variable={args.variable}  groups={args.by}  "
+                      f"weights={label}")
     ranked = summary.dropna(subset=["region_growth_ranking"])
     if len(ranked):
         last = ranked.iloc[-1]
@@ -764,6 +825,8 @@ def run_diffusion(args) -> int:
 
 def add_stats_parser(sub) -> None:
     """``geodti stats TABLE``: global, robustness and local spatial statistics of a panel."""
+    from geodti import defaults
+
     p = sub.add_parser(
         "stats", help="spatial statistics: Moran's I, Geary's C, General G, LISA, Gi*, local Geary",
         description="Global statistics per weights, period and variable; Moran's I across weights "
@@ -775,18 +838,21 @@ def add_stats_parser(sub) -> None:
     p.add_argument("--allow-unmatched", action="store_true",
                    help="leave rows whose city does not match out (listed in excluded.csv)")
     p.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)
-    p.add_argument("--weights", default="queen,knn6,idw",
-                   help="comma-separated weights specs (default queen,knn6,idw): queen, rook, knnK, idw, "
+    p.add_argument("--weights", default=",".join(defaults.WEIGHTS),
+                   help="comma-separated weights specs (default %(default)s): queen, rook, knnK, idw, "
                         "idw2, idw:KM, bandKM, kernel[:NAME[:kK|:KM]], block, econ:COLUMN, nested:COLUMN:PHI")
     p.add_argument("--local-weights", help="specs for the local table (default: the first of --weights)")
-    p.add_argument("--permutations", type=int, default=9999, help="permutations (default 9999)")
-    p.add_argument("--seed", type=int, default=12345, help="seed of the permutations (default 12345)")
+    p.add_argument("--permutations", type=int, default=defaults.PERMUTATIONS,
+                   help="permutations (default %(default)s)")
+    p.add_argument("--seed", type=int, default=defaults.SEED,
+                   help="seed of the permutations (default %(default)s)")
     p.add_argument("--alternative", default="directed",
                    choices=["directed", "two-sided", "greater", "lesser", "folded"],
                    help="pseudo p-value alternative (default directed, as esda 2.8 and GeoDa)")
-    p.add_argument("--correction", default="fdr", choices=["fdr", "bonferroni", "none"],
-                   help="multiple-testing correction of the cluster labels (default fdr)")
-    p.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    p.add_argument("--correction", default=defaults.CORRECTION, choices=["fdr", "bonferroni", "none"],
+                   help="multiple-testing correction of the cluster labels (default %(default)s)")
+    p.add_argument("--alpha", type=float, default=defaults.ALPHA,
+                   help="significance level (default %(default)s)")
     p.add_argument("--variables", help="comma-separated variables (default: every value column)")
     p.add_argument("--periods", help="comma-separated periods (default: all)")
     p.add_argument("--local", default="lisa,gi_star,local_geary",
@@ -827,11 +893,15 @@ def run_stats(args) -> int:
     from geodti.errors import InputError
     from geodti.io.outdir import prepare_output_dir
     from geodti.io.panel import read_panel
+    from geodti.io.read import check_input_file
     from geodti.io.tables import write_tables
     from geodti.spatial.pipeline import spatial_tables
 
     console, err = Console(), Console(stderr=True)
     units = contiguity = None
+    for flag, path in (("--units", args.units), ("--contiguity", args.contiguity)):
+        if path:
+            check_input_file(path, flag)
     if args.units:
         # an own unit layer: the table's city column holds that layer's codes (no name matching)
         raw = read_table_from_args(args)
@@ -924,6 +994,9 @@ def main(argv: list[str] | None = None) -> int:
     except MethodError as exc:  # the data or settings violate a method's assumptions
         print(f"geodti: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: temporary files are already removed on the way here
+        print("geodti: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

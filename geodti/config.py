@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from geodti import defaults
 from geodti.errors import InputError
 
 
@@ -39,14 +40,14 @@ class RunConfig:
     base_period: str = "2021Q1"
     growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
     groups: str | None = None
-    seed: int = 20230331
-    permutations: int = 9999
-    weights: list[str] = field(default_factory=lambda: ["queen", "knn6"])
+    seed: int = defaults.SEED
+    permutations: int = defaults.PERMUTATIONS
+    weights: list[str] = field(default_factory=lambda: list(defaults.WEIGHTS))
     statistics_variables: list[str] = field(default_factory=list)  # empty: the index and its layers
     layer_resolution: str = "map"
     xlsx_max_rows: int = 5000  # larger tables go to CSV only (listed in the workbook); 0: no limit
-    correction: str = "fdr"
-    alpha: float = 0.05
+    correction: str = defaults.CORRECTION
+    alpha: float = defaults.ALPHA
     force: bool = False
 
     @classmethod
@@ -57,6 +58,9 @@ class RunConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(f"{path}: config file not found.") from None
+        except IsADirectoryError:
+            raise InputError(f"{path}: is a folder; --config names a TOML file, e.g. "
+                             "maps/geodti.toml.") from None
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: not valid TOML ({exc}); fix the file or omit --config.") from None
         raw = raw.get("run", raw)

@@ -11,6 +11,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from geodti import defaults
 from geodti.errors import MethodError
 from geodti.index import _periods
 from geodti.index.growth import check_panel
@@ -282,7 +283,7 @@ def partition(member: pd.DataFrame, adcodes: Sequence[str], *, overlap: str = "s
 
 
 def resolve_weights(weights, adcodes: Sequence[str], *, points: pd.DataFrame | None = None,
-                    k: int = 6):
+                    k: int = defaults.DIFFUSION_NEIGHBOURS):
     """A libpysal Graph on exactly ``adcodes`` and its label.
 
     ``weights`` may be a :class:`libpysal.graph.Graph` keyed by adcode, an object with a

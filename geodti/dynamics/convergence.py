@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from geodti import defaults
 from geodti.errors import MethodError
 from geodti.index import _periods
 
@@ -34,7 +35,7 @@ from ._common import NATIONAL, membership, partition, resolve_weights, sorted_pe
 __all__ = ["sigma_convergence", "sigma_trend", "beta_convergence", "spatial_beta_convergence",
            "convergence_speed", "DEFAULT_SEED"]
 
-DEFAULT_SEED = 20230401
+DEFAULT_SEED = defaults.SEED  # one seed for every command (geodti.defaults)
 
 
 def sigma_convergence(panel: pd.DataFrame, variable: str = "dti", *, by: str | None = None,
@@ -86,7 +87,7 @@ def sigma_convergence(panel: pd.DataFrame, variable: str = "dti", *, by: str | N
     return agg[cols].reset_index(drop=True)
 
 
-def sigma_trend(sigma: pd.DataFrame, column: str = "sd_log", *, alpha: float = 0.05) -> pd.DataFrame:
+def sigma_trend(sigma: pd.DataFrame, column: str = "sd_log", *, alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """Linear trend of a dispersion measure over time, per group (sigma convergence test).
 
     OLS of ``column`` on time in years (quarters / 4); a significantly negative slope is
@@ -165,7 +166,7 @@ def _spreg_quiet(fn, *args, **kwargs):
 def beta_convergence(panel: pd.DataFrame, variable: str = "dti", *, start: str | None = None,
                      end: str | None = None, by: str | None = "region",
                      groups: pd.DataFrame | None = None, robust: str | None = None,
-                     overlap: str = "smaller", alpha: float = 0.05,
+                     overlap: str = "smaller", alpha: float = defaults.ALPHA,
                      drop_incomplete: bool = False) -> pd.DataFrame:
     """Absolute and conditional beta convergence by OLS (spreg.OLS).
 
@@ -248,7 +249,7 @@ def _impacts(beta, theta, rho, eig):
 def spatial_beta_convergence(panel: pd.DataFrame, variable: str = "dti", *,
                              start: str | None = None, end: str | None = None, weights=None,
                              models=("sar", "sem", "sdm"), points: pd.DataFrame | None = None,
-                             draws: int = 1000, seed: int = DEFAULT_SEED, alpha: float = 0.05,
+                             draws: int = defaults.DRAWS, seed: int = DEFAULT_SEED, alpha: float = defaults.ALPHA,
                              drop_incomplete: bool = False) -> dict:
     """Spatial beta convergence: SAR, SEM and SDM by maximum likelihood (spreg).
 

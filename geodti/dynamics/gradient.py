@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from geodti import defaults
 from geodti.errors import MethodError
 from geodti.index import _periods
 from geodti.index.growth import growth, summary_growth
@@ -172,7 +173,7 @@ def _linfit(x: np.ndarray, y: np.ndarray, alpha: float) -> dict:
 
 
 def longitude_gradient(panel: pd.DataFrame, variable: str = "dti", *, window="auto",
-                       points: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                       points: pd.DataFrame | None = None, alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """OLS of unit growth on longitude, per quarter (YoY) and over the window.
 
     A negative slope means growth is faster in the west. The confidence interval is the
@@ -276,7 +277,7 @@ def distance_to_cores(adcodes: Sequence[str], cores: Sequence[str] = DEFAULT_COR
 
 def distance_decay(panel: pd.DataFrame, variable: str = "dti", *,
                    cores: Sequence[str] = DEFAULT_CORES, model: str = "log", window="auto",
-                   points: pd.DataFrame | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                   points: pd.DataFrame | None = None, alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """Fit unit growth against the distance to the nearest core city.
 
     Models: ``"log"``: ``g = a + b ln(d_km)`` (the core cities themselves, d = 0, are left

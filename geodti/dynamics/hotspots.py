@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from geodti import defaults
 from geodti.errors import MethodError
 
 from ._common import resolve_weights, wide
@@ -42,7 +43,7 @@ PATTERNS = (
 
 
 def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
-                  alpha: float = 0.05, fdr: bool = True, points: pd.DataFrame | None = None,
+                  alpha: float = defaults.ALPHA, fdr: bool = True, points: pd.DataFrame | None = None,
                   drop_incomplete: bool = False) -> pd.DataFrame:
     """Gi* z-score, p-value and hot/cold label of every unit in every period.
 
@@ -98,7 +99,7 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
     return out
 
 
-def mann_kendall(values: Sequence[float], alpha: float = 0.05) -> dict:
+def mann_kendall(values: Sequence[float], alpha: float = defaults.ALPHA) -> dict:
     """Mann-Kendall trend test of a series (pymannkendall.original_test).
 
     ``S = sum_{i<j} sign(x_j - x_i)``; ``Var(S) = [n(n-1)(2n+5) - sum_t t(t-1)(2t+5)] / 18``
@@ -194,7 +195,7 @@ def classify_pattern(spots: Sequence[str], tau: float, p_value: float, *,
 
 
 def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
-                      alpha: float = 0.05, fdr: bool = True, trend_alpha: float = 0.05,
+                      alpha: float = defaults.ALPHA, fdr: bool = True, trend_alpha: float = 0.05,
                       points: pd.DataFrame | None = None,
                       drop_incomplete: bool = False) -> pd.DataFrame:
     """Emerging hot spot category of every unit.

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from geodti import defaults
+
 from . import centre as _centre
 from . import convergence as _conv
 from . import distribution as _dist
@@ -96,8 +98,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                      groups: pd.DataFrame | None = None, weights=None,
                      points: pd.DataFrame | None = None,
                      cores: Sequence[str] = _grad.DEFAULT_CORES, window="auto",
-                     convention: str = "arcgis", k: int = 5, alpha: float = 0.05,
-                     draws: int = 1000, seed: int = _conv.DEFAULT_SEED,
+                     convention: str = "arcgis", k: int = 5, alpha: float = defaults.ALPHA,
+                     draws: int = defaults.DRAWS, seed: int = defaults.SEED,
                      drop_incomplete: bool = False) -> dict:
     """Every diffusion table, computed once with one weights graph.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from geodti.errors import InputError
-from geodti.io.read import find_city_column, read_table
+from geodti.io.read import check_input_file, find_city_column, read_table
 from geodti.places.match import RESOLVED, match
 
 #: Columns that identify the city rather than name a group.
@@ -35,7 +35,7 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
         The column is missing or cannot be decided, an adcode is malformed, or a city name
         does not match exactly one unit.
     """
-    table = read_table(path)
+    table = read_table(check_input_file(path, "groups"))
     columns = [str(c) for c in table.columns]
     if column is None:
         candidates = [c for c in columns if c not in _KEY_COLUMNS]

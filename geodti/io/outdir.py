@@ -29,3 +29,34 @@ def prepare_output_dir(path: str | Path, force: bool = False) -> Path:
     if not (path / MARKER).exists():
         write_text(path / MARKER, "This folder holds geodti output; geodti run may overwrite it.\n")
     return path
+
+
+def folders_created_by(path: str | Path) -> list[Path]:
+    """The folders that :func:`prepare_output_dir` would create for ``path``, deepest first
+    (empty when ``path`` exists); pass them to :func:`remove_unused_folders` if the run fails."""
+    path = Path(path).absolute()
+    missing = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+def remove_unused_folders(folders: list[Path]) -> None:
+    """Remove the given folders (deepest first) while each holds nothing but geodti's marker.
+
+    A run that fails before writing anything leaves no folder behind; a folder holding any
+    output, or one that existed before the run, is kept (it carries the marker, so the next
+    run may reuse it without ``--force``).
+    """
+    for folder in folders:
+        try:
+            entries = list(folder.iterdir())
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return
+        if any(entry.name != MARKER for entry in entries):
+            return
+        (folder / MARKER).unlink(missing_ok=True)
+        folder.rmdir()

@@ -123,6 +123,30 @@ _SHOW = 5  # offending values listed in an error message
 # read_table
 
 
+def check_input_file(path, what: str = "table") -> Path:
+    """Check that ``path`` names an existing file (not a folder); return it as a Path.
+
+    ``"sample:NAME"`` is resolved to the bundled sample's file first.
+
+    Commands call this on every input before they create an output folder, so a typo in a
+    path stops them with a clear message and leaves nothing behind.
+
+    Raises
+    ------
+    geodti.errors.InputError
+        The path does not exist or is a folder.
+    """
+    where = str(path)
+    path = Path(resolve_table(path))
+    if path.is_dir():
+        raise InputError(f"{where}: is a folder, not a {what} file; name the file inside it "
+                         "(e.g. folder/table.csv).")
+    if not path.exists():
+        raise InputError(f"{where}: {what} file not found; check the path and the working "
+                         "directory.")
+    return path
+
+
 def read_table(
     path,
     *,
@@ -169,9 +193,8 @@ def read_table(
         Missing file, unknown extension, undecodable text, broken quoting, unknown sheet,
         unreadable workbook, empty table, duplicate column names.
     """
-    path = resolve_table(path)  # sample:NAME names a bundled sample table
+    path = check_input_file(path)  # sample:NAME names a bundled sample table
     where = str(path)
-    path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         hint = (
@@ -184,10 +207,6 @@ def read_table(
             f"{where}: unknown table format {path.suffix or '(no extension)'!r}; geodti reads "
             f"{', '.join(FORMATS)}. Rename the file with the extension of its format.{hint}"
         )
-    if not path.exists():
-        raise InputError(f"{where}: file not found; check the path and the working directory.")
-    if path.is_dir():
-        raise InputError(f"{where}: is a folder, not a table file.")
     if sheet is not None and fmt != "xlsx":
         raise InputError(f"{where}: sheet={sheet!r} applies to .xlsx workbooks only.")
     if encoding is not None and fmt not in ("csv", "tsv"):

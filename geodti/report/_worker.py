@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -28,7 +29,24 @@ def _warm() -> None:
     import geodti.web  # noqa: F401
 
 
+class _Stop(BaseException):
+    """The parent asked this process to stop (SIGTERM): unwinds the task, so its temporary
+    files are removed (:mod:`geodti.io.atomic`), and ends the process quietly."""
+
+
+def _stop(signum, frame):
+    raise _Stop
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        _serve()
+    except _Stop:
+        sys.exit(128 + signal.SIGTERM)
+
+
+def _serve() -> None:
     tasks = sys.stdin.buffer
     outcomes = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # prints of the tasks go to stderr, never into the outcome stream
@@ -45,6 +63,8 @@ def main() -> None:
         start = time.perf_counter()
         try:
             outcome = ("ok", work(), time.perf_counter() - start)
+        except _Stop:
+            raise
         except BaseException as exc:  # sent back and raised in the parent
             outcome = ("error", exc, traceback.format_exc())
         try:
@@ -67,9 +87,12 @@ class Worker:
         env = dict(os.environ)
         # the child imports the same geodti and libraries as this process
         env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+        # Its own process group: Ctrl-C in a terminal reaches only the parent, which stops
+        # this process in order (close) instead of both printing a KeyboardInterrupt.
+        group = {"process_group": 0} if os.name == "posix" else {}
         self._process = subprocess.Popen(
             [sys.executable, "-m", "geodti.report._worker"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, env=env)
+            stdout=subprocess.PIPE, env=env, **group)
         # Threads move the pickles so neither side blocks on a full pipe while the other
         # is busy computing.
         self._outbox: queue.Queue = queue.Queue()
@@ -136,12 +159,23 @@ class Worker:
 
         return get
 
-    def close(self) -> None:
-        """Stop the process (at once: its tasks are done, or the run failed)."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the process: its tasks are done, or the run failed or was interrupted.
+
+        SIGTERM first, so a task still writing removes its temporary files; a process that
+        has not ended after ``timeout`` seconds is killed.
+        """
         self._outbox.put(None)
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait()
+        try:
+            if self._process.poll() is None:
+                self._process.terminate()
+                self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
 
 
 if __name__ == "__main__":

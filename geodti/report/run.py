@@ -28,7 +28,8 @@ from geodti._paths import data_dir
 from geodti.config import RunConfig
 from geodti.errors import InputError
 from geodti.io.atomic import write_text
-from geodti.io.outdir import prepare_output_dir
+from geodti.io.outdir import folders_created_by, prepare_output_dir, remove_unused_folders
+from geodti.io.read import check_input_file
 from geodti.io.samples import resolve_table
 from geodti.report._worker import Worker
 
@@ -755,6 +756,13 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     if jobs < 1:
         raise InputError(f"jobs must be at least 1, got {jobs}.")
     input_path, synthetic = input_of(config)
+    # every input is checked before --out is created: a typo leaves nothing behind
+    check_input_file(input_path)
+    for what, path in (("groups", config.groups), ("indicator scores", config.indicator_scores),
+                       ("layer scores", config.layer_scores), ("framework", config.framework)):
+        if path is not None:
+            check_input_file(path, what)
+    made = folders_created_by(config.out)
     out = prepare_output_dir(config.out, force=config.force)
     state = RunState(
         config=config, out=out, input_path=input_path, synthetic=synthetic,
@@ -772,6 +780,7 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     # would make the last digits depend on the machine.
     blas = threadpool_limits(limits=1)
     pending: dict[str, tuple] = {}
+    finished = False
 
     def skipped(entry: dict, reason: SkipStep, index: int) -> None:
         entry["skipped"] = str(reason)
@@ -813,10 +822,13 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
             entry["seconds"] = round(time.perf_counter() - start, 3)
         for name in list(pending):
             collect(name)
+        finished = True
     finally:
         blas.restore_original_limits()
         if worker is not None:
-            worker.close()
+            worker.close()  # waits for it to remove its temporary files
+        if not finished:  # a failed or interrupted run: a folder it made and left empty goes
+            remove_unused_folders(made)
 
     state.wrote(write_text(out / "geodti.toml", config.to_toml()))
     manifest = {

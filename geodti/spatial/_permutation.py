@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from geodti import defaults
 from geodti.errors import MethodError
 
 __all__ = [
@@ -60,8 +61,8 @@ __all__ = [
     "pseudo_p",
 ]
 
-#: Default seed of every permutation test (written into every table).
-DEFAULT_SEED = 12345
+#: Default seed of every permutation test (written into every table): :data:`geodti.defaults.SEED`.
+DEFAULT_SEED = defaults.SEED
 #: Alternatives of esda's ``calculate_significance``.
 ALTERNATIVES = ("directed", "two-sided", "greater", "lesser", "folded")
 #: Simulated values within this relative distance of the observed value are ties.

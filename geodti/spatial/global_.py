@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geodti import defaults
 from geodti.errors import InputError, MethodError
 
 from ._common import matrices, norm_sf
@@ -91,7 +92,7 @@ def global_statistics(
     bivariate=None,
     differential="first_last",
     join_counts=None,
-    permutations: int = 999,
+    permutations: int = defaults.PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     alternative: str = "directed",
     assumption: str = "randomisation",

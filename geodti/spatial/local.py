@@ -37,6 +37,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geodti import defaults
 from geodti.errors import MethodError
 
 from ._common import norm_sf
@@ -140,11 +141,11 @@ def local_statistics(
     variables=None,
     periods=None,
     statistics=LOCAL_STATISTICS,
-    permutations: int = 9999,
+    permutations: int = defaults.PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     alternative: str = "directed",
-    correction: str = "fdr",
-    alpha: float = 0.05,
+    correction: str = defaults.CORRECTION,
+    alpha: float = defaults.ALPHA,
     gi_inference: str = "permutation",
     on_budget: str = "warn",
     progress: bool = False,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from geodti import defaults
 from geodti.errors import InputError
 
 from ._panel import check_panel, choose_periods, choose_variables, complete_units
-from ._permutation import DEFAULT_SEED
 from .global_ import global_statistics, robustness_table
 from .local import LOCAL_STATISTICS, local_statistics
 from .weights import build_weights_set, parse_weights_specs, weights_summary
@@ -44,7 +44,7 @@ def bundled_inputs(need_contiguity: bool = True) -> dict:
 
 def spatial_tables(
     panel: pd.DataFrame,
-    weights="queen,knn6,idw",
+    weights=defaults.WEIGHTS,
     *,
     local_weights=None,
     units: pd.DataFrame | None = None,
@@ -52,11 +52,11 @@ def spatial_tables(
     agglomerations: pd.DataFrame | None = None,
     variables=None,
     periods=None,
-    permutations: int = 9999,
-    seed: int = DEFAULT_SEED,
+    permutations: int = defaults.PERMUTATIONS,
+    seed: int = defaults.SEED,
     alternative: str = "directed",
-    correction: str = "fdr",
-    alpha: float = 0.05,
+    correction: str = defaults.CORRECTION,
+    alpha: float = defaults.ALPHA,
     island_policy: str = "auto",
     k_attach: int = 1,
     local_statistics_=LOCAL_STATISTICS,
