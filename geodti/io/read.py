@@ -193,8 +193,9 @@ def read_table(
         Missing file, unknown extension, undecodable text, broken quoting, unknown sheet,
         unreadable workbook, empty table, duplicate column names.
     """
-    path = check_input_file(path)  # sample:NAME names a bundled sample table
+    path = resolve_table(path)  # sample:NAME names a bundled sample table
     where = str(path)
+    path = check_input_file(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         hint = (
