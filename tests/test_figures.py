@@ -270,3 +270,13 @@ def test_centre_trajectory_takes_mean_centre_output():
     assert "no centre: 2021Q2" in texts
     assert len([a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None
                 and not a.get_text()]) == len(centres) - 2
+
+
+def test_quadrant_letters_are_bold_even_with_a_regular_only_font(grid):
+    frame, graph = grid
+    assert F._bold("DejaVu Sans") == {"fontweight": "bold"}              # has a bold face
+    F.cjk_font(F.BUNDLED_FONT)
+    assert F._bold(F.BUNDLED_FAMILY) == {"fontweight": "bold", "fontfamily": "DejaVu Sans"}
+    fig = F.moran_scatterplot(frame.set_index("adcode")["dti"], graph, font=F.BUNDLED_FONT)
+    hh = next(t for t in fig.axes[0].texts if t.get_text() == "HH")
+    assert hh.get_fontweight() == "bold" and hh.get_fontfamily() == ["DejaVu Sans"]

@@ -65,6 +65,20 @@ import pandas as pd
 from geodti.places.boundaries import cities, provinces
 from geodti.report import figures as F
 
+import logging
+
+class Logged(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+# matplotlib logs (not warns) when a weight or style is missing: "Failed to find font weight bold"
+logged = Logged()
+logging.getLogger("matplotlib").addHandler(logged)
+
 def glyph_warnings(fig):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -97,12 +111,14 @@ figures = {
         outlines, extent="china", title="重心轨迹（全国）"),
 }
 result["missing"], result["same_bytes"], result["texts"] = {}, {}, {}
+logged.messages.clear()
 for name, make in figures.items():
     fig = make()
     png, missing = glyph_warnings(fig)
     result["missing"][name] = missing
     result["same_bytes"][name] = png == glyph_warnings(make())[0]
     result["texts"][name] = sorted({t.get_text() for ax in fig.axes for t in ax.texts})
+result["logged"] = logged.messages
 """
 
 
@@ -113,6 +129,7 @@ def test_fontless_machine_draws_every_figure_with_the_bundled_font(tmp_path):
     assert Path(result["path"]) == F.BUNDLED_FONT
     assert result["missing"] == {"moran": [], "lisa": [], "centre": []}
     assert result["same_bytes"] == {"moran": True, "lisa": True, "centre": True}
+    assert result["logged"] == []  # no font substituted (e.g. a bold weight the font lacks)
     # the Chinese really was drawn: city and province names, the note on a missing centre
     from geodti.places.boundaries import cities, provinces
 

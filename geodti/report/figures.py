@@ -170,6 +170,18 @@ def _rc(family: str) -> dict:
     }
 
 
+def _bold(family: str) -> dict:
+    """Text properties for bold Latin text: the figure's font if it has a bold face, else
+    matplotlib's own DejaVu Sans Bold (the bundled Noto Sans SC is Regular only)."""
+    from matplotlib import font_manager
+
+    weights = [font_manager.weight_dict.get(f.weight, 400) if isinstance(f.weight, str) else f.weight
+               for f in font_manager.fontManager.ttflist if f.name == family]
+    if any(w >= 600 for w in weights):
+        return {"fontweight": "bold"}
+    return {"fontweight": "bold", "fontfamily": "DejaVu Sans"}
+
+
 @contextlib.contextmanager
 def _style(font) -> Iterator[str]:
     import matplotlib
@@ -385,7 +397,7 @@ def moran_scatterplot(
                                        "LL": (0.03, 0.03, "left", "bottom"),
                                        "HL": (0.97, 0.03, "right", "bottom")}.items():
             ax.text(fx, fy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=11,
-                    fontweight="bold", color="#555555")
+                    color="#555555", **_bold(family))
         note = f"Moran's I = {shown_i:.3f}"
         if moran_i is not None and abs(moran_i - slope) > 5e-4:
             note += f"\n{'斜率' if lang == 'zh' else 'slope'} = {slope:.3f}"
