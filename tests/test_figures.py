@@ -49,7 +49,7 @@ def _render_warnings(fig) -> list[str]:
 
 def test_cjk_font_found_and_used():
     family = F.cjk_font()
-    assert family in F.CJK_FAMILIES
+    assert family in F.CJK_FAMILIES  # an installed CJK font, or the bundled Noto Sans SC (also listed)
     # it really has the glyphs of the figure vocabulary
     from matplotlib import font_manager
 
@@ -57,13 +57,27 @@ def test_cjk_font_found_and_used():
     assert F._font_has(path, "中国城市数字化转型指数")
 
 
-def test_missing_font_is_an_error_not_boxes(monkeypatch):
+def test_no_installed_cjk_font_falls_back_to_the_bundled_one(monkeypatch):
     monkeypatch.setattr(F, "CJK_FAMILIES", ("No Such Font SC",))
-    with pytest.raises(F.MissingFontError, match="fonts-noto-cjk"):
-        F.cjk_font()
-    # a font without Chinese glyphs is refused too
-    with pytest.raises(F.MissingFontError, match="DejaVu Sans"):
+    assert F.cjk_font() == F.BUNDLED_FAMILY
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(font_manager.FontProperties(family=F.BUNDLED_FAMILY), fallback_to_default=False)
+    assert F._font_has(path, "中国城市数字化转型指数")
+    # the font can be named as a file too
+    assert F.cjk_font(F.BUNDLED_FONT) == F.BUNDLED_FAMILY
+
+
+def test_font_asked_for_must_draw_chinese_not_boxes():
+    import matplotlib
+
+    # a font without Chinese glyphs is refused, by name or file, and never replaced silently
+    with pytest.raises(F.MissingFontError, match="'DejaVu Sans'.*empty boxes"):
         F.cjk_font("DejaVu Sans")
+    with pytest.raises(F.MissingFontError, match="'DejaVu Sans'"):
+        F.cjk_font(f"{matplotlib.get_data_path()}/fonts/ttf/DejaVuSans.ttf")
+    with pytest.raises(F.MissingFontError, match="No Such Font SC"):
+        F.cjk_font("No Such Font SC")
     with pytest.raises(F.MissingFontError, match="does not exist"):
         F.cjk_font("/nonexistent/font.otf")
 
@@ -256,3 +270,13 @@ def test_centre_trajectory_takes_mean_centre_output():
     assert "no centre: 2021Q2" in texts
     assert len([a for a in fig.axes[0].texts if getattr(a, "arrow_patch", None) is not None
                 and not a.get_text()]) == len(centres) - 2
+
+
+def test_quadrant_letters_are_bold_even_with_a_regular_only_font(grid):
+    frame, graph = grid
+    assert F._bold("DejaVu Sans") == {"fontweight": "bold"}              # has a bold face
+    F.cjk_font(F.BUNDLED_FONT)
+    assert F._bold(F.BUNDLED_FAMILY) == {"fontweight": "bold", "fontfamily": "DejaVu Sans"}
+    fig = F.moran_scatterplot(frame.set_index("adcode")["dti"], graph, font=F.BUNDLED_FONT)
+    hh = next(t for t in fig.axes[0].texts if t.get_text() == "HH")
+    assert hh.get_fontweight() == "bold" and hh.get_fontfamily() == ["DejaVu Sans"]

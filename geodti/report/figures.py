@@ -1,11 +1,18 @@
 """Static figures for papers: Moran scatterplot, LISA cluster map, mean-centre trajectory.
 
 Every figure is a :class:`matplotlib.figure.Figure` built without pyplot (no global state,
-the Agg renderer), with a CJK font chosen explicitly: :func:`cjk_font` finds an installed
-font that has Chinese glyphs (Noto Sans CJK SC first) and raises :class:`MissingFontError`
-rather than let matplotlib draw empty boxes. :func:`save_figure` writes PNG atomically with
-no software or time stamp in the file, so the same input gives the same bytes (150 dpi by
-default, 300 for print).
+the Agg renderer), with a CJK font chosen explicitly by :func:`cjk_font`:
+
+1. ``font=`` given: that family name (``"Noto Sans CJK SC"``) or font file
+   (``"path/to/font.otf"``, ``.ttf``, ``.ttc``); :class:`MissingFontError` if it is not
+   installed, does not exist or lacks Chinese glyphs (never empty boxes).
+2. Otherwise the first installed font of :data:`CJK_FAMILIES` that has Chinese glyphs
+   (Noto Sans CJK SC first), so a system CJK font wins when there is one.
+3. Otherwise the Noto Sans SC Regular that geodti carries (:data:`BUNDLED_FONT`, OFL, see
+   ``geodti/fonts/README.md``), so figures draw Chinese on a machine with no CJK font.
+
+:func:`save_figure` writes PNG atomically with no software or time stamp in the file, so
+the same input gives the same bytes on one machine (150 dpi by default, 300 for print).
 
 Maps are drawn in an Albers equal-area conic projection for China (central meridian 105°E,
 standard parallels 25°N and 47°N, :data:`CHINA_ALBERS`), the usual choice for national
@@ -45,6 +52,10 @@ CJK_FAMILIES = (
     "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC",
     "Hiragino Sans GB", "Heiti SC", "SimHei", "Noto Sans CJK JP", "Noto Sans CJK TC",
 )
+#: The font geodti carries, used when no font of :data:`CJK_FAMILIES` is installed.
+BUNDLED_FONT = Path(__file__).resolve().parents[1] / "fonts" / "NotoSansSC-Regular.otf"
+#: Family name of :data:`BUNDLED_FONT` (its name table says so; a test checks).
+BUNDLED_FAMILY = "Noto Sans SC"
 #: Characters a font must have to count as a CJK font (figure vocabulary).
 _PROBE = "中国城市数字化转型指数空间滞后标准化高低显著邻居无数据北省群期间"
 #: Default resolution of :func:`save_figure`.
@@ -60,7 +71,7 @@ _ALIASES = {"not_significant": "ns", "not significant": "ns", "ns": "ns", "isola
 
 
 class MissingFontError(GeodtiError, RuntimeError):
-    """No installed font can draw Chinese characters."""
+    """The font asked for is missing or cannot draw Chinese characters."""
 
 
 # --------------------------------------------------------------------------- fonts
@@ -73,14 +84,39 @@ def _font_has(path, text: str) -> bool:
     return all(font.get_char_index(ord(ch)) != 0 for ch in text if not ch.isspace())
 
 
+def _is_font_file(font) -> bool:
+    return os.sep in str(font) or Path(font).suffix.lower() in (".otf", ".ttf", ".ttc")
+
+
+def _register(path: Path) -> str:
+    """Add a font file to matplotlib's font list (this process only); its family name."""
+    from matplotlib import font_manager
+
+    # once per file: a second addfont would list the same file twice
+    if not any(Path(f.fname) == path for f in font_manager.fontManager.ttflist):
+        font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+def _bundled_family() -> str:
+    if not BUNDLED_FONT.is_file():
+        raise MissingFontError(
+            f"geodti's bundled font {BUNDLED_FONT} is missing: the installation is incomplete. "
+            "Reinstall geodti, or pass font='path/to/font.otf' (a font with Chinese glyphs)."
+        )
+    _register(BUNDLED_FONT)
+    return BUNDLED_FAMILY
+
+
 def cjk_font(font: str | os.PathLike | None = None) -> str:
-    """The family name of an installed font that draws Chinese text.
+    """The family name of a font that draws Chinese text.
 
     Parameters
     ----------
     font : str or path-like, optional
         A family name (``"Noto Sans CJK SC"``) or a font file (``.otf``, ``.ttf``, ``.ttc``)
-        to use; default the first of :data:`CJK_FAMILIES` that is installed.
+        to use. Default: the first of :data:`CJK_FAMILIES` that is installed and has
+        Chinese glyphs, else the font geodti carries (:data:`BUNDLED_FONT`).
 
     Returns
     -------
@@ -90,17 +126,16 @@ def cjk_font(font: str | os.PathLike | None = None) -> str:
     Raises
     ------
     MissingFontError
-        The font (or every candidate) is missing or lacks Chinese glyphs.
+        The font asked for is not installed, does not exist or lacks Chinese glyphs.
     """
     from matplotlib import font_manager
     from matplotlib.font_manager import FontProperties
 
-    if font is not None and (os.sep in str(font) or Path(font).suffix.lower() in (".otf", ".ttf", ".ttc")):
+    if font is not None and _is_font_file(font):
         path = Path(font)
         if not path.is_file():
             raise MissingFontError(f"font file {path} does not exist.")
-        font_manager.fontManager.addfont(str(path))
-        font = font_manager.FontProperties(fname=str(path)).get_name()
+        font = _register(path.resolve())
     candidates = [str(font)] if font is not None else list(CJK_FAMILIES)
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for family in candidates:
@@ -109,13 +144,14 @@ def cjk_font(font: str | os.PathLike | None = None) -> str:
         path = font_manager.findfont(FontProperties(family=family), fallback_to_default=False)
         if _font_has(path, _PROBE):
             return family
-    tried = ", ".join(candidates)
+    if font is None or str(font) == BUNDLED_FAMILY:
+        return _bundled_family()
     raise MissingFontError(
-        f"no installed font draws Chinese characters (tried {tried}); the figure would show "
-        "empty boxes. Install one: Debian/Ubuntu `sudo apt-get install fonts-noto-cjk`, Fedora "
-        "`google-noto-sans-cjk-fonts`, conda `conda install -c conda-forge font-ttf-noto-cjk`; "
-        "or pass font='path/to/font.otf'. If you just installed it, delete matplotlib's font "
-        "cache (~/.cache/matplotlib) so it is found."
+        f"font {font!r} is not installed or cannot draw Chinese characters; the figure would "
+        "show empty boxes. Pass an installed font with Chinese glyphs (a family name or a "
+        f"font file path), or leave font unset to use an installed CJK font or geodti's own "
+        f"{BUNDLED_FAMILY}. If you just installed the font, delete matplotlib's font cache "
+        "(~/.cache/matplotlib) so it is found."
     )
 
 
@@ -132,6 +168,18 @@ def _rc(family: str) -> dict:
         "svg.hashsalt": "geodti",
         "figure.dpi": 100,
     }
+
+
+def _bold(family: str) -> dict:
+    """Text properties for bold Latin text: the figure's font if it has a bold face, else
+    matplotlib's own DejaVu Sans Bold (the bundled Noto Sans SC is Regular only)."""
+    from matplotlib import font_manager
+
+    weights = [font_manager.weight_dict.get(f.weight, 400) if isinstance(f.weight, str) else f.weight
+               for f in font_manager.fontManager.ttflist if f.name == family]
+    if any(w >= 600 for w in weights):
+        return {"fontweight": "bold"}
+    return {"fontweight": "bold", "fontfamily": "DejaVu Sans"}
 
 
 @contextlib.contextmanager
@@ -349,7 +397,7 @@ def moran_scatterplot(
                                        "LL": (0.03, 0.03, "left", "bottom"),
                                        "HL": (0.97, 0.03, "right", "bottom")}.items():
             ax.text(fx, fy, text, transform=ax.transAxes, ha=ha, va=va, fontsize=11,
-                    fontweight="bold", color="#555555")
+                    color="#555555", **_bold(family))
         note = f"Moran's I = {shown_i:.3f}"
         if moran_i is not None and abs(moran_i - slope) > 5e-4:
             note += f"\n{'斜率' if lang == 'zh' else 'slope'} = {slope:.3f}"
@@ -677,6 +725,6 @@ def _sequential(n: int) -> list:
 
 
 __all__: Sequence[str] = [
-    "CHINA_ALBERS", "CJK_FAMILIES", "DEFAULT_DPI", "LISA_COLOURS", "MissingFontError", "centre_trajectory",
+    "BUNDLED_FAMILY", "BUNDLED_FONT", "CHINA_ALBERS", "CJK_FAMILIES", "DEFAULT_DPI", "LISA_COLOURS", "MissingFontError", "centre_trajectory",
     "cjk_font", "figure_bytes", "lisa_cluster_map", "moran_scatterplot", "save_figure",
 ]
