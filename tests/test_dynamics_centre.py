@@ -8,7 +8,7 @@ import pytest
 from pointpats.centrography import ellipse as pp_ellipse
 
 from geodti.dynamics import centre_layers, mean_centre, standard_deviational_ellipse
-from geodti.dynamics._common import project, unproject
+from geodti.geo import from_albers as unproject, to_albers as project
 from geodti.errors import MethodError
 from tests.dynamics_fixtures import panel_from_matrix, quarters
 

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
+from geodti.geo import ALBERS_CHINA, from_albers, geodesic_km, to_albers
 from geodti.index import _periods
 
-from ._common import ALBERS_CHINA, geodesic, project, unit_points, unproject, wide
+from ._common import unit_points, wide
 
 __all__ = ["WEIGHTS", "CONVENTIONS", "mean_centre", "standard_deviational_ellipse",
            "centre_layers", "ALBERS_CHINA"]
@@ -80,7 +81,7 @@ def _setup(panel, variable, weight, negative, points, drop_incomplete):
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
     w, neg = _weights(mat, weight, negative)
     pts = unit_points(mat.index, points)
-    x, y = project(pts["lon"], pts["lat"])
+    x, y = to_albers(pts["lon"], pts["lat"])
     return mat, w, neg, x, y
 
 
@@ -134,13 +135,13 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
             raise MethodError(f"in {p} every unit has index zero; the centre is undefined.")
         rows.append(row)
     out = pd.DataFrame(rows)
-    lon, lat = unproject(out["x_km"] * 1000.0, out["y_km"] * 1000.0)
+    lon, lat = from_albers(out["x_km"] * 1000.0, out["y_km"] * 1000.0)
     out.insert(7, "lon", lon)
     out.insert(8, "lat", lat)
     # No unit grew (increment weights): no centre that period; moves join the defined ones.
     ok = out["x_km"].notna().to_numpy()
     lo, la = lon[ok], lat[ok]
-    d, az = geodesic(lo[:-1], la[:-1], lo[1:], la[1:])
+    d, az = geodesic_km(lo[:-1], la[:-1], lo[1:], la[1:])
     east = np.r_[0.0, d * np.sin(np.radians(az))]
     north = np.r_[0.0, d * np.cos(np.radians(az))]
     cols = {"move_km": np.r_[np.nan, d],
@@ -154,7 +155,7 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
     out["westward_shift_km"] = -out["cum_east_km"]
     out["distance_from_first_km"] = np.nan
     if ok.any():
-        d0, _ = geodesic(np.full(ok.sum(), lo[0]), np.full(ok.sum(), la[0]), lo, la)
+        d0, _ = geodesic_km(np.full(ok.sum(), lo[0]), np.full(ok.sum(), la[0]), lo, la)
         out.loc[ok, "distance_from_first_km"] = d0
     out["note"] = np.where(ok, "", "no unit with a positive increment: centre undefined")
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
@@ -227,7 +228,7 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
         if np.isnan(wp).all():
             continue
         a, b, rot, n, mx, my = _axes(x, y, wp, convention)
-        lon, lat = unproject([mx], [my])
+        lon, lat = from_albers([mx], [my])
         rows.append({"period": p, "variable": variable, "weight": weight,
                      "convention": convention, "n_units": len(wp), "n_weighted": n,
                      "lon": float(lon[0]), "lat": float(lat[0]),
@@ -293,7 +294,7 @@ def centre_layers(centres: pd.DataFrame, ellipses: pd.DataFrame | None = None, *
         for r in ellipses.itertuples():
             px, py = _ellipse_ring(r.x_km * 1000, r.y_km * 1000, r.semi_major_km * 1000,
                                    r.semi_minor_km * 1000, r.rotation_deg, n_vertices)
-            lon, lat = unproject(px, py)
+            lon, lat = from_albers(px, py)
             polys.append(Polygon(np.column_stack([lon, lat])))
         layers["ellipses"] = gpd.GeoDataFrame(ellipses.copy(), geometry=polys, crs="EPSG:4326")
     return layers

@@ -38,10 +38,11 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
+from geodti.schema import check_panel
 
 from ._common import norm_sf
 from ._localcore import LOCAL_STATISTICS, local_core
-from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
+from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
 
 __all__ = ["CORRECTIONS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels", "local_statistics"]

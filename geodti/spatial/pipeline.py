@@ -11,8 +11,9 @@ from __future__ import annotations
 import pandas as pd
 
 from geodti.errors import InputError
+from geodti.schema import check_panel
 
-from ._panel import check_panel, choose_periods, choose_variables, complete_units
+from ._panel import choose_periods, choose_variables, complete_units
 from ._permutation import DEFAULT_SEED
 from .global_ import global_statistics, robustness_table
 from .local import LOCAL_STATISTICS, local_statistics
