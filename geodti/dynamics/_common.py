@@ -229,6 +229,30 @@ def default_weights(adcodes: Sequence[str], *, points: pd.DataFrame | None = Non
     return Weights.from_spec(f"knn{k}", pts)
 
 
+def weights_on(weights, adcodes: Sequence[str], *, points: pd.DataFrame | None = None,
+               k: int = 6):
+    """A geodti :class:`~geodti.spatial.Weights` on exactly ``adcodes`` (for Gi*, whose
+    engine takes the weights' original values).
+
+    ``weights``: geodti Weights (restricted to ``adcodes`` when it has more units), a libpysal
+    Graph keyed by adcode (taken as it is) or None (:func:`default_weights`).
+    """
+    from geodti.spatial.weights import Weights
+
+    codes = [str(a) for a in adcodes]
+    if weights is None:
+        return default_weights(codes, points=points, k=k)
+    if isinstance(weights, Weights):
+        label, transform, original = weights.label, weights.transform, weights.original
+    else:
+        label, transform = getattr(weights, "label", None) or "custom", "R"
+        original = getattr(weights, "graph", weights)
+    graph, ids, _ = resolve_weights(original, codes)
+    if isinstance(weights, Weights) and ids == [str(i) for i in weights.ids]:
+        return weights
+    return Weights.from_graph(graph, label, transform=transform)
+
+
 def resolve_weights(weights, adcodes: Sequence[str], *, points: pd.DataFrame | None = None,
                     k: int = 6):
     """A libpysal Graph on exactly ``adcodes`` and its label.
