@@ -22,7 +22,7 @@ inequality".
 """
 
 from ._common import default_weights
-from .centre import centre_layers, mean_centre, standard_deviational_ellipse
+from .centre import centre_layers, mean_centre, standard_deviational_ellipse, standard_distance
 from .convergence import beta_convergence, sigma_convergence, sigma_trend, spatial_beta_convergence
 from .distribution import kernel_density, lisa_markov, markov, spatial_markov
 from .gradient import (
@@ -39,5 +39,5 @@ __all__ = [
     "emerging_hotspots", "gi_star_panel", "gini", "growth_by_group", "hu_line_share",
     "kernel_density", "lisa_markov", "longitude_gradient", "mann_kendall", "markov",
     "mean_centre", "sigma_convergence", "sigma_trend", "spatial_beta_convergence",
-    "spatial_markov", "standard_deviational_ellipse", "theil", "unit_growth",
+    "spatial_markov", "standard_deviational_ellipse", "standard_distance", "theil", "unit_growth",
 ]

@@ -30,7 +30,7 @@ from geodti.index import _periods
 
 from ._common import unit_points, wide
 
-__all__ = ["WEIGHTS", "CONVENTIONS", "mean_centre", "standard_deviational_ellipse",
+__all__ = ["standard_distance", "WEIGHTS", "CONVENTIONS", "mean_centre", "standard_deviational_ellipse",
            "centre_layers", "ALBERS_CHINA"]
 
 WEIGHTS = ("level", "yoy_increment", "increment_from_first")
@@ -192,6 +192,26 @@ def _axes(x, y, w, convention):
     return float(max(a, b)), float(min(a, b)), azimuth, n, mx, my
 
 
+def standard_distance(x, y, w) -> float:
+    """Weighted standard distance (m) of points in the Albers plane, the circle companion of
+    the standard deviational ellipse.
+
+    ``SD = sqrt(sum w_i (x_i - xw)^2 / sum w_i + sum w_i (y_i - yw)^2 / sum w_i)`` around the
+    weighted mean centre ``(xw, yw)``, one standard deviation, no degrees-of-freedom
+    correction: Esri's Standard Distance tool ("How Standard Distance works", ArcGIS Pro
+    documentation) and Mitchell (2005), *The ESRI Guide to GIS Analysis*, vol. 2, ch. 2.
+    (:func:`pointpats.centrography.std_distance` is the unweighted form, hence not used.)
+    Units with zero weight do not count.
+    """
+    x, y, w = (np.asarray(a, float) for a in (x, y, w))
+    keep = w > 0
+    if not keep.any():
+        raise MethodError("the standard distance needs at least one unit with positive weight.")
+    xs, ys, ws = x[keep], y[keep], w[keep]
+    mx, my = np.average(xs, weights=ws), np.average(ys, weights=ws)
+    return float(np.sqrt(np.average((xs - mx) ** 2 + (ys - my) ** 2, weights=ws)))
+
+
 def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
                                  weight: str = "level", convention: str = "arcgis",
                                  negative: str = "clip", points: pd.DataFrame | None = None,
@@ -217,7 +237,8 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
         lon, lat`` (weighted mean centre), ``semi_major_km, semi_minor_km``,
         ``rotation_deg`` (azimuth of the major axis, clockwise from north, 0-180; NaN for a
         circle), ``area_km2`` (pi a b, exact in the equal-area plane), ``flattening``
-        (1 - b/a).
+        (1 - b/a), ``standard_distance_km`` (:func:`standard_distance`, the same units,
+        weights and plane).
     """
     if convention not in CONVENTIONS:
         raise MethodError(f"convention={convention!r}: use one of {', '.join(CONVENTIONS)}.")
@@ -235,7 +256,8 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
                      "x_km": mx / 1000.0, "y_km": my / 1000.0,
                      "semi_major_km": a / 1000.0, "semi_minor_km": b / 1000.0,
                      "rotation_deg": rot, "area_km2": np.pi * a * b / 1e6,
-                     "flattening": 1.0 - b / a if a > 0 else np.nan})
+                     "flattening": 1.0 - b / a if a > 0 else np.nan,
+                     "standard_distance_km": standard_distance(x, y, wp) / 1000.0})
     out = pd.DataFrame(rows)
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
     return out
