@@ -747,14 +747,13 @@ def run_diffusion(args) -> int:
     k_neighbours = int(m.group(1))
     cores = [c.strip() for c in re.split(r"[,，]", args.cores) if c.strip()]
     try:
-        from geodti.dynamics import diffusion_tables
-        from geodti.dynamics._common import resolve_weights
+        from geodti.dynamics import default_weights, diffusion_tables
         panel = read_quarterly_panel(args, err, needs="diffusion needs a", left_out="left out",
                                      variable=args.variable)
         panel = panel[["adcode", "period", args.variable]]
         groups = read_groups(args.groups, args.by) if args.groups else None
         units = sorted(panel["adcode"].unique())
-        graph, _, _ = resolve_weights(None, units, k=k_neighbours)
+        graph = default_weights(units, k=k_neighbours)  # the knnK of geodti stats
         tables = diffusion_tables(
             panel, args.variable, by=args.by, groups=groups, weights=graph, cores=cores,
             window=args.window, convention=args.ellipse, k=args.classes, alpha=args.alpha,

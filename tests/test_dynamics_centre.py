@@ -8,7 +8,7 @@ import pytest
 from pointpats.centrography import ellipse as pp_ellipse
 
 from geodti.dynamics import centre_layers, mean_centre, standard_deviational_ellipse
-from geodti.dynamics._common import project, unproject
+from geodti.geo import from_albers as unproject, to_albers as project
 from geodti.errors import MethodError
 from tests.dynamics_fixtures import panel_from_matrix, quarters
 
@@ -142,3 +142,34 @@ def test_missing_point_or_value_is_a_clear_error():
     panel2 = panel_from_matrix(np.ones((2, 1)), ids, ["2021Q1"])
     with pytest.raises(MethodError, match="no point"):
         mean_centre(panel2, points=pts.iloc[:1])
+
+
+def test_standard_distance_by_hand():
+    from geodti.dynamics import standard_distance
+
+    # four points 1 km from their centre: SD = 1 km
+    assert standard_distance([1000, -1000, 0, 0], [0, 0, 1000, -1000], [1, 1, 1, 1]) == pytest.approx(1000)
+    # (0, 0) weight 3 and (4000, 0) weight 1: centre x = 1000, SD = sqrt((3e6 + 9e6) / 4)
+    assert standard_distance([0, 4000], [0, 0], [3, 1]) == pytest.approx(np.sqrt(3e6))
+    # zero weights do not count
+    assert standard_distance([0, 4000, 9e6], [0, 0, 9e6], [3, 1, 0]) == pytest.approx(np.sqrt(3e6))
+    with pytest.raises(MethodError, match="positive weight"):
+        standard_distance([0, 1], [0, 1], [0, 0])
+
+
+def test_ellipse_table_standard_distance_matches_an_independent_computation():
+    lons, lats = [100.0, 110.0, 115.0, 120.0, 105.0], [25.0, 30.0, 40.0, 35.0, 45.0]
+    ids, pts = _points(lons, lats)
+    values = np.array([[1.0, 2.0], [2.0, 2.0], [3.0, 1.0], [4.0, 5.0], [0.5, 1.5]])
+    panel = panel_from_matrix(values, ids, ["2021Q1", "2021Q2"])
+    table = standard_deviational_ellipse(panel, points=pts).set_index("period")
+    x, y = project(lons, lats)
+    for t, p in enumerate(["2021Q1", "2021Q2"]):
+        w = values[:, t]
+        mx, my = (w * x).sum() / w.sum(), (w * y).sum() / w.sum()
+        sd = np.sqrt((w * ((x - mx) ** 2 + (y - my) ** 2)).sum() / w.sum()) / 1000
+        assert table.loc[p, "standard_distance_km"] == pytest.approx(sd, rel=1e-12)
+        # the circle's radius squared is the mean of the ellipse's squared yuill semi-axes
+        yuill = standard_deviational_ellipse(panel, points=pts, convention="yuill").set_index("period")
+        a, b = yuill.loc[p, "semi_major_km"], yuill.loc[p, "semi_minor_km"]
+        assert sd == pytest.approx(np.sqrt(a**2 + b**2), rel=1e-9)

@@ -148,3 +148,103 @@ def test_nine_periods_warn_and_cannot_be_historical():
     assert res.set_index("adcode").loc[centre, "pattern"] == "no pattern detected"
     assert "historical hot spot" not in set(res["pattern"])
     assert res.attrs["notes"]
+
+
+# ------------------------------------------------- one Gi* engine: global window and inference
+def _line4():
+    """Four units on a line (0-1-2-3), binary rook links, as a geodti Weights."""
+    import pandas as pd
+    from libpysal.graph import Graph
+
+    from geodti.spatial import Weights
+
+    ids = ["100001", "100002", "100003", "100004"]
+    adj = pd.DataFrame({"focal": ["100001", "100002", "100002", "100003", "100003", "100004"],
+                        "neighbor": ["100002", "100001", "100003", "100002", "100004", "100003"],
+                        "weight": 1.0})
+    return ids, Weights.from_graph(Graph.from_adjacency(adj), "line", transform="B")
+
+
+def test_global_window_worked_example_by_hand():
+    # x: period 1 = 1, 2, 3, 4; period 2 = 2, 4, 6, 8. Unit 1's neighbourhood with itself:
+    # units 1, 2 (W = 2, S1 = 2); its local sums are 3 and 6.
+    ids, w = _line4()
+    panel = panel_from_matrix(np.array([[1, 2], [2, 4], [3, 6], [4, 8.0]]), ids,
+                              ["2021Q1", "2021Q2"])
+    # entire cube: mean 30/8 = 3.75, variance 150/8 - 3.75^2 = 4.6875, N = 8
+    den_cube = np.sqrt(4.6875) * np.sqrt((8 * 2 - 2**2) / 7)
+    cube = gi_star_panel(panel, weights=w).set_index(["adcode", "period"])["z"]
+    assert cube[("100001", "2021Q1")] == pytest.approx((3 - 3.75 * 2) / den_cube, abs=1e-12)
+    assert cube[("100001", "2021Q2")] == pytest.approx((6 - 3.75 * 2) / den_cube, abs=1e-12)
+    # individual time step: period 1 mean 2.5, variance 7.5 - 6.25 = 1.25, N = 4; period 2
+    # is period 1 doubled, so its z-scores are the same
+    step = gi_star_panel(panel, weights=w, global_window="individual_time_step")
+    z = step.set_index(["adcode", "period"])["z"]
+    den_step = np.sqrt(1.25) * np.sqrt((4 * 2 - 2**2) / 3)
+    assert z[("100001", "2021Q1")] == pytest.approx((3 - 2.5 * 2) / den_step, abs=1e-12)
+    assert z[("100001", "2021Q2")] == pytest.approx(z[("100001", "2021Q1")], abs=1e-12)
+    assert set(step["global_window"]) == {"individual_time_step"}
+    assert set(step["inference"]) == {"analytic"}
+
+
+def test_global_windows_against_numpy_on_a_lattice():
+    from geodti.spatial.getisord import gi_star_z
+
+    ids, graph, points = lattice(5, 5)
+    rng = np.random.default_rng(5)
+    Y = rng.gamma(2.0, 1.0, (25, 4)) + np.arange(4)  # a level that rises over time
+    A = (graph.sparse.toarray() > 0).astype(float) + np.eye(25)
+    Wi, S1 = A.sum(1)[:, None], (A**2).sum(1)[:, None]
+    N = Y.size
+    want = (A @ Y - Y.mean() * Wi) / (Y.std() * np.sqrt((N * S1 - Wi**2) / (N - 1)))
+    import scipy.sparse as sp
+
+    got = gi_star_z(Y, sp.csr_array(graph.sparse), global_window="entire_cube")
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    # the entire cube sees the rising level (later periods hotter); each time step does not
+    assert got[:, 3].mean() > got[:, 0].mean() + 1
+    step = gi_star_z(Y, sp.csr_array(graph.sparse), global_window="individual_time_step")
+    assert abs(step[:, 3].mean() - step[:, 0].mean()) < 1
+
+
+def test_individual_time_step_equals_esda_analytic():
+    import esda
+    import scipy.sparse as sp
+
+    from geodti.spatial.getisord import gi_star_z
+
+    ids, graph, points = lattice(6, 6)
+    Y = np.random.default_rng(3).gamma(2.0, 1.0, (36, 3))
+    z = gi_star_z(Y, sp.csr_array(graph.sparse), global_window="individual_time_step")
+    for t in range(3):
+        ref = esda.G_Local(Y[:, t], graph, transform="B", star=True, permutations=0)
+        np.testing.assert_allclose(z[:, t], ref.Zs, atol=1e-9)
+
+
+def test_permutation_inference_is_the_stats_engine():
+    import pandas as pd
+
+    from geodti.spatial import GLocal, Weights, local_statistics
+
+    ids, graph, points = lattice(6, 6)
+    w = Weights.from_graph(graph, "lattice")
+    x = np.random.default_rng(8).gamma(2.0, 1.0, (36, 2))
+    x[block(6, 6, 0, 0)] += 3
+    panel = panel_from_matrix(x, ids, ["2021Q1", "2021Q2"])
+    gi = gi_star_panel(panel, weights=w, inference="permutation",
+                       global_window="individual_time_step", permutations=999, seed=7)
+    assert set(gi["inference"]) == {"permutation"} and set(gi["permutations"]) == {999}
+    loc = local_statistics(panel, w, statistics=("gi_star",), permutations=999, seed=7)
+    both = gi.merge(loc, on=["adcode", "period"], suffixes=("", "_stats"))
+    np.testing.assert_array_equal(both["p_value"], both["p_sim"])
+    assert ((both["spot"] != "") == both["sig_fdr"]).all()
+    assert (both.loc[both["spot"] == "hot", "z_sim"] > 0).all()
+    # and the same draws as the standalone GLocal (esda's for this seed)
+    first = gi[gi["period"] == "2021Q1"].set_index("adcode").loc[[str(i) for i in w.ids]]
+    g = GLocal(x[:, 0], w.original, permutations=999, seed=7)
+    np.testing.assert_array_equal(first["p_value"].to_numpy(), g.p_sim)
+    from geodti.errors import MethodError
+
+    with pytest.raises(MethodError, match="individual_time_step"):
+        gi_star_panel(panel, weights=w, inference="permutation")
+    assert isinstance(pd.unique(gi["seed"])[0], (int, np.integer))

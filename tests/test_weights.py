@@ -10,7 +10,7 @@ from spatial_fixtures import lattice, lattice_with_islands
 
 from geodti.errors import InputError, MethodError
 from geodti.spatial import Weights, build_weights_set, parse_weights_spec, parse_weights_specs, weights_summary
-from geodti.spatial.weights import great_circle_km, unit_points
+from geodti.geo import pairwise_haversine_km as great_circle_km, unit_points
 
 
 def dense(w, which="original"):

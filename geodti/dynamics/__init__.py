@@ -21,7 +21,8 @@ Methods, formulas and sources: docs/methods.md, section "Diffusion, convergence 
 inequality".
 """
 
-from .centre import centre_layers, mean_centre, standard_deviational_ellipse
+from ._common import default_weights
+from .centre import centre_layers, mean_centre, standard_deviational_ellipse, standard_distance
 from .convergence import beta_convergence, sigma_convergence, sigma_trend, spatial_beta_convergence
 from .distribution import kernel_density, lisa_markov, markov, spatial_markov
 from .gradient import (
@@ -34,9 +35,9 @@ from .summary import diffusion_summary, diffusion_tables
 
 __all__ = [
     "beta_convergence", "centre_layers", "classify_pattern", "dagum_decomposition", "dagum_gini",
-    "diffusion_summary", "diffusion_tables", "distance_decay", "distance_to_cores",
+    "default_weights", "diffusion_summary", "diffusion_tables", "distance_decay", "distance_to_cores",
     "emerging_hotspots", "gi_star_panel", "gini", "growth_by_group", "hu_line_share",
     "kernel_density", "lisa_markov", "longitude_gradient", "mann_kendall", "markov",
     "mean_centre", "sigma_convergence", "sigma_trend", "spatial_beta_convergence",
-    "spatial_markov", "standard_deviational_ellipse", "theil", "unit_growth",
+    "spatial_markov", "standard_deviational_ellipse", "standard_distance", "theil", "unit_growth",
 ]

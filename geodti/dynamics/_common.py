@@ -1,4 +1,7 @@
-"""Shared helpers of the dynamics stage: panel checks, unit points, projection, groups, weights.
+"""Shared helpers of the dynamics stage: panel checks, unit points, groups, weights.
+
+Geometry (projection, distances, points) lives in :mod:`geodti.geo`, the panel check in
+:mod:`geodti.schema` and weights in :mod:`geodti.spatial.weights`.
 
 Everything here is internal; the public functions live in one module per method family.
 """
@@ -6,33 +9,23 @@ Everything here is internal; the public functions live in one module per method 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from geodti import defaults
-from geodti.errors import MethodError
+from geodti.errors import InputError, MethodError
+from geodti.geo import unit_points as _points
 from geodti.index import _periods
-from geodti.index.growth import check_panel
+from geodti.schema import check_panel
 
-#: Albers equal-area conic for China: standard parallels 25N and 47N, central meridian 105E,
-#: WGS84 datum, metres. Centres and ellipses are computed in this plane (areas are exact;
-#: distances within the plane are within a few per cent of the ground distance over China,
-#: so move distances are measured as geodesics instead).
-ALBERS_CHINA = (
-    "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 "
-    "+datum=WGS84 +units=m +no_defs"
-)
-#: Mean Earth radius (IUGG), km, for great-circle distances.
-EARTH_RADIUS_KM = 6371.0088
 #: Label of the whole panel in tables that also report groups.
 NATIONAL = "全国"
 
 
 def variable_panel(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
     """Check the panel and return ``adcode, period, <variable>`` with a float variable."""
-    df = check_panel(panel)
+    df = check_panel(panel, quarterly=True)
     if variable not in df.columns:
         raise MethodError(
             f"the panel has no column {variable!r}; its columns are {list(map(str, df.columns))}. "
@@ -97,75 +90,20 @@ def wide(panel: pd.DataFrame, variable: str, *, drop_incomplete: bool = False,
 
 
 def unit_points(adcodes: Sequence[str], points: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``adcode, lon, lat`` (WGS84) for each unit, from ``points`` or the bundled gazetteer.
-
-    The gazetteer's point is a representative point inside the unit's polygon.
-    """
+    """``adcode, lon, lat`` (WGS84) for each unit, from ``points`` or the bundled gazetteer
+    (whose point is a representative point inside the unit's polygon), through
+    :func:`geodti.geo.unit_points`; a unit without a point is a MethodError naming it."""
     if points is None:
         from geodti.places.gazetteer import gazetteer
 
-        points = gazetteer()
-        source = "the bundled gazetteer"
+        points, source = gazetteer(), "the bundled gazetteer"
     else:
         source = "points"
-    absent = [c for c in ("adcode", "lon", "lat") if c not in points.columns]
-    if absent:
-        raise MethodError(f"{source} lacks column(s) {absent}; give adcode, lon, lat (WGS84).")
-    table = points[["adcode", "lon", "lat"]].copy()
-    table["adcode"] = table["adcode"].astype(str)
-    table = table.drop_duplicates("adcode").set_index("adcode")
-    codes = pd.Index([str(a) for a in adcodes])
-    missing = codes[~codes.isin(table.index)]
-    if len(missing):
-        raise MethodError(
-            f"{len(missing)} unit(s) of the panel have no point in {source}: "
-            f"{', '.join(missing[:8])}; give points= a table with adcode, lon, lat for them."
-        )
-    out = table.loc[codes].reset_index()
-    nan = out[["lon", "lat"]].isna().any(axis=1)
-    if nan.any():
-        raise MethodError(f"unit {out.loc[nan, 'adcode'].iloc[0]} has no lon/lat in {source}.")
-    return out
-
-
-@lru_cache(maxsize=2)
-def _transformer(inverse: bool = False):
-    from pyproj import Transformer
-
-    if inverse:
-        return Transformer.from_crs(ALBERS_CHINA, "EPSG:4326", always_xy=True)
-    return Transformer.from_crs("EPSG:4326", ALBERS_CHINA, always_xy=True)
-
-
-def project(lon, lat) -> tuple[np.ndarray, np.ndarray]:
-    """WGS84 lon/lat -> Albers China x/y (metres)."""
-    x, y = _transformer().transform(np.asarray(lon, float), np.asarray(lat, float))
-    return np.asarray(x, float), np.asarray(y, float)
-
-
-def unproject(x, y) -> tuple[np.ndarray, np.ndarray]:
-    """Albers China x/y (metres) -> WGS84 lon/lat."""
-    lon, lat = _transformer(inverse=True).transform(np.asarray(x, float), np.asarray(y, float))
-    return np.asarray(lon, float), np.asarray(lat, float)
-
-
-def geodesic(lon1, lat1, lon2, lat2) -> tuple[np.ndarray, np.ndarray]:
-    """Geodesic distance (km) and forward azimuth (degrees clockwise from north, 0-360) on
-    the WGS84 ellipsoid."""
-    from pyproj import Geod
-
-    az, _, dist = Geod(ellps="WGS84").inv(np.asarray(lon1, float), np.asarray(lat1, float),
-                                          np.asarray(lon2, float), np.asarray(lat2, float))
-    return np.asarray(dist, float) / 1000.0, np.mod(np.asarray(az, float), 360.0)
-
-
-def great_circle_km(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle (haversine) distance in km on a sphere of radius 6371.0088 km."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dl = np.radians(np.asarray(lon2, float) - np.asarray(lon1, float))
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    try:
+        out = _points(points, adcodes, what=source)
+    except InputError as exc:  # in this stage a missing point is the method's input
+        raise MethodError(str(exc)) from exc
+    return out[["lon", "lat"]].rename_axis("adcode").reset_index()
 
 
 # --------------------------------------------------------------------------- groups
@@ -282,13 +220,47 @@ def partition(member: pd.DataFrame, adcodes: Sequence[str], *, overlap: str = "s
 # --------------------------------------------------------------------------- weights
 
 
+def default_weights(adcodes: Sequence[str], *, points: pd.DataFrame | None = None, k: int = defaults.DIFFUSION_NEIGHBOURS):
+    """k nearest neighbours (``knn{k}``) of the units, built as every stage builds them:
+    :meth:`geodti.spatial.Weights.from_spec` on the units' points (``points`` or the bundled
+    gazetteer): great-circle distances, islands attached as ``geodti stats`` does."""
+    from geodti.spatial.weights import Weights
+
+    pts = unit_points(adcodes, points)
+    return Weights.from_spec(f"knn{k}", pts)
+
+
+def weights_on(weights, adcodes: Sequence[str], *, points: pd.DataFrame | None = None,
+               k: int = defaults.DIFFUSION_NEIGHBOURS):
+    """A geodti :class:`~geodti.spatial.Weights` on exactly ``adcodes`` (for Gi*, whose
+    engine takes the weights' original values).
+
+    ``weights``: geodti Weights (restricted to ``adcodes`` when it has more units), a libpysal
+    Graph keyed by adcode (taken as it is) or None (:func:`default_weights`).
+    """
+    from geodti.spatial.weights import Weights
+
+    codes = [str(a) for a in adcodes]
+    if weights is None:
+        return default_weights(codes, points=points, k=k)
+    if isinstance(weights, Weights):
+        label, transform, original = weights.label, weights.transform, weights.original
+    else:
+        label, transform = getattr(weights, "label", None) or "custom", "R"
+        original = getattr(weights, "graph", weights)
+    graph, ids, _ = resolve_weights(original, codes)
+    if isinstance(weights, Weights) and ids == [str(i) for i in weights.ids]:
+        return weights
+    return Weights.from_graph(graph, label, transform=transform)
+
+
 def resolve_weights(weights, adcodes: Sequence[str], *, points: pd.DataFrame | None = None,
                     k: int = defaults.DIFFUSION_NEIGHBOURS):
     """A libpysal Graph on exactly ``adcodes`` and its label.
 
     ``weights`` may be a :class:`libpysal.graph.Graph` keyed by adcode, an object with a
-    ``graph`` attribute holding one (e.g. geodti.spatial's weights) or None: k nearest
-    neighbours (``k``, default 6) between the units' points in the Albers plane. A graph with
+    ``graph`` attribute holding one (e.g. geodti.spatial's weights) or None:
+    :func:`default_weights`. A graph with
     more units than the panel is restricted to the panel's units (their links among
     themselves); a panel unit missing from the graph is an error.
 
@@ -302,13 +274,8 @@ def resolve_weights(weights, adcodes: Sequence[str], *, points: pd.DataFrame | N
     codes = [str(a) for a in adcodes]
     label = getattr(weights, "label", None)
     if weights is None:
-        import geopandas as gpd
-
-        pts = unit_points(codes, points)
-        x, y = project(pts["lon"], pts["lat"])
-        geoms = gpd.GeoSeries.from_xy(x, y, index=pd.Index(codes, name="adcode"))
-        graph = Graph.build_knn(geoms, k=k)
-        return graph, list(graph.unique_ids), f"knn{k}"
+        weights = default_weights(codes, points=points, k=k)
+        label = weights.label
     graph = getattr(weights, "graph", weights)
     if not isinstance(graph, Graph):
         raise MethodError("weights must be a libpysal.graph.Graph keyed by adcode (or an object "

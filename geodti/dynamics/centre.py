@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
+from geodti.geo import ALBERS_CHINA, from_albers, geodesic_km, to_albers
 from geodti.index import _periods
 
-from ._common import ALBERS_CHINA, geodesic, project, unit_points, unproject, wide
+from ._common import unit_points, wide
 
-__all__ = ["WEIGHTS", "CONVENTIONS", "mean_centre", "standard_deviational_ellipse",
+__all__ = ["standard_distance", "WEIGHTS", "CONVENTIONS", "mean_centre", "standard_deviational_ellipse",
            "centre_layers", "ALBERS_CHINA"]
 
 WEIGHTS = ("level", "yoy_increment", "increment_from_first")
@@ -80,7 +81,7 @@ def _setup(panel, variable, weight, negative, points, drop_incomplete):
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
     w, neg = _weights(mat, weight, negative)
     pts = unit_points(mat.index, points)
-    x, y = project(pts["lon"], pts["lat"])
+    x, y = to_albers(pts["lon"], pts["lat"])
     return mat, w, neg, x, y
 
 
@@ -134,13 +135,13 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
             raise MethodError(f"in {p} every unit has index zero; the centre is undefined.")
         rows.append(row)
     out = pd.DataFrame(rows)
-    lon, lat = unproject(out["x_km"] * 1000.0, out["y_km"] * 1000.0)
+    lon, lat = from_albers(out["x_km"] * 1000.0, out["y_km"] * 1000.0)
     out.insert(7, "lon", lon)
     out.insert(8, "lat", lat)
     # No unit grew (increment weights): no centre that period; moves join the defined ones.
     ok = out["x_km"].notna().to_numpy()
     lo, la = lon[ok], lat[ok]
-    d, az = geodesic(lo[:-1], la[:-1], lo[1:], la[1:])
+    d, az = geodesic_km(lo[:-1], la[:-1], lo[1:], la[1:])
     east = np.r_[0.0, d * np.sin(np.radians(az))]
     north = np.r_[0.0, d * np.cos(np.radians(az))]
     cols = {"move_km": np.r_[np.nan, d],
@@ -154,7 +155,7 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
     out["westward_shift_km"] = -out["cum_east_km"]
     out["distance_from_first_km"] = np.nan
     if ok.any():
-        d0, _ = geodesic(np.full(ok.sum(), lo[0]), np.full(ok.sum(), la[0]), lo, la)
+        d0, _ = geodesic_km(np.full(ok.sum(), lo[0]), np.full(ok.sum(), la[0]), lo, la)
         out.loc[ok, "distance_from_first_km"] = d0
     out["note"] = np.where(ok, "", "no unit with a positive increment: centre undefined")
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
@@ -191,6 +192,26 @@ def _axes(x, y, w, convention):
     return float(max(a, b)), float(min(a, b)), azimuth, n, mx, my
 
 
+def standard_distance(x, y, w) -> float:
+    """Weighted standard distance (m) of points in the Albers plane, the circle companion of
+    the standard deviational ellipse.
+
+    ``SD = sqrt(sum w_i (x_i - xw)^2 / sum w_i + sum w_i (y_i - yw)^2 / sum w_i)`` around the
+    weighted mean centre ``(xw, yw)``, one standard deviation, no degrees-of-freedom
+    correction: Esri's Standard Distance tool ("How Standard Distance works", ArcGIS Pro
+    documentation) and Mitchell (2005), *The ESRI Guide to GIS Analysis*, vol. 2, ch. 2.
+    (:func:`pointpats.centrography.std_distance` is the unweighted form, hence not used.)
+    Units with zero weight do not count.
+    """
+    x, y, w = (np.asarray(a, float) for a in (x, y, w))
+    keep = w > 0
+    if not keep.any():
+        raise MethodError("the standard distance needs at least one unit with positive weight.")
+    xs, ys, ws = x[keep], y[keep], w[keep]
+    mx, my = np.average(xs, weights=ws), np.average(ys, weights=ws)
+    return float(np.sqrt(np.average((xs - mx) ** 2 + (ys - my) ** 2, weights=ws)))
+
+
 def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
                                  weight: str = "level", convention: str = "arcgis",
                                  negative: str = "clip", points: pd.DataFrame | None = None,
@@ -216,7 +237,8 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
         lon, lat`` (weighted mean centre), ``semi_major_km, semi_minor_km``,
         ``rotation_deg`` (azimuth of the major axis, clockwise from north, 0-180; NaN for a
         circle), ``area_km2`` (pi a b, exact in the equal-area plane), ``flattening``
-        (1 - b/a).
+        (1 - b/a), ``standard_distance_km`` (:func:`standard_distance`, the same units,
+        weights and plane).
     """
     if convention not in CONVENTIONS:
         raise MethodError(f"convention={convention!r}: use one of {', '.join(CONVENTIONS)}.")
@@ -227,14 +249,15 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
         if np.isnan(wp).all():
             continue
         a, b, rot, n, mx, my = _axes(x, y, wp, convention)
-        lon, lat = unproject([mx], [my])
+        lon, lat = from_albers([mx], [my])
         rows.append({"period": p, "variable": variable, "weight": weight,
                      "convention": convention, "n_units": len(wp), "n_weighted": n,
                      "lon": float(lon[0]), "lat": float(lat[0]),
                      "x_km": mx / 1000.0, "y_km": my / 1000.0,
                      "semi_major_km": a / 1000.0, "semi_minor_km": b / 1000.0,
                      "rotation_deg": rot, "area_km2": np.pi * a * b / 1e6,
-                     "flattening": 1.0 - b / a if a > 0 else np.nan})
+                     "flattening": 1.0 - b / a if a > 0 else np.nan,
+                     "standard_distance_km": standard_distance(x, y, wp) / 1000.0})
     out = pd.DataFrame(rows)
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
     return out
@@ -293,7 +316,7 @@ def centre_layers(centres: pd.DataFrame, ellipses: pd.DataFrame | None = None, *
         for r in ellipses.itertuples():
             px, py = _ellipse_ring(r.x_km * 1000, r.y_km * 1000, r.semi_major_km * 1000,
                                    r.semi_minor_km * 1000, r.rotation_deg, n_vertices)
-            lon, lat = unproject(px, py)
+            lon, lat = from_albers(px, py)
             polys.append(Polygon(np.column_stack([lon, lat])))
         layers["ellipses"] = gpd.GeoDataFrame(ellipses.copy(), geometry=polys, crs="EPSG:4326")
     return layers

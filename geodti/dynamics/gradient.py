@@ -17,10 +17,11 @@ from scipy import stats
 
 from geodti import defaults
 from geodti.errors import MethodError
+from geodti.geo import haversine_km
 from geodti.index import _periods
 from geodti.index.growth import growth, summary_growth
 
-from ._common import great_circle_km, membership, sorted_periods, unit_points, variable_panel
+from ._common import membership, sorted_periods, unit_points, variable_panel
 
 __all__ = ["DEFAULT_CORES", "resolve_window", "unit_growth", "growth_by_group",
            "longitude_gradient", "hu_line_share", "resolve_cores", "distance_to_cores",
@@ -267,8 +268,8 @@ def distance_to_cores(adcodes: Sequence[str], cores: Sequence[str] = DEFAULT_COR
     core = resolve_cores(cores)
     pts = unit_points(adcodes, points)
     cpts = unit_points(core["adcode"], points)
-    d = great_circle_km(pts["lon"].to_numpy()[:, None], pts["lat"].to_numpy()[:, None],
-                        cpts["lon"].to_numpy()[None, :], cpts["lat"].to_numpy()[None, :])
+    d = haversine_km(pts["lon"].to_numpy()[:, None], pts["lat"].to_numpy()[:, None],
+                     cpts["lon"].to_numpy()[None, :], cpts["lat"].to_numpy()[None, :])
     j = d.argmin(axis=1)
     return pd.DataFrame({"adcode": pts["adcode"], "nearest_core": core["adcode"].to_numpy()[j],
                          "nearest_core_name": core["name"].to_numpy()[j],

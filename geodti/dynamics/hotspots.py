@@ -23,12 +23,12 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from geodti import defaults
 from geodti.errors import MethodError
 
-from ._common import resolve_weights, wide
+from ._common import weights_on, wide
 
 __all__ = ["PATTERNS", "gi_star_panel", "mann_kendall", "classify_pattern", "emerging_hotspots"]
 
@@ -44,8 +44,13 @@ PATTERNS = (
 
 def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
                   alpha: float = defaults.ALPHA, fdr: bool = True, points: pd.DataFrame | None = None,
-                  drop_incomplete: bool = False) -> pd.DataFrame:
+                  drop_incomplete: bool = False, inference: str = "analytic",
+                  global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
+                  seed: int = defaults.SEED) -> pd.DataFrame:
     """Gi* z-score, p-value and hot/cold label of every unit in every period.
+
+    One Gi* engine serves this table and ``geodti stats`` (:mod:`geodti.spatial.getisord`):
+    the neighbourhood is the weights' original values with the unit itself included.
 
     Parameters
     ----------
@@ -53,48 +58,91 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         Tidy quarterly panel, balanced.
     variable : str
         Index column.
-    weights : libpysal Graph, geodti weights or None
-        Neighbours (binary here; the unit itself is added); default 6 nearest neighbours.
-        One graph for all periods.
+    weights : geodti Weights, libpysal Graph or None
+        Neighbours; default :func:`~geodti.dynamics.default_weights` (knn6, as ``geodti
+        stats`` builds it). One matrix for all periods.
     alpha : float
         Significance level.
     fdr : bool
         Benjamini-Hochberg adjustment of the p-values within each period.
+    inference : {"analytic", "permutation"}
+        ``analytic``: Ord and Getis's normal z-score, two-sided p-value (Esri's tool).
+        ``permutation``: conditional permutation (:func:`geodti.spatial.local_statistics`,
+        its ``directed`` pseudo p-value, ``permutations`` draws with ``seed``): with the
+        same weights, seed and permutations the hot spots are those of ``geodti stats``.
+        Permutation inference compares a bin with its own period, so it needs
+        ``global_window="individual_time_step"``.
+    global_window : {"entire_cube", "individual_time_step"}
+        Where the mean and variance of the z-score are taken (Esri's "Define Global
+        Window"; its default, and this function's, is the entire cube): see
+        :func:`geodti.spatial.getisord.gi_star_z`.
+    permutations, seed : int
+        Permutation inference only.
 
     Returns
     -------
     DataFrame
-        ``adcode, period, variable, z, p_value`` (two-sided, normal), ``p_adjusted``,
-        ``spot`` (``hot``, ``cold`` or ``""``), ``weights, alpha, fdr``.
+        ``adcode, period, variable, z`` (analytic, in the global window; the series the
+        Mann-Kendall test follows), ``z_sim`` (permutation only), ``p_value`` (two-sided
+        normal, or the pseudo p-value), ``p_adjusted``, ``spot`` (``hot``, ``cold`` or
+        ``""``), ``weights, alpha, fdr, inference, global_window, permutations, seed``.
     """
+    from geodti.spatial.getisord import GLOBAL_WINDOWS, gi_star_z
+
+    if inference not in ("analytic", "permutation"):
+        raise MethodError(f"inference must be 'analytic' or 'permutation'; got {inference!r}")
+    if global_window not in GLOBAL_WINDOWS:
+        raise MethodError(f"global_window must be one of {', '.join(GLOBAL_WINDOWS)}; "
+                          f"got {global_window!r}")
+    if inference == "permutation" and global_window != "individual_time_step":
+        raise MethodError(
+            "permutation inference compares each unit with the units of its own period; use "
+            "global_window='individual_time_step' with it, or inference='analytic' for the "
+            "entire cube."
+        )
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
-    graph, ids, label = resolve_weights(weights, mat.index, points=points)
-    mat = mat.loc[ids]
-    # binary links plus the unit itself (the "star" of Gi*)
-    w = (graph.transform("B").sparse.tocsr() != 0).astype(float)
-    w = (w + sparse.identity(len(ids), format="csr")).tocsr()
-    wi = np.asarray(w.sum(axis=1)).ravel()
-    s1 = np.asarray(w.multiply(w).sum(axis=1)).ravel()
-    n = len(ids)
-    frames = []
-    for p in mat.columns:
-        y = mat[p].to_numpy(float)
-        if np.ptp(y) == 0:
+    w = weights_on(weights, mat.index, points=points)
+    mat = mat.loc[list(w.ids)]
+    periods = list(mat.columns)
+    for p in periods:
+        if np.ptp(mat[p].to_numpy(float)) == 0:
             raise MethodError(f"{variable!r} is the same for every unit in {p}; Gi* is undefined.")
-        # Ord & Getis (1995) standardised Gi*; unlike the ratio form (esda.G_Local) it is
-        # valid for negative values too (e.g. growth rates).
-        xbar = y.mean()
-        sd = np.sqrt((y ** 2).mean() - xbar ** 2)
-        z = (w @ y - xbar * wi) / (sd * np.sqrt((n * s1 - wi ** 2) / (n - 1)))
+    z = gi_star_z(mat.to_numpy(float), w.O, global_window=global_window)
+    ids = list(w.ids)
+    n = len(ids)
+    if inference == "analytic":
         pv = 2.0 * stats.norm.sf(np.abs(z))
-        adj = stats.false_discovery_control(pv, method="bh") if fdr else pv
+        direction = z
+        z_sim = None
+    else:
+        from geodti.spatial import local_statistics
+
+        tidy = mat.stack().rename(variable).reset_index()
+        loc = local_statistics(tidy, w, variables=[variable], periods=periods,
+                               statistics=("gi_star",), permutations=permutations, seed=seed,
+                               correction="fdr" if fdr else "none", alpha=alpha, on_budget="ignore")
+        loc = loc.set_index(["adcode", "period"])
+        idx = pd.MultiIndex.from_product([ids, periods])
+        pv = loc["p_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
+        z_sim = loc["z_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
+        direction = z_sim
+    frames = []
+    for t, p in enumerate(periods):
+        adj = stats.false_discovery_control(pv[:, t], method="bh") if fdr else pv[:, t]
         sig = adj <= alpha
-        spot = np.where(sig & (z > 0), "hot", np.where(sig & (z < 0), "cold", ""))
-        frames.append(pd.DataFrame({"adcode": ids, "period": p, "z": z, "p_value": pv,
-                                    "p_adjusted": adj, "spot": spot}))
+        d = direction[:, t]
+        spot = np.where(sig & (d > 0), "hot", np.where(sig & (d < 0), "cold", ""))
+        frame = {"adcode": ids, "period": p, "z": z[:, t]}
+        if z_sim is not None:
+            frame["z_sim"] = z_sim[:, t]
+        frame.update(p_value=pv[:, t], p_adjusted=adj, spot=spot)
+        frames.append(pd.DataFrame(frame))
     out = pd.concat(frames, ignore_index=True)
     out.insert(2, "variable", variable)
-    out["weights"], out["alpha"], out["fdr"] = label, alpha, fdr
+    out["weights"], out["alpha"], out["fdr"] = w.label, alpha, fdr
+    out["inference"], out["global_window"] = inference, global_window
+    out["permutations"] = permutations if inference == "permutation" else 0
+    out["seed"] = seed if inference == "permutation" else pd.NA
     out.attrs["dropped_units"] = mat.attrs.get("dropped_units", [])
     return out
 
@@ -197,13 +245,16 @@ def classify_pattern(spots: Sequence[str], tau: float, p_value: float, *,
 def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
                       alpha: float = defaults.ALPHA, fdr: bool = True, trend_alpha: float = 0.05,
                       points: pd.DataFrame | None = None,
-                      drop_incomplete: bool = False) -> pd.DataFrame:
+                      drop_incomplete: bool = False, inference: str = "analytic",
+                      global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
+                      seed: int = defaults.SEED) -> pd.DataFrame:
     """Emerging hot spot category of every unit.
 
     Parameters
     ----------
-    panel, variable, weights, alpha, fdr, points, drop_incomplete
-        As in :func:`gi_star_panel`.
+    panel, variable, weights, alpha, fdr, points, drop_incomplete, inference, global_window, permutations, seed
+        As in :func:`gi_star_panel` (default: analytic z-scores over the entire cube, Esri's
+        default).
     trend_alpha : float
         Significance level of the Mann-Kendall trend.
 
@@ -211,7 +262,7 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
     -------
     DataFrame
         ``adcode, variable, pattern, n_periods, n_hot, n_cold, final_spot, mk_s, mk_z,
-        mk_p, mk_tau, mk_trend, weights, alpha, fdr, trend_alpha``. ``attrs["gi"]`` holds
+        mk_p, mk_tau, mk_trend, weights, alpha, fdr, trend_alpha, inference, global_window``. ``attrs["gi"]`` holds
         the per-period table of :func:`gi_star_panel`; ``attrs["notes"]`` the warnings.
 
     Warns
@@ -222,7 +273,8 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         every period significant.
     """
     gi = gi_star_panel(panel, variable, weights=weights, alpha=alpha, fdr=fdr, points=points,
-                       drop_incomplete=drop_incomplete)
+                       drop_incomplete=drop_incomplete, inference=inference,
+                       global_window=global_window, permutations=permutations, seed=seed)
     periods = list(dict.fromkeys(gi["period"]))
     n = len(periods)
     if n < 3:
@@ -249,6 +301,7 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
     out = pd.DataFrame(rows)
     out["weights"], out["alpha"], out["fdr"], out["trend_alpha"] = (
         gi["weights"].iloc[0], alpha, fdr, trend_alpha)
+    out["inference"], out["global_window"] = inference, global_window
     out = out.sort_values("adcode", kind="mergesort").reset_index(drop=True)
     out.attrs["gi"] = gi
     out.attrs["notes"] = notes

@@ -15,7 +15,7 @@ from . import distribution as _dist
 from . import gradient as _grad
 from . import hotspots as _hot
 from . import inequality as _ineq
-from ._common import resolve_weights, wide
+from ._common import default_weights, resolve_weights, wide
 
 __all__ = ["diffusion_summary", "diffusion_tables"]
 
@@ -100,7 +100,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                      cores: Sequence[str] = _grad.DEFAULT_CORES, window="auto",
                      convention: str = "arcgis", k: int = 5, alpha: float = defaults.ALPHA,
                      draws: int = defaults.DRAWS, seed: int = defaults.SEED,
-                     drop_incomplete: bool = False) -> dict:
+                     drop_incomplete: bool = False, gi_inference: str = "analytic",
+                     global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS) -> dict:
     """Every diffusion table, computed once with one weights graph.
 
     Parameters
@@ -120,7 +121,12 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     alpha : float
         Significance level (Gi*, confidence intervals).
     draws, seed : int
-        Parameter draws and seed for the standard errors of the spatial effects.
+        Parameter draws and seed for the standard errors of the spatial effects (the seed
+        also of Gi*'s permutations).
+    gi_inference, global_window, permutations
+        Gi* of the emerging hot spots: :func:`geodti.dynamics.hotspots.gi_star_panel`'s
+        ``inference``, ``global_window`` and ``permutations`` (default analytic z-scores over
+        the entire cube, Esri's default).
 
     Returns
     -------
@@ -134,7 +140,9 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     if mat.attrs["dropped_units"]:
         notes.append(f"left out (incomplete): {', '.join(mat.attrs['dropped_units'])}")
         panel = panel[~panel["adcode"].astype(str).isin(mat.attrs["dropped_units"])]
-    # one graph for every spatial method and period
+    # one weights matrix for every spatial method and period, built as geodti stats builds it
+    if weights is None:
+        weights = default_weights(mat.index, points=points)
     graph, _, wlabel = resolve_weights(weights, mat.index, points=points)
     t: dict = {}
     centre = _centre.mean_centre(panel, variable, points=points)
@@ -186,7 +194,9 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        ehsa = _hot.emerging_hotspots(panel, variable, weights=graph, alpha=alpha)
+        ehsa = _hot.emerging_hotspots(panel, variable, weights=weights, alpha=alpha,
+                                      inference=gi_inference, global_window=global_window,
+                                      permutations=permutations, seed=seed)
     notes += [str(w.message) for w in caught]
     ehsa["weights"] = wlabel
     gi = ehsa.attrs["gi"].assign(weights=wlabel)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
+from geodti import schema as _schema
 from geodti.index import _periods
 
 DEFAULT_WINDOW = ("2022Q1", "2023Q1")
@@ -37,41 +38,8 @@ FLAGS = {
 
 
 def check_panel(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> pd.DataFrame:
-    """Check a tidy quarterly panel: key columns, quarter periods, one row per unit and period.
-
-    Returns a copy with string keys and periods.
-
-    Raises
-    ------
-    MethodError
-        A missing column, a period that is not a quarter, or a duplicated unit-period.
-    """
-    need = [*keys, "period"]
-    absent = [c for c in need if c not in panel.columns]
-    if absent:
-        raise MethodError(
-            f"the panel lacks column(s) {absent}; a panel is tidy, with columns {need} and one "
-            "column per variable."
-        )
-    df = panel.copy()
-    for k in need:
-        if df[k].isna().any():
-            raise MethodError(f"the panel has rows with no {k}; fill or drop them.")
-        df[k] = df[k].astype(str)
-    bad = ~_map_distinct(df["period"], _periods.is_quarter)
-    if bad.any():
-        raise MethodError(
-            f"panel period {df['period'][bad].iloc[0]!r} is not a quarter ('2021Q1'); annual "
-            "values belong in a separate table."
-        )
-    dup = df.duplicated(need, keep=False)
-    if dup.any():
-        r = df[dup].iloc[0]
-        raise MethodError(
-            f"the panel has more than one row for {', '.join(f'{k} {r[k]}' for k in need)}; keep "
-            "one row per unit and period."
-        )
-    return df
+    """Check a tidy quarterly panel (:func:`geodti.schema.check_panel` with ``quarterly=True``)."""
+    return _schema.check_panel(panel, keys, quarterly=True)
 
 
 def _map_distinct(series: pd.Series, func) -> pd.Series:
@@ -81,10 +49,12 @@ def _map_distinct(series: pd.Series, func) -> pd.Series:
 
 
 def numeric_variables(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> list[str]:
-    """Numeric columns of a panel other than its keys and period (in column order)."""
+    """Numeric columns of a panel other than its keys and the reserved metadata columns
+    (:data:`geodti.schema.METADATA_COLUMNS`: ``source_row`` is numeric but no variable), in
+    column order."""
     skip = {*keys, "period"}
     return [c for c in panel.columns
-            if c not in skip and pd.api.types.is_numeric_dtype(panel[c])
+            if c not in skip and not _schema.is_metadata(c) and pd.api.types.is_numeric_dtype(panel[c])
             and not pd.api.types.is_bool_dtype(panel[c])]
 
 

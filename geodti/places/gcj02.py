@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
+from geodti.geo import haversine_m  # re-exported: gcj02.haversine_m measures the shift in metres
+
 __all__ = [
     "wgs84_to_gcj02",
     "gcj02_to_wgs84",
@@ -43,7 +45,6 @@ KRASOVSKY_E2 = 0.00669342162296594323
 # Bounding box within which the shift is applied (same as the common open implementations).
 CHINA_BOX = (72.004, 0.8293, 137.8347, 55.8271)  # lon_min, lat_min, lon_max, lat_max
 
-_EARTH_RADIUS_M = 6371008.8  # IUGG mean radius, for haversine distances
 
 
 def _as_arrays(lon, lat):
@@ -103,15 +104,6 @@ def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     inside = in_china_box(lon, lat)
     return np.where(inside, lon + dlon, lon), np.where(inside, lat + dlat, lat)
 
-
-def haversine_m(lon1, lat1, lon2, lat2) -> np.ndarray:
-    """Great-circle distance in metres between points given in degrees (spherical, R = 6371.0088 km)."""
-    lon1, lat1 = _as_arrays(lon1, lat1)
-    lon2, lat2 = _as_arrays(lon2, lat2)
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    h = (np.sin((p2 - p1) / 2.0) ** 2
-         + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2)
-    return 2.0 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def gcj02_to_wgs84(lon, lat, tol: float = 0.01, max_iter: int = 30) -> tuple[np.ndarray, np.ndarray]:

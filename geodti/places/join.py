@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from geodti.schema import is_metadata
 from geodti.periods import sort_periods
 from geodti.places.gazetteer import agglomerations, gazetteer
 
@@ -61,8 +62,7 @@ def join(
         cities = load_cities()
     values = list(panel.attrs.get("value_columns", [])) or [
         c for c in panel.columns
-        if c not in {"adcode", "name", "period", "period_type", "city_input", "match_status",
-                     "source_row"} and pd.api.types.is_numeric_dtype(panel[c])
+        if not is_metadata(c) and pd.api.types.is_numeric_dtype(panel[c])
     ]
     placed = panel[panel["adcode"].notna()]
     unplaced = panel[panel["adcode"].isna()]

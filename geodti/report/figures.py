@@ -44,8 +44,7 @@ from geodti.errors import GeodtiError, MethodError
 from geodti.io.atomic import write_bytes
 
 #: Albers equal-area conic for China: central meridian 105°E, standard parallels 25°N, 47°N.
-CHINA_ALBERS = ("+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 +ellps=WGS84 +units=m "
-                "+no_defs")
+from geodti.geo import ALBERS_CHINA as CHINA_ALBERS  # noqa: E402  (one definition, in geodti.geo)
 #: CJK fonts tried in order (Debian/Ubuntu fonts-noto-cjk first, then common desktop fonts).
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "Source Han Sans CN",

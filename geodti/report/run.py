@@ -356,12 +356,21 @@ def step_statistics(state: RunState) -> None:
 
 
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
-                      alpha: float, window: str | None) -> dict:
-    """The diffusion tables of a run (pure; runs in the worker process when there is one)."""
+                      alpha: float, window: str | None, permutations: int = 0) -> dict:
+    """The diffusion tables of a run (pure; runs in the worker process when there is one).
+
+    Gi* (emerging hot spots) uses the statistics step's inference: conditional permutations
+    with the same weights, seed and count, per period, so its hot and cold spots are those
+    of ``stats_local`` (about 1 s on the sample); analytic over the entire cube without
+    permutations. The ``inference`` and ``global_window`` columns say which.
+    """
     from geodti.dynamics.summary import diffusion_tables
 
+    gi = (dict(gi_inference="permutation", global_window="individual_time_step",
+               permutations=permutations) if permutations
+          else dict(gi_inference="analytic", global_window="entire_cube"))
     return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
-                            alpha=alpha, window=window if window else "auto")
+                            alpha=alpha, window=window if window else "auto", **gi)
 
 
 def step_diffusion(state: RunState) -> Deferred:
@@ -370,7 +379,7 @@ def step_diffusion(state: RunState) -> Deferred:
     panel = _placed(state)
     window = growth_window(panel, cfg.growth_window)  # as the summaries step computes it
     work = partial(compute_diffusion, panel, _main_variable(state), list(cfg.weights),
-                   cfg.seed, cfg.alpha, "-".join(window) if window else None)
+                   cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations)
     return Deferred(work, partial(_store_diffusion, state))
 
 

@@ -36,9 +36,9 @@ from .weights import (
     build_weights_set,
     parse_weights_spec,
     parse_weights_specs,
-    unit_points,
     weights_summary,
 )
+from geodti.geo import unit_points  # one point per unit, shared with dynamics
 
 __all__ = [
     "DEFAULT_SEED",

@@ -6,15 +6,12 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
+from geodti.schema import METADATA_COLUMNS, check_panel
 
 from .weights import Weights
 
 #: Columns of a panel that are never analysis variables.
-RESERVED = {
-    "adcode", "period", "period_type", "year", "quarter", "lon", "lat", "province_adcode", "name", "name_short",
-    "name_en", "province", "province_en", "region", "unit_type", "admin_rank", "hu_line", "agglomeration",
-    "city_input", "match_status", "source_row",
-}
+RESERVED = METADATA_COLUMNS
 
 
 def _sort_periods(periods) -> list[str]:
@@ -24,27 +21,6 @@ def _sort_periods(periods) -> list[str]:
         return list(sort_periods(list(periods)))
     except ImportError:
         return sorted(periods)
-
-
-def check_panel(panel: pd.DataFrame) -> pd.DataFrame:
-    """Validate a tidy panel and return a copy with string ``adcode`` and ``period``."""
-    if not isinstance(panel, pd.DataFrame):
-        raise InputError(f"the panel must be a DataFrame, got {type(panel).__name__}")
-    missing = [c for c in ("adcode", "period") if c not in panel.columns]
-    if missing:
-        raise InputError(
-            f"the panel needs columns 'adcode' (6-digit code) and 'period' (e.g. 2021Q1); missing {missing}; "
-            "match city names to adcodes first (geodti match)"
-        )
-    out = panel.copy()
-    out["adcode"] = out["adcode"].astype(str).str.strip()
-    out["period"] = out["period"].astype(str).str.strip()
-    dup = out.duplicated(["adcode", "period"], keep=False)
-    if dup.any():
-        rows = out.loc[dup, ["adcode", "period"]].drop_duplicates().head(10)
-        listing = ", ".join(f"{a} {p}" for a, p in rows.itertuples(index=False))
-        raise InputError(f"the panel has more than one row for: {listing}; aggregate or remove duplicates first")
-    return out
 
 
 def choose_variables(panel: pd.DataFrame, variables=None) -> list[str]:

@@ -29,7 +29,7 @@ from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, re
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
 
-__all__ = ["G", "GLocal"]
+__all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_z"]
 
 
 def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
@@ -117,3 +117,71 @@ class GLocal(Result):
         self._set(res, one)
         self.y = y
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative
+
+
+#: Where Gi*'s mean and variance are taken (Esri's "Define Global Window"):
+#: ``entire_cube``, every unit in every period (Esri's default); ``individual_time_step``,
+#: the units of the bin's own period.
+GLOBAL_WINDOWS = ("entire_cube", "individual_time_step")
+
+
+def gi_star_z(Y: np.ndarray, O, *, global_window: str = "entire_cube") -> np.ndarray:
+    """Analytic Gi* z-scores of a units x periods matrix, on one weights matrix.
+
+    Ord and Getis (1995, eq. 5) for every bin ``(i, t)`` with the neighbourhood of
+    :class:`GLocal` (the weights' original values, self-weight the diagonal or else the
+    row's largest weight) and the mean ``xbar``, standard deviation ``s`` (population) and
+    count ``N`` of the global window:
+
+        z_it = (sum_j w_ij x_jt - xbar W_i) / (s sqrt((N S1_i - W_i^2) / (N - 1)))
+
+    ``individual_time_step``: ``xbar``, ``s`` over period ``t``'s ``n`` units (``N = n``),
+    which is :class:`GLocal`'s ``Zs`` column by column. ``entire_cube``: over all ``n T``
+    values (``N = n T``), as Esri's Emerging Hot Spot Analysis does by default; the
+    neighbourhood stays spatial (one time step).
+
+    Parameters
+    ----------
+    Y : (n, T) array
+        Values, one column per period; any sign (the standardised form needs no
+        non-negative values, unlike the ratio ``G*``).
+    O : (n, n) sparse matrix
+        Original weights (``Weights.O``).
+    global_window : {"entire_cube", "individual_time_step"}
+
+    Returns
+    -------
+    (n, T) array
+        z-scores; NaN for a unit without neighbours.
+    """
+    from scipy import sparse
+
+    if global_window not in GLOBAL_WINDOWS:
+        raise MethodError(f"global_window must be one of {', '.join(GLOBAL_WINDOWS)}; got {global_window!r}")
+    Y = np.asarray(Y, float)
+    if Y.ndim != 2 or not np.isfinite(Y).all():
+        raise MethodError("Gi* needs a complete units x periods matrix (no NaN)")
+    n, T = Y.shape
+    O = sparse.csr_array(O, dtype=float)
+    diag = O.diagonal()
+    off = O.copy()
+    off.setdiag(0.0)
+    off.eliminate_zeros()
+    card = np.diff(off.indptr)
+    rowmax = np.zeros(n)
+    nz = card > 0
+    if nz.any():
+        rowmax[nz] = np.maximum.reduceat(off.data, off.indptr[:-1][nz])
+    Wstar = sparse.csr_array(off + sparse.diags(np.where(diag > 0, diag, rowmax)))
+    Wi = np.asarray(Wstar.sum(axis=1)).ravel()[:, None]
+    S1i = np.asarray(Wstar.multiply(Wstar).sum(axis=1)).ravel()[:, None]
+    if global_window == "entire_cube":
+        N, xbar, s = n * T, Y.mean(), Y.std()
+    else:
+        N, xbar, s = n, Y.mean(axis=0), Y.std(axis=0)
+    if np.any(np.asarray(s) == 0):
+        raise MethodError("Gi* is undefined for a variable that is constant over its global window")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (Wstar @ Y - xbar * Wi) / (s * np.sqrt((N * S1i - Wi**2) / (N - 1)))
+    z[~nz] = np.nan
+    return z

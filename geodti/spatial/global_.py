@@ -30,9 +30,10 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import InputError, MethodError
+from geodti.schema import check_panel
 
 from ._common import matrices, norm_sf
-from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
+from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations, permuted_quadratic
 from .geary import geary_arrays, row_col_sums
 from .getisord import g_arrays

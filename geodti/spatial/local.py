@@ -8,7 +8,7 @@ Columns
 -------
 ``adcode, period, variable, weights, statistic, value, quadrant, z_sim, p_sim,
 p_fdr, p_bonferroni, sig_none, sig_fdr, sig_bonferroni, cluster, correction, alpha,
-z_analytic, p_analytic, neighbours, alternative, permutations, seed, note``
+z_analytic, p_analytic, neighbours, inference, alternative, permutations, seed, note``
 
 * ``value``: local Moran ``I_i``, ``G*_i`` or local Geary ``c_i``;
 * ``quadrant``: Moran scatterplot quadrant of the unit (HH, LH, LL, HL) for LISA and
@@ -21,7 +21,10 @@ z_analytic, p_analytic, neighbours, alternative, permutations, seed, note``
 * ``cluster``: label under the chosen ``correction`` (see :func:`cluster_labels`);
 * ``z_analytic``, ``p_analytic``: Gi* only, Ord and Getis's normal approximation
   (two-sided p), the ArcGIS-style inference;
-* ``neighbours``: number of neighbours of the unit (0: isolate, no statistic).
+* ``neighbours``: number of neighbours of the unit (0: isolate, no statistic);
+* ``inference``: what the p-values, ``sig_*`` and ``cluster`` rest on, ``permutation``
+  or (Gi* with ``gi_inference="analytic"``) ``analytic``; the same Gi* engine
+  (:mod:`geodti.spatial.getisord`) serves the emerging hot spots of ``geodti.dynamics``.
 
 Permutation budget
 ------------------
@@ -39,10 +42,11 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import MethodError
+from geodti.schema import check_panel
 
 from ._common import norm_sf
 from ._localcore import LOCAL_STATISTICS, local_core
-from ._panel import as_weights_dict, check_panel, choose_periods, choose_variables, panel_matrix
+from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
 
 __all__ = ["CORRECTIONS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels", "local_statistics"]
@@ -52,7 +56,7 @@ GI_LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 COLUMNS = [
     "adcode", "period", "variable", "weights", "statistic", "value", "quadrant", "z_sim", "p_sim", "p_fdr",
     "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
-    "p_analytic", "neighbours", "alternative", "permutations", "seed", "note",
+    "p_analytic", "neighbours", "inference", "alternative", "permutations", "seed", "note",
 ]
 
 
@@ -298,6 +302,7 @@ def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, corre
         "z_sim": flat(z_sim), "p_sim": flat(p_sim), "p_fdr": flat(adj["fdr"]), "p_bonferroni": flat(adj["bonferroni"]),
         "sig_none": flat(sig["none"]), "sig_fdr": flat(sig["fdr"]), "sig_bonferroni": flat(sig["bonferroni"]),
         "cluster": flat(labels), "correction": correction, "alpha": alpha, "z_analytic": flat(z_an),
-        "p_analytic": flat(p_an), "neighbours": np.tile(card, V), "alternative": alt, "permutations": P,
+        "p_analytic": flat(p_an), "neighbours": np.tile(card, V),
+        "inference": gi_inference if stat == "gi_star" else "permutation", "alternative": alt, "permutations": P,
         "seed": seed, "note": flat(notes),
     })

@@ -12,8 +12,9 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import InputError
+from geodti.schema import check_panel
 
-from ._panel import check_panel, choose_periods, choose_variables, complete_units
+from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
 from .local import LOCAL_STATISTICS, local_statistics
 from .weights import build_weights_set, parse_weights_specs, weights_summary

@@ -18,7 +18,7 @@ Unit locations
 Distances are great-circle distances (km, sphere of radius 6371.0088 km, the IUGG
 mean Earth radius) between one point per unit. For a polygon layer the point is the
 polygon's centroid computed in an Albers equal-area projection for China
-(:data:`ALBERS_CHINA`); where that centroid falls outside the unit (multi-part or
+(:data:`geodti.geo.ALBERS_CHINA`, :func:`geodti.geo.unit_points`); where that centroid falls outside the unit (multi-part or
 crescent-shaped units such as 三沙), the representative point (always inside the
 polygon) is used instead, and the substitution is listed in ``notes``. A table with
 ``lon``/``lat`` columns is used as given.
@@ -61,29 +61,18 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geodti.errors import InputError, MethodError
+from geodti.geo import pairwise_haversine_km, unit_ids, unit_points
 
 __all__ = [
-    "ALBERS_CHINA",
-    "EARTH_RADIUS_KM",
     "ISLAND_POLICIES",
     "Weights",
     "WeightsSpec",
     "build_weights_set",
-    "great_circle_km",
     "parse_weights_spec",
     "parse_weights_specs",
-    "unit_points",
     "weights_summary",
 ]
 
-#: Albers equal-area conic for China (standard parallels 25N and 47N, central
-#: meridian 105E, WGS84 datum): the projection used for unit centroids.
-ALBERS_CHINA = (
-    "+proj=aea +lat_0=0 +lon_0=105 +lat_1=25 +lat_2=47 +x_0=0 +y_0=0 "
-    "+datum=WGS84 +units=m +no_defs"
-)
-#: Mean Earth radius (IUGG), km, for great-circle distances.
-EARTH_RADIUS_KM = 6371.0088
 ISLAND_POLICIES = ("auto", "attach", "keep", "drop")
 KERNELS = ("triangular", "parabolic", "gaussian", "bisquare", "cosine", "exponential", "boxcar")
 DEFAULT_KNN_KERNEL = 6
@@ -218,90 +207,6 @@ def parse_weights_specs(text: str | list[str] | tuple[str, ...]) -> list[Weights
 # --------------------------------------------------------------------------------------
 # Unit points and distances
 # --------------------------------------------------------------------------------------
-def _id_column(frame: pd.DataFrame, what: str) -> pd.Index:
-    if "adcode" not in frame.columns:
-        raise InputError(
-            f"{what} needs an 'adcode' column (6-digit code of each unit); columns are {list(frame.columns)}"
-        )
-    ids = pd.Index(frame["adcode"].astype(str), name="adcode")
-    if ids.has_duplicates:
-        dup = sorted(ids[ids.duplicated()].unique())[:10]
-        raise InputError(f"{what}: adcode(s) listed more than once: {', '.join(dup)}")
-    return ids
-
-
-def unit_points(units: pd.DataFrame) -> pd.DataFrame:
-    """One point per unit, for distances, kNN and island attachment.
-
-    Parameters
-    ----------
-    units : GeoDataFrame or DataFrame
-        Either polygons with an ``adcode`` column (any CRS; EPSG:4326 for the bundled
-        layers), or a table with ``adcode``, ``lon`` and ``lat`` (WGS84 degrees).
-
-    Returns
-    -------
-    DataFrame
-        Indexed by adcode with columns ``lon``, ``lat`` (WGS84) and ``point``
-        (``centroid``, ``representative_point`` or ``given``).
-    """
-    ids = _id_column(units, "unit table")
-    if "geometry" in units.columns and hasattr(units, "crs") and units.geometry.notna().all() and not (
-        units.geom_type.isin(["Point"]).all()
-    ):
-        import geopandas as gpd
-
-        if units.crs is None:
-            raise InputError("unit polygons have no CRS; set one (EPSG:4326 for lon/lat) before building weights")
-        projected = gpd.GeoSeries(units.geometry.values, crs=units.crs).to_crs(ALBERS_CHINA)
-        centroids = projected.centroid
-        inside = projected.contains(centroids)
-        points = centroids.where(inside, projected.representative_point())
-        lonlat = gpd.GeoSeries(points.values, crs=ALBERS_CHINA).to_crs(4326)
-        out = pd.DataFrame(
-            {
-                "lon": lonlat.x.to_numpy(),
-                "lat": lonlat.y.to_numpy(),
-                "point": np.where(inside.to_numpy(), "centroid", "representative_point"),
-            },
-            index=ids,
-        )
-    elif "geometry" in units.columns and hasattr(units, "crs") and units.geom_type.isin(["Point"]).all():
-        pts = units.geometry.to_crs(4326) if units.crs is not None else units.geometry
-        out = pd.DataFrame({"lon": pts.x.to_numpy(), "lat": pts.y.to_numpy(), "point": "given"}, index=ids)
-    elif {"lon", "lat"} <= set(units.columns):
-        out = pd.DataFrame(
-            {
-                "lon": pd.to_numeric(units["lon"]).to_numpy(float),
-                "lat": pd.to_numeric(units["lat"]).to_numpy(float),
-                "point": "given",
-            },
-            index=ids,
-        )
-    else:
-        raise InputError("unit table needs polygon geometries or 'lon' and 'lat' columns (WGS84 degrees)")
-    bad = out.index[~np.isfinite(out["lon"]) | ~np.isfinite(out["lat"])]
-    if len(bad):
-        raise InputError(f"units without a location (empty geometry or missing lon/lat): {', '.join(bad[:10])}")
-    if ((out["lat"].abs() > 90) | (out["lon"].abs() > 180)).any():
-        raise InputError(
-            "unit coordinates are not WGS84 degrees (|lat| > 90 or |lon| > 180); give lon/lat or polygons with a CRS"
-        )
-    return out
-
-
-def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Pairwise great-circle distances (km) between points, haversine formula."""
-    lam = np.radians(np.asarray(lon, float))
-    phi = np.radians(np.asarray(lat, float))
-    dphi = phi[:, None] - phi[None, :]
-    dlam = lam[:, None] - lam[None, :]
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi)[:, None] * np.cos(phi)[None, :] * np.sin(dlam / 2) ** 2
-    d = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
-    np.fill_diagonal(d, 0.0)
-    return d
-
-
 # --------------------------------------------------------------------------------------
 # Graph helpers
 # --------------------------------------------------------------------------------------
@@ -570,7 +475,7 @@ class Weights:
                     "not defined beyond its bandwidth; use an adaptive kernel (kernel:NAME:kK), a wider bandwidth, or "
                     "island_policy='keep' or 'drop'"
                 )
-            dist = great_circle_km(points["lon"].to_numpy(), points["lat"].to_numpy())
+            dist = pairwise_haversine_km(points["lon"].to_numpy(), points["lat"].to_numpy())
             h, t, w, rows = _attach(heads, tails, weights, n, dist, k_attach, attach_weight)
             heads, tails, weights = h, t, w
             for a, b, d, reason in rows:
@@ -648,7 +553,7 @@ class Weights:
             See the module docstring; ``transform`` is a libpysal transformation
             (``"R"`` row-standardised, ``"B"`` binary, ``"O"`` original ...).
         """
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         kind = "rook" if rook else "queen"
         spec = WeightsSpec(kind=kind, label=kind)
         notes: list[str] = []
@@ -702,12 +607,12 @@ class Weights:
 
         Ties in distance are broken by unit order (adcode order for the bundled layers).
         """
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         points = unit_points(units)
         n = len(ids)
         if not 1 <= k < n:
             raise InputError(f"knn{k}: k must be between 1 and {n - 1} (the number of other units)")
-        d = great_circle_km(points["lon"].to_numpy(), points["lat"].to_numpy())
+        d = pairwise_haversine_km(points["lon"].to_numpy(), points["lat"].to_numpy())
         np.fill_diagonal(d, np.inf)
         nn = np.argsort(d, axis=1, kind="stable")[:, :k]
         heads = np.repeat(np.arange(n), k)
@@ -723,9 +628,9 @@ class Weights:
         cls, units, threshold_km: float, *, island_policy="attach", k_attach=1, transform="R"
     ) -> Weights:
         """Binary weights for units within ``threshold_km`` (great-circle, inclusive)."""
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         points = unit_points(units)
-        d = great_circle_km(points["lon"].to_numpy(), points["lat"].to_numpy())
+        d = pairwise_haversine_km(points["lon"].to_numpy(), points["lat"].to_numpy())
         np.fill_diagonal(d, np.inf)
         heads, tails = np.nonzero(d <= threshold_km)
         nearest = d.min(axis=1)
@@ -745,9 +650,9 @@ class Weights:
         """Inverse-distance weights ``d_ij ** -power`` (all pairs, or those within ``cutoff_km``)."""
         if power <= 0:
             raise InputError(f"inverse-distance power must be positive, got {power}")
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         points = unit_points(units)
-        d = great_circle_km(points["lon"].to_numpy(), points["lat"].to_numpy())
+        d = pairwise_haversine_km(points["lon"].to_numpy(), points["lat"].to_numpy())
         n = len(ids)
         off = ~np.eye(n, dtype=bool)
         if (d[off] == 0).any():
@@ -791,10 +696,10 @@ class Weights:
             raise InputError(f"unknown kernel '{kernel}'; use one of {', '.join(KERNELS)}")
         if (k is None) == (bandwidth_km is None):
             raise InputError("kernel weights need exactly one of k (adaptive) or bandwidth_km (fixed)")
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         points = unit_points(units)
         n = len(ids)
-        d = great_circle_km(points["lon"].to_numpy(), points["lat"].to_numpy())
+        d = pairwise_haversine_km(points["lon"].to_numpy(), points["lat"].to_numpy())
         np.fill_diagonal(d, np.inf)
         if k is not None:
             if not 1 <= k < n:
@@ -828,7 +733,7 @@ class Weights:
             Long table with ``agglomeration`` and ``adcode`` columns, e.g.
             :func:`geodti.places.gazetteer.agglomerations`.
         """
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         if not {"agglomeration", "adcode"} <= set(agglomerations.columns):
             raise InputError("agglomeration table needs 'agglomeration' and 'adcode' columns")
         members = agglomerations[["agglomeration", "adcode"]].astype(str).drop_duplicates()
@@ -872,7 +777,7 @@ class Weights:
         economics, e.g. 邵帅、李欣、曹建华、杨莉莉 (2016) 中国雾霾污染治理的经济政策
         选择——基于空间溢出效应的视角, 经济研究 51(9): 73-88.
         """
-        ids = _id_column(units, "unit table")
+        ids = unit_ids(units, "unit table")
         x = _aligned_values(values, ids, label or "economic variable")
         n = len(ids)
         diff = np.abs(x[:, None] - x[None, :])
