@@ -177,11 +177,17 @@ def page_files(tmp_path_factory, units, panel, stats, agglomerations, hostile_un
 
 # ---------- browser ----------
 
-def _missing_browser(reason: str):
+def missing_system_tool(what: str, reason: str, install: str):
+    """Skip a test that needs a Debian tool which is missing; under ``CI=true`` (where .ci/run
+    installs it) fail instead, so CI can never pass by skipping."""
     if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true and the browser tests cannot run: {reason}")
-    pytest.skip(f"browser tests skipped: {reason} (install Debian's 'chromium' package; "
-                "CI=true turns this skip into a failure)")
+        pytest.fail(f"CI=true and the {what} cannot run: {reason}")
+    pytest.skip(f"{what} skipped: {reason} (install {install}; CI=true turns this skip into a "
+                "failure)")
+
+
+def _missing_browser(reason: str):
+    missing_system_tool("browser tests", reason, "Debian's 'chromium' package")
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,8 @@ def test_wheel_carries_licence_data_and_boundaries(wheel):
     assert licence.startswith("MIT License") and "geodti developers" in licence
     for vendored in ("leaflet", "topojson-client"):
         assert f"{info}/licenses/geodti/web/vendor/{vendored}/LICENSE" in names
+    assert f"{info}/licenses/geodti/fonts/OFL.txt" in names
+    assert "geodti/fonts/NotoSansSC-Regular.otf" in names
     metadata = zipfile.ZipFile(wheel).read(f"{info}/METADATA").decode()
     assert "License-File: LICENSE" in metadata
     for sample in SAMPLES.values():
