@@ -466,3 +466,14 @@ def test_proj_treats_cgcs2000_as_wgs84():
     t = Transformer.from_crs(4490, 4326, always_xy=True)
     assert t.transform(116.391, 39.907) == (116.391, 39.907)
     assert "Ballpark" in t.description
+
+
+def test_shapefile_field_map_neutralises_formula_names(tmp_path):
+    """Field names come from users' tables: the field map CSV never starts a cell with '='."""
+    layer = _layer().rename(columns={"dti value": '=HYPERLINK("http://x","y")'})
+    with pytest.warns(FieldNameWarning):
+        write_layers({"cities": layer}, tmp_path / "shp", "shp")
+    text = (tmp_path / "shp" / "cities_fields.csv").read_text(encoding="utf-8-sig")
+    assert not any(line.startswith(("=", '"=')) for line in text.splitlines())
+    field_map = pd.read_csv(tmp_path / "shp" / "cities_fields.csv", encoding="utf-8-sig", dtype=str)
+    assert "'=HYPERLINK(\"http://x\",\"y\")" in field_map["field"].tolist()

@@ -437,8 +437,10 @@ def _shapefile_frame(frame: gpd.GeoDataFrame, layer: str) -> tuple[gpd.GeoDataFr
 
 
 def _field_map_csv(mapping: Mapping[str, str]) -> bytes:
+    from geodti.io.tables import to_csv_bytes  # field names come from users' tables
+
     table = pd.DataFrame({"field": list(mapping), "shapefile_field": list(mapping.values())})
-    return table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return to_csv_bytes(table)
 
 
 def _warn_renamed(mapping: Mapping[str, str], layer: str) -> None:
