@@ -38,13 +38,19 @@ def test_adcode_in_any_numeric_form(value):
 def test_12_digit_statistical_code():
     rec = assert_unit("440300000000", "440300", "adcode")
     assert "12-digit" in rec["note"]
-    assert_unit(440305001000, "440300", "adcode_county")  # a street code inside 南山区
+    street = one(440305001000)  # a street code inside 南山区: a county-level part of 深圳
+    assert (street["status"], street["containing_city"], street["method"]) == ("county", "440300", "adcode_county")
 
 
-def test_county_code_maps_to_its_city_with_a_note():
-    rec = assert_unit("440305", "440300", "adcode_county")
-    assert "南山区" in rec["note"]
-    assert_unit("500101", "500000", "adcode_county")  # 万州区 -> 重庆市
+def test_county_code_points_to_its_city_but_is_not_matched():
+    """A county's code, like its name, is not its city: status county, the city as
+    containing_city, not as the match."""
+    rec = one("440305")
+    assert pd.isna(rec["adcode"]) and rec["status"] == "county", rec
+    assert rec["containing_city"] == "440300" and "南山区" in rec["note"]
+    assert "--allow-county" in rec["note"]
+    wanzhou = one("500101")  # 万州区 -> 重庆市
+    assert (wanzhou["status"], wanzhou["containing_city"]) == ("county", "500000")
 
 
 def test_province_administered_units_keep_their_own_code():

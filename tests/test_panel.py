@@ -111,6 +111,15 @@ def test_county_rows_are_refused_naming_rows_and_containing_cities(tmp_path):
     assert list(err.value.report["containing_city"].iloc[1:]) == ["230200", "450300"]
 
 
+def test_a_county_code_is_refused_like_a_county_name(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("adcode,period,dti\n440305,2023Q1,1\n440100,2023Q1,2\n", encoding="utf-8")
+    with pytest.raises(MatchError, match=r"row 2 '440305' \(in 深圳市 \(440300"):
+        read_panel(path)
+    panel = read_panel(path, allow_county=True)
+    assert panel.set_index("adcode").loc["440300", "match_status"] == "county"
+
+
 def test_allow_county_maps_to_the_containing_city_and_says_so(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("city,period,dti\n深圳,2023Q1,1\n甘南县,2023Q1,2\n安达市,2023Q1,3\n",

@@ -30,7 +30,8 @@ Rules, tried in this order for each distinct (city, province) value
    codes such as ``440300000000``, of which the first 6 digits are used); historical codes
    from :func:`geodti.places.gazetteer.name_changes`; a province code of a municipality
    (``110000``) and the municipal pseudo-prefecture codes (``500100``, ``110200``); a
-   county-level code maps to the unit containing it (method ``adcode_county``). The 30
+   county-level code gets status ``county`` with the unit containing it as
+   ``containing_city`` (method ``adcode_county``), as county names do. The 30
    province-administered county-level units (济源, 仙桃, 海南's 省直辖 cities and counties,
    the XPCC cities) are units themselves and keep their own code.
 2. Chinese names after Unicode NFKC (full-width letters and digits, stray spaces): the full
@@ -501,9 +502,12 @@ def _resolve_code(idx: _Index, digits: str) -> _Result:
             f"mapped to {code}"))
     if digits in idx.county:
         county_name, unit = idx.county[digits]
-        return _Result(unit, "adcode_county", "matched", note + (
+        # a county's code, like its name, stands for the county, not for its city
+        return _Result(method="adcode_county", status="county", note=note + (
             f"{digits} is the county-level code of {county_name}, which lies in "
-            f"{idx.units.loc[unit, 'name']} ({unit}); mapped to that city"))
+            f"{_label(idx, unit, True)}; a county's value is not its city's value, so it is "
+            "not mapped unless counties are allowed (--allow-county, allow_county=True), which "
+            "maps it to that city"), suggestions=[_label(idx, unit, True)], containing_city=unit)
     suggestions = []
     same_prefix = digits[:4] + "00"
     if same_prefix in idx.units.index:
