@@ -515,3 +515,27 @@ def test_cli_match_report_neutralises_formula_labels(tmp_path, capsys):
     cli.main(["match", table, "--allow-unmatched", "--out", str(out)])
     report = pd.read_csv(out, dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert report["input"].tolist() == ["深圳", "'=HYPERLINK(\"http://x\",\"y\")"]
+
+
+@pytest.mark.parametrize("value, city", [
+    ("Gannan County", "230200"),                       # not 甘南州: "County" is never dropped
+    ("Changyang Tujia Autonomous County", "420500"),   # 长阳土家族自治县, 宜昌市 (长 read chang)
+    ("Haidian District", "110100"),
+    ("Anda City", "231200"),                           # no city is called Anda: 安达市, 绥化市
+    ("Anda", "231200"),
+    ("安达", "231200"),                                # the Chinese name without its suffix
+    ("黑龙江安达", "231200"),
+])
+def test_county_names_in_english_pinyin_or_without_suffix_point_to_their_city(value, city):
+    rec = one(value)
+    assert (rec["status"], rec["containing_city"]) == ("county", city), rec
+    assert pd.isna(rec["adcode"])
+
+
+def test_english_county_names_shared_by_several_cities_are_ambiguous():
+    # 朝阳区 (北京, 长春) and 潮阳区 (汕头) all read Chaoyang District; 朝阳市 is not a district
+    rec = one("Chaoyang District")
+    assert rec["status"] == "ambiguous" and pd.isna(rec["adcode"])
+    assert all(c in rec["suggestions"] for c in ("110100", "220100", "440500"))
+    assert one("Chaoyang")["adcode"] == "211300"  # the city itself still matches
+    assert one("Gannan")["adcode"] == "623000"

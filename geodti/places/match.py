@@ -196,6 +196,17 @@ def _pinyin_key(text: str) -> str:
     return _key(lazy_pinyin(text, style=Style.NORMAL, v_to_u=True))
 
 
+def _pinyin_keys(text: str, limit: int = 64) -> set[str]:
+    """Every reading of ``text`` as a key (朝阳: chaoyang and zhaoyang), for names that
+    pypinyin may read wrongly; at most ``limit`` combinations, the most likely first."""
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
+
+    readings = pinyin(text, style=Style.NORMAL, heteronym=True, v_to_u=True)
+    return {_key(r) for r in islice(product(*readings), limit)}
+
+
 # ---------------------------------------------------------------------------------------
 # the index
 
@@ -217,6 +228,8 @@ class _Index:
     hist_code: dict[str, dict]
     county: dict[str, tuple[str, str]]
     county_names: dict[str, list[tuple[str, str]]]
+    county_en: dict[str, list[tuple[str, str, str]]]
+    county_stems: dict[str, list[tuple[str, str]]]
     fuzzy_zh: dict[str, str]
     fuzzy_en: dict[str, str]
 
@@ -300,13 +313,20 @@ def _index() -> _Index:
     # county-level names as written -> [(county adcode, containing unit)]; the 30
     # province-administered county-level units are units themselves and not listed
     county_names: dict[str, list[tuple[str, str]]] = {}
+    county_en: dict[str, list[tuple[str, str, str]]] = {}
+    county_stems: dict[str, list[tuple[str, str]]] = {}
     for code, (name, unit) in sorted(county.items()):
         county_names.setdefault(name, []).append((code, unit))
+        stem, suffix = _county_stem(name)
+        if len(stem) >= 2:  # one-character stems (唐县 -> 唐) would catch too much
+            county_stems.setdefault(stem, []).append((code, unit))
+        for key in _pinyin_keys(stem):
+            county_en.setdefault(key, []).append((code, unit, suffix))
     return _Index(
         units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short,
         en=en, prov_zh=prov_zh, prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
         hist_zh_full=hist_zh_full, hist_zh_short=hist_zh_short, hist_en=hist_en,
-        hist_code=hist_code, county=county, county_names=county_names, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
+        hist_code=hist_code, county=county, county_names=county_names, county_en=county_en, county_stems=county_stems, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
     )
 
 
@@ -315,6 +335,22 @@ def _strip_zh_suffix(text: str) -> tuple[str, bool]:
         if text.endswith(suffix) and len(text) >= len(suffix) + 2:
             return text[: -len(suffix)], names_unit
     return text, False
+
+
+#: County-level suffixes, longest first, and the English words that name each.
+_COUNTY_SUFFIXES = ("自治县", "自治旗", "林区", "特区", "县", "区", "旗", "市")
+_EN_COUNTY_WORDS = {"county": ("县", "自治县"), "district": ("区", "林区", "特区"),
+                    "banner": ("旗", "自治旗")}
+_ETHNIC_TAIL = re.compile(r"^(.{2,}?)(?:.{1,3}族)+$")
+
+
+def _county_stem(name: str) -> tuple[str, str]:
+    """A county-level name without its suffix and ethnic part, and the suffix
+    (长阳土家族自治县 -> 长阳, 自治县), for matching its English/pinyin form."""
+    for suffix in _COUNTY_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return _ETHNIC_TAIL.sub(r"\1", name[: -len(suffix)]), suffix
+    return name, ""
 
 
 def _strip_province_suffix(text: str) -> str:
@@ -439,7 +475,18 @@ def _zh_candidates(idx: _Index, text: str, allow_prefix: bool = True) -> _Candid
                     inner.province_hint = idx.prov_zh[prefix]
                     inner.province_word = None
                     return inner
+    # no city, former city or province: a county-level name without its suffix (安达)
+    found = idx.county_stems.get(_county_stem(text)[0]) or idx.county_stems.get(text)
+    if found:
+        return _Candidates(set(), "county_name", counties=found)
     return None
+
+
+def _en_county(idx: _Index, key: str, word: str | None) -> _Candidates | None:
+    """County-level units whose pinyin is ``key`` (with ``word``, those of its suffix type)."""
+    found = [(code, unit) for code, unit, suffix in idx.county_en.get(key, ())
+             if word is None or suffix in _EN_COUNTY_WORDS[word]]
+    return _Candidates(set(), "county_name", counties=found) if found else None
 
 
 def _en_candidates(idx: _Index, text: str) -> _Candidates | None:
@@ -447,7 +494,16 @@ def _en_candidates(idx: _Index, text: str) -> _Candidates | None:
     if not tokens:
         return None
     explicit = any(t in _EN_UNIT_WORDS for t in tokens)
-    plain = [t for t in tokens if t not in _EN_UNIT_WORDS and t not in _EN_FILLER]
+    county_word = next((t for t in tokens if t in _EN_COUNTY_WORDS), None)
+    plain = [t for t in tokens if t not in _EN_UNIT_WORDS and t not in _EN_FILLER
+             and t not in _EN_COUNTY_WORDS]
+    stem_key = _key(t for t in plain if t not in _EN_ETHNIC)
+    if county_word is not None:
+        # "Gannan County" names the county of 齐齐哈尔, not 甘南州: as in Chinese, a county
+        # word is never dropped to read the name as a city's
+        county = _en_county(idx, stem_key, county_word)
+        if county is not None:
+            return county
     attempts = [(_key(tokens), False), (_key(plain), explicit)]
     if "autonomous" in tokens or "zizhizhou" in tokens:
         attempts.append((_key(t for t in plain if t not in _EN_ETHNIC), explicit))
@@ -466,7 +522,8 @@ def _en_candidates(idx: _Index, text: str) -> _Candidates | None:
             return _Candidates(set(), "taiwan_city")
         if province_word is not None:
             return _Candidates(set(), "province_name", province_word=province_word)
-    return None
+    # no city, former city or province: the pinyin of a county-level unit ("Anda City")
+    return _en_county(idx, stem_key, None)
 
 
 def _resolve_code(idx: _Index, digits: str) -> _Result:
