@@ -354,3 +354,13 @@ def test_write_run_tables_lists_every_table(tmp_path):
     assert contents["description"].iloc[1] == describe_table("by_tier") and "tier" in describe_table("by_tier")
     assert contents["description"].iloc[0] == describe_table("diffusion_spatial_markov_steady_state") != ""
     assert book["contents"].freeze_panes == "A2"
+
+
+def test_run_tables_keep_their_values(sample_run):
+    """Every table of the sample run equals the stored digest (tests/run_digest.py): code
+    reorganisation must not change a value; a deliberate change regenerates the digest and
+    says so in its commit."""
+    from run_digest import differences, digest
+
+    stored = json.loads((Path(__file__).parent / "data" / "run_tables_digest.json").read_text(encoding="utf-8"))
+    assert differences(stored, digest(sample_run.out / "tables")) == []
