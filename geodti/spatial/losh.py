@@ -71,12 +71,13 @@ class LOSH(Result):
 
     Examples
     --------
+    >>> import geopandas as gpd
     >>> import numpy as np
     >>> from libpysal.graph import Graph
-    >>> g = Graph.build_contiguity(__import__("geopandas").GeoSeries.from_xy(
-    ...     [0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 1]).buffer(0.71, cap_style=3), rook=False)
-    >>> round(float(LOSH(np.array([1.0, 2, 3, 4, 5, 9]), g).Hi[0]), 3)
-    0.46
+    >>> g = Graph.build_knn(gpd.GeoSeries.from_xy([0, 1, 2, 0, 1, 2], [0, 0, 0, 1, 1, 1]), k=2)
+    >>> h = LOSH(np.array([1.0, 2, 3, 4, 5, 9]), g)
+    >>> h.Hi.round(3).tolist()
+    [0.075, 0.764, 1.863, 0.596, 0.075, 0.764]
     """
 
     _fields = ("Hi",)
@@ -86,6 +87,6 @@ class LOSH(Result):
         Y, one = as_matrix(y, m["n"])
         if (np.ptp(Y, axis=0) == 0).any():
             raise MethodError("LOSH is undefined for a variable that is constant across units")
-        k = losh_kernel(LocalContext.build(Y, m["O"]))
-        self._set({**k.attrs, "cardinality": np.broadcast_to(np.diff(m["O"].indptr)[:, None], Y.shape)}, one)
+        ctx = LocalContext.build(Y, m["O"])
+        self._set({**losh_kernel(ctx).attrs, "cardinality": np.broadcast_to(ctx.card[:, None], Y.shape)}, one)
         self.y = y
