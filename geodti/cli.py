@@ -854,8 +854,9 @@ def add_stats_parser(sub) -> None:
                    help="significance level (default %(default)s)")
     p.add_argument("--variables", help="comma-separated variables (default: every value column)")
     p.add_argument("--periods", help="comma-separated periods (default: all)")
-    p.add_argument("--local", default="lisa,gi_star,local_geary",
-                   help="local statistics (default lisa,gi_star,local_geary)")
+    p.add_argument("--local", metavar="NAMES",
+                   help="comma-separated local statistics of the registry geodti.spatial.registry "
+                        "(default: its defaults, lisa,gi_star,local_geary; losh on request)")
     p.add_argument("--gi-inference", default="permutation", choices=["permutation", "analytic"],
                    help="Gi* hot/cold bins from the pseudo p (default) or the analytic z")
     p.add_argument("--bivariate", action="append", metavar="X:Y",
@@ -880,6 +881,21 @@ def add_stats_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by geodti")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_stats)
+
+
+def _local_names(text: str | None) -> tuple[str, ...]:
+    """``--local``: names of the local-statistics registry (its defaults when not given)."""
+    from geodti.errors import InputError
+    from geodti.spatial.registry import DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS
+
+    if text is None:
+        return DEFAULT_LOCAL_STATISTICS
+    names = tuple(s.strip() for s in text.split(",") if s.strip())
+    bad = [s for s in names if s not in LOCAL_STATISTICS]
+    if bad or not names:
+        raise InputError(f"--local {text!r}: unknown local statistic(s) {', '.join(bad) or '(none given)'}; "
+                         f"choose from {', '.join(LOCAL_STATISTICS)}")
+    return names
 
 
 def run_stats(args) -> int:
@@ -940,7 +956,7 @@ def run_stats(args) -> int:
             variables=args.variables, periods=args.periods, permutations=args.permutations, seed=args.seed,
             alternative=args.alternative, correction=args.correction, alpha=args.alpha,
             island_policy=args.island_policy, k_attach=args.k_attach,
-            local_statistics_=[s.strip() for s in args.local.split(",") if s.strip()],
+            local_statistics_=_local_names(args.local),
             gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
             on_budget=args.on_budget, missing=args.missing, progress=progress,
         )

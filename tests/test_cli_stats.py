@@ -75,3 +75,20 @@ def test_stats_missing_values(tmp_path, flag, capsys):
     assert main(args + [flag, "drop", "--out", str(tmp_path / "b")]) == 0
     ex = pd.read_csv(tmp_path / "b" / "excluded.csv", encoding="utf-8-sig", dtype=str)
     assert list(ex["adcode"]) == [panel.loc[3, "adcode"]]
+
+
+def test_stats_local_losh_on_request(tmp_path):
+    out = tmp_path / "losh"
+    assert main(["stats", str(SAMPLE), "--weights", "knn3", "--local", "losh,lisa", "--permutations", "99",
+                 "--on-budget", "ignore", "--out", str(out), "--no-progress"]) == 0
+    loc = pd.read_csv(out / "local.csv", encoding="utf-8-sig", dtype={"adcode": str})
+    assert set(loc["statistic"]) == {"losh", "lisa"}
+    losh = loc[loc["statistic"] == "losh"]
+    assert (losh["inference"] == "analytic").all() and losh["p_analytic"].between(0, 1).all()
+    assert set(losh["cluster"]) <= {"heterogeneous", "not_significant"}
+
+
+def test_stats_unknown_local_statistic_names_the_choices(tmp_path, capsys):
+    assert main(["stats", str(SAMPLE), "--local", "lisa,losch", "--out", str(tmp_path / "z"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "losch" in err and "losh" in err and "local_geary" in err

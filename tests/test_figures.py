@@ -208,7 +208,7 @@ def test_lisa_map_colours_legend_and_projection(grid):
     ax = fig.axes[0]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["High-High (5)", "Low-Low (4)", "Low-High (3)", "High-Low (2)", "Not significant (19)",
-                      "No neighbours (1)", "No data (2)"]
+                      "Isolate (no neighbours) (1)", "No data (2)"]
     from matplotlib.colors import to_hex
 
     fills = {to_hex(c) for coll in ax.collections for c in coll.get_facecolors()}

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodti.colours import LISA_COLOURS
+from geodti.labels import LISA_COLOURS, NOT_SIGNIFICANT, QUADRANT, QUADRANTS
 from geodti.errors import GeodtiError, MethodError
 from geodti.io.atomic import write_bytes
 
@@ -59,14 +59,15 @@ BUNDLED_FAMILY = "Noto Sans SC"
 _PROBE = "中国城市数字化转型指数空间滞后标准化高低显著邻居无数据北省群期间"
 #: Default resolution of :func:`save_figure`.
 DEFAULT_DPI = 150
-_LISA_LABELS = {
-    "zh": {"HH": "高-高 (HH)", "LL": "低-低 (LL)", "LH": "低-高 (LH)", "HL": "高-低 (HL)",
-           "ns": "不显著", "isolate": "无邻居", "no_data": "无数据"},
-    "en": {"HH": "High-High", "LL": "Low-Low", "LH": "Low-High", "HL": "High-Low",
-           "ns": "Not significant", "isolate": "No neighbours", "no_data": "No data"},
+def _short(key: str) -> str:
+    return "ns" if key == NOT_SIGNIFICANT else key
+
+
+_LISA_LABELS = {  # legend texts from the one vocabulary, keyed by the figures' short keys
+    "zh": {_short(k): (f"{lab.zh} ({k})" if k in QUADRANTS else lab.zh) for k, lab in QUADRANT.items()},
+    "en": {_short(k): lab.en for k, lab in QUADRANT.items()},
 }
-_ALIASES = {"not_significant": "ns", "not significant": "ns", "ns": "ns", "isolate": "isolate",
-            "HH": "HH", "LL": "LL", "LH": "LH", "HL": "HL"}
+_ALIASES = {**{k: _short(k) for k in QUADRANT if k != "no_data"}, "not significant": "ns", "ns": "ns"}
 
 
 class MissingFontError(GeodtiError, RuntimeError):

@@ -1,9 +1,10 @@
 """Local statistics on a ``(n, V)`` matrix in one pass of conditional randomisation.
 
-Local Moran (LISA), Getis-Ord Gi* and local Geary share the random lags of the
-permutation engine: each is an (affine, for LISA and Gi*) function of the random lag
-of ``z`` (and of ``z**2`` for local Geary), so one engine pass serves all three and
-every column (period x variable) of a panel.
+Each local statistic is a kernel (:class:`Kernel`, registered in
+:mod:`geodti.spatial.registry`) on one shared :class:`LocalContext`. Local Moran (LISA),
+Getis-Ord Gi* and local Geary share the random lags of the permutation engine: each is an
+(affine, for LISA and Gi*) function of the random lag of ``z`` (and of ``z**2`` for local
+Geary), so one engine pass serves all of them and every column (period x variable) of a panel.
 
 Definitions follow esda 2.8 (``Moran_Local``, ``G_Local(star=True)``,
 ``Geary_Local``); see :mod:`geodti.spatial.local` and docs/methods.md.
@@ -11,10 +12,14 @@ Definitions follow esda 2.8 (``Moran_Local``, ``G_Local(star=True)``,
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 
 from geodti.errors import MethodError
+from geodti.labels import QUADRANTS
 
 from ._common import norm_sf
 from ._permutation import (
@@ -28,8 +33,7 @@ from ._permutation import (
     random_lags,
 )
 
-LOCAL_STATISTICS = ("lisa", "gi_star", "local_geary")
-_QUADS = np.array(["HH", "LH", "LL", "HL"], dtype=object)
+_QUADS = np.array(QUADRANTS, dtype=object)
 
 
 def _row_sums(M: sparse.csr_array) -> np.ndarray:
@@ -44,10 +48,156 @@ def quadrants(z: np.ndarray, lag: np.ndarray) -> np.ndarray:
     return _QUADS[code]
 
 
+@dataclass
+class LocalContext:
+    """What every local statistic of one ``(n, V)`` matrix on one weights matrix starts from.
+
+    ``O`` original weights (diagonal = self-weights), ``rows`` its off-diagonal rows,
+    ``WR`` row-standardised ``O``, ``Z`` the columns standardised (population sd),
+    ``lagZ = WR @ Z``, ``nanmask`` True for units without neighbours.
+    """
+
+    Y: np.ndarray
+    O: sparse.csr_array
+    diag: np.ndarray
+    rows: RowStructure
+    off: sparse.csr_array
+    card: np.ndarray
+    isolate: np.ndarray
+    o_sum: np.ndarray
+    inv_r: np.ndarray
+    WR: sparse.csr_array
+    ybar: np.ndarray
+    sdev: np.ndarray
+    Z: np.ndarray
+    z2ss: np.ndarray
+    lagZ: np.ndarray
+    nanmask: np.ndarray
+
+    @classmethod
+    def build(cls, Y: np.ndarray, O) -> LocalContext:
+        n, V = Y.shape
+        O = sparse.csr_array(O, dtype=float)
+        rows = RowStructure.from_matrix(O)
+        off = sparse.csr_array((rows.data, rows.indices, rows.indptr), shape=(n, n))
+        card = rows.cardinality
+        isolate = card == 0
+        r = _row_sums(O)  # incl. self-weight
+        with np.errstate(divide="ignore", invalid="ignore"):
+            inv_r = np.where(r > 0, 1.0 / r, 0.0)
+        WR = sparse.csr_array(sparse.diags(inv_r) @ O)
+        ybar = Y.mean(axis=0)
+        sdev = Y.std(axis=0)
+        if (sdev == 0).any():
+            raise MethodError("local statistics need a variable that is not constant across units")
+        Z = (Y - ybar) / sdev
+        return cls(Y=Y, O=O, diag=O.diagonal(), rows=rows, off=off, card=card, isolate=isolate,
+                   o_sum=_row_sums(off), inv_r=inv_r, WR=WR, ybar=ybar, sdev=sdev, Z=Z,
+                   z2ss=(Z * Z).sum(axis=0), lagZ=WR @ Z, nanmask=np.broadcast_to(isolate[:, None], (n, V)))
+
+
+@dataclass
+class Kernel:
+    """One local statistic computed on a :class:`LocalContext`.
+
+    ``attrs``: esda-named ``(n, V)`` arrays; ``observed``: what the permutation test compares.
+    Conditional randomisation, when the statistic supports it, is either affine in the random
+    lag ``L`` of ``z`` (``simulated = alpha + beta * scale * L``, counted without copies) or
+    ``simulate(i, vs, lags, scale)``, giving unit ``i``'s ``(len(vs), P)`` simulated values from
+    the random lags of ``z`` (and of ``z**2`` when ``squares``).
+    """
+
+    attrs: dict[str, np.ndarray]
+    observed: np.ndarray
+    alpha: np.ndarray | None = None
+    beta: np.ndarray | None = None
+    simulate: Callable | None = None
+    squares: bool = False
+
+    @property
+    def permutable(self) -> bool:
+        return self.alpha is not None or self.simulate is not None
+
+
+def lisa_kernel(c: LocalContext) -> Kernel:
+    """Local Moran ``I_i`` (esda ``Moran_Local``) with its analytic moments."""
+    n, V = c.Y.shape
+    Z = c.Z
+    k = (n - 1) / c.z2ss
+    Is = k * Z * c.lagZ
+    m2 = c.z2ss / n
+    wi = _row_sums(c.WR)[:, None]
+    wi2 = _row_sums(c.WR.multiply(c.WR))[:, None]
+    m4 = (Z**4).sum(axis=0) / n
+    b2 = m4 / m2**2
+    n1 = n - 1
+    VI = wi2 * (n - b2) / n1 + (wi**2 - wi2) * (2 * b2 - n) / (n1 * (n - 2)) - (-wi / n1) ** 2
+    attrs = {
+        "Is": np.where(c.nanmask, np.nan, Is),
+        "q": np.where(c.nanmask, "", quadrants(Z, c.lagZ)),
+        "EI": np.broadcast_to(-wi / n1, (n, V)).copy(),
+        "VI": VI,
+        "EIc": -(Z**2 * wi) / (n1 * m2),
+        "VIc": (Z / m2) ** 2 * (n / (n - 2)) * (wi2 - wi**2 / n1) * (m2 - Z**2 / n1),
+        "z": Z,
+        "lag": c.lagZ,
+    }
+    # sim = k z_i (L_i / r_i + d_i z_i / r_i)
+    return Kernel(attrs, Is, alpha=k * Z**2 * (c.diag * c.inv_r)[:, None], beta=k * Z * c.inv_r[:, None])
+
+
+def gi_star_kernel(c: LocalContext) -> Kernel:
+    """Getis-Ord ``G*_i`` (esda ``G_Local(star=True)``) with Ord and Getis's analytic z."""
+    n, V = c.Y.shape
+    Y, rows, card = c.Y, c.rows, c.card
+    rowmax = np.zeros(n)
+    nz = card > 0
+    rowmax[nz] = np.maximum.reduceat(rows.data, rows.indptr[:-1][nz]) if nz.any() else rowmax[nz]
+    dstar = np.where(c.diag > 0, c.diag, rowmax)
+    Wstar = sparse.csr_array(c.off + sparse.diags(dstar))
+    ysum = Y.sum(axis=0)
+    ysum = np.where(ysum == 0, np.nan, ysum)  # undefined; callers report variables with negative values
+    G = (Wstar @ Y) / ysum
+    Wi = _row_sums(Wstar)[:, None]
+    S1i = _row_sums(Wstar.multiply(Wstar))[:, None]
+    s2 = (Y**2).mean(axis=0) - c.ybar**2
+    EG = Wi / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        VG = (n * S1i - Wi**2) / (n - 1) / n**2 * s2 / c.ybar**2
+        Zs = (G - EG) / np.sqrt(VG)
+    attrs = {
+        "Gs": np.where(c.nanmask, np.nan, G),
+        "EGs": np.broadcast_to(EG, (n, V)).copy(),
+        "VGs": np.broadcast_to(VG, (n, V)).copy(),
+        "Zs": np.where(c.nanmask, np.nan, Zs),
+        "p_norm": np.where(c.nanmask, np.nan, norm_sf(np.abs(Zs))),
+    }
+    # sim = (d*_i y_i + ybar O_i + sd * L_i) / sum(y)
+    return Kernel(attrs, G, alpha=(dstar[:, None] * Y + c.ybar * c.o_sum[:, None]) / ysum,
+                  beta=np.broadcast_to(c.sdev / ysum, (n, V)))
+
+
+def local_geary_kernel(c: LocalContext) -> Kernel:
+    """Local Geary ``c_i`` (esda ``Geary_Local``) on row-standardised weights."""
+    n, V = c.Y.shape
+    Z = c.Z
+    coo = c.WR.tocoo()
+    contrib = coo.data[:, None] * (Z[coo.row] - Z[coo.col]) ** 2
+    localG = np.zeros((n, V))
+    np.add.at(localG, coo.row, contrib)
+
+    def simulate(i, vs, lags, scale):
+        zi = Z[i, vs]
+        return (zi[:, None] ** 2 * c.o_sum[i] - 2 * zi[:, None] * scale * lags[0] + scale * lags[1]) * c.inv_r[i]
+
+    attrs = {"localG": np.where(c.nanmask, np.nan, localG), "z": Z, "lag": c.lagZ}
+    return Kernel(attrs, localG, simulate=simulate, squares=True)
+
+
 def local_core(
     Y: np.ndarray,
     O: sparse.csr_array,
-    statistics=LOCAL_STATISTICS,
+    statistics=None,
     *,
     permutations: int,
     seed: int,
@@ -63,12 +213,14 @@ def local_core(
     Y : (n, V) array
         Complete data, one column per period x variable.
     O : (n, n) sparse matrix
-        Original (untransformed) weights; LISA and local Geary use its row-standardised
-        form, Gi* uses it with a self-weight (the diagonal when present, else the row's
-        largest weight: 1 for binary weights).
-    statistics : iterable of {"lisa", "gi_star", "local_geary"}
+        Original (untransformed) weights; each statistic's kernel says how it uses them
+        (LISA and local Geary row-standardise, Gi* adds a self-weight: the diagonal when
+        present, else the row's largest weight, 1 for binary weights).
+    statistics : iterable of names in :data:`geodti.spatial.registry.LOCAL_STATISTICS`
+        Default: the registry's default statistics.
     permutations, seed, alternative, keep_simulations
-        Conditional randomisation settings (``permutations=0`` skips it).
+        Conditional randomisation settings (``permutations=0`` skips it; statistics whose
+        kernel gives no simulation get NaN pseudo p-values).
     draws : (P, K) array, optional
         Precomputed :func:`~geodti.spatial._permutation.local_draws` (shared across calls).
     progress : bool
@@ -79,110 +231,34 @@ def local_core(
     dict
         ``{statistic: {attribute: (n, V) array}}``.
     """
-    statistics = tuple(statistics)
-    bad = [s for s in statistics if s not in LOCAL_STATISTICS]
-    if bad:
-        raise MethodError(f"unknown local statistic(s) {bad}; use {', '.join(LOCAL_STATISTICS)}")
+    from .registry import DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS, check_local_statistics
+
+    statistics = check_local_statistics(DEFAULT_LOCAL_STATISTICS if statistics is None else statistics)
     if alternative not in ALTERNATIVES:
         raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
     n, V = Y.shape
-    O = sparse.csr_array(O, dtype=float)
-    diag = O.diagonal()
-    rows = RowStructure.from_matrix(O)
-    off = sparse.csr_array((rows.data, rows.indices, rows.indptr), shape=(n, n))
-    card = rows.cardinality
-    isolate = card == 0
-    r = _row_sums(O)  # incl. self-weight
-    o_sum = _row_sums(off)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv_r = np.where(r > 0, 1.0 / r, 0.0)
-    WR = sparse.csr_array(sparse.diags(inv_r) @ O)
-
-    ybar = Y.mean(axis=0)
-    sdev = Y.std(axis=0)
-    if (sdev == 0).any():
-        raise MethodError("local statistics need a variable that is not constant across units")
-    Z = (Y - ybar) / sdev
-    z2ss = (Z * Z).sum(axis=0)
-    lagZ = WR @ Z
-    nanmask = np.broadcast_to(isolate[:, None], (n, V))
-
-    out: dict[str, dict[str, np.ndarray]] = {}
-    specs: dict[str, dict] = {}
-    if "lisa" in statistics:
-        c = (n - 1) / z2ss
-        Is = c * Z * lagZ
-        m2 = z2ss / n
-        wi = _row_sums(WR)[:, None]
-        wi2 = _row_sums(WR.multiply(WR))[:, None]
-        m4 = (Z**4).sum(axis=0) / n
-        b2 = m4 / m2**2
-        n1 = n - 1
-        VI = wi2 * (n - b2) / n1 + (wi**2 - wi2) * (2 * b2 - n) / (n1 * (n - 2)) - (-wi / n1) ** 2
-        out["lisa"] = {
-            "Is": np.where(nanmask, np.nan, Is),
-            "q": np.where(nanmask, "", quadrants(Z, lagZ)),
-            "EI": np.broadcast_to(-wi / n1, (n, V)).copy(),
-            "VI": VI,
-            "EIc": -(Z**2 * wi) / (n1 * m2),
-            "VIc": (Z / m2) ** 2 * (n / (n - 2)) * (wi2 - wi**2 / n1) * (m2 - Z**2 / n1),
-            "z": Z,
-            "lag": lagZ,
-        }
-        # sim = c z_i (L_i / r_i + d_i z_i / r_i)
-        specs["lisa"] = {"obs": Is, "alpha": c * Z**2 * (diag * inv_r)[:, None], "beta": c * Z * inv_r[:, None]}
-    if "gi_star" in statistics:
-        rowmax = np.zeros(n)
-        nz = card > 0
-        rowmax[nz] = np.maximum.reduceat(rows.data, rows.indptr[:-1][nz]) if nz.any() else rowmax[nz]
-        dstar = np.where(diag > 0, diag, rowmax)
-        Wstar = sparse.csr_array(off + sparse.diags(dstar))
-        ysum = Y.sum(axis=0)
-        ysum = np.where(ysum == 0, np.nan, ysum)  # undefined; callers report variables with negative values
-        G = (Wstar @ Y) / ysum
-        Wi = _row_sums(Wstar)[:, None]
-        S1i = _row_sums(Wstar.multiply(Wstar))[:, None]
-        s2 = (Y**2).mean(axis=0) - ybar**2
-        EG = Wi / n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            VG = (n * S1i - Wi**2) / (n - 1) / n**2 * s2 / ybar**2
-            Zs = (G - EG) / np.sqrt(VG)
-        out["gi_star"] = {
-            "Gs": np.where(nanmask, np.nan, G),
-            "EGs": np.broadcast_to(EG, (n, V)).copy(),
-            "VGs": np.broadcast_to(VG, (n, V)).copy(),
-            "Zs": np.where(nanmask, np.nan, Zs),
-            "p_norm": np.where(nanmask, np.nan, norm_sf(np.abs(Zs))),
-        }
-        # sim = (d*_i y_i + ybar O_i + sd * L_i) / sum(y)
-        specs["gi_star"] = {
-            "obs": G,
-            "alpha": (dstar[:, None] * Y + ybar * o_sum[:, None]) / ysum,
-            "beta": np.broadcast_to(sdev / ysum, (n, V)),
-        }
-    if "local_geary" in statistics:
-        coo = WR.tocoo()
-        contrib = coo.data[:, None] * (Z[coo.row] - Z[coo.col]) ** 2
-        localG = np.zeros((n, V))
-        np.add.at(localG, coo.row, contrib)
-        out["local_geary"] = {"localG": np.where(nanmask, np.nan, localG), "z": Z, "lag": lagZ}
-        specs["local_geary"] = {"obs": localG}
+    ctx = LocalContext.build(Y, O)
+    rows, card, nanmask = ctx.rows, ctx.card, ctx.nanmask
+    kernels = {s: LOCAL_STATISTICS[s].kernel(ctx) for s in statistics}
+    out: dict[str, dict[str, np.ndarray]] = {s: k.attrs for s, k in kernels.items()}
 
     P = int(permutations)
+    permuted = [s for s in statistics if kernels[s].permutable]
     for s in statistics:
         o = out[s]
         o["p_sim"] = np.full((n, V), np.nan)
         o["EI_sim"] = np.full((n, V), np.nan)
         o["seI_sim"] = np.full((n, V), np.nan)
-        if keep_simulations and P:
+        if keep_simulations and P and s in permuted:
             o["sim"] = np.full((n, V, P), np.nan)
-    if P:
+    if P and permuted:
         K = int(card.max(initial=0))
         if draws is None:
             draws = local_draws(n, P, seed, K)
         elif draws.shape[0] != P or draws.shape[1] < K:
             raise MethodError(f"shared draws have shape {draws.shape}; need ({P}, >={K})")
-        need_sq = "local_geary" in statistics
+        Z = ctx.Z
+        need_sq = any(kernels[s].squares for s in permuted)
         cols = [Z, Z * Z] if need_sq else [Z]
         counts_only = alternative in ("directed", "greater", "lesser") and not keep_simulations
         ones = np.ones(P)
@@ -194,14 +270,20 @@ def local_core(
                 meanL = sumL / P
                 # one pass: the lags are sums of standardised values, so no cancellation to fear
                 sdL = np.sqrt(np.maximum(np.einsum("vp,vp->v", L, L) / P - meanL * meanL, 0.0))
-                for s in statistics:
-                    if s == "local_geary":
-                        continue
-                    sp = specs[s]
-                    obs = sp["obs"][i, vs]
-                    alpha = sp["alpha"][i, vs]
-                    beta = sp["beta"][i, vs] * scale
+                for s in permuted:
+                    kern = kernels[s]
                     o = out[s]
+                    obs = kern.observed[i, vs]
+                    if kern.alpha is None:
+                        sims = kern.simulate(i, vs, lags, scale)
+                        o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
+                        o["EI_sim"][i, vs] = sims.mean(axis=1)
+                        o["seI_sim"][i, vs] = sims.std(axis=1)
+                        if keep_simulations:
+                            o["sim"][i, vs] = sims
+                        continue
+                    alpha = kern.alpha[i, vs]
+                    beta = kern.beta[i, vs] * scale
                     o["EI_sim"][i, vs] = alpha + beta * meanL
                     o["seI_sim"][i, vs] = np.abs(beta) * sdL
                     if counts_only:
@@ -211,20 +293,9 @@ def local_core(
                         o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
                         if keep_simulations:
                             o["sim"][i, vs] = sims
-                if need_sq:
-                    L2 = lags[1]
-                    zi = Z[i, vs]
-                    sims = (zi[:, None] ** 2 * o_sum[i] - 2 * zi[:, None] * scale * L + scale * L2) * inv_r[i]
-                    o = out["local_geary"]
-                    obs = specs["local_geary"]["obs"][i, vs]
-                    o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
-                    o["EI_sim"][i, vs] = sims.mean(axis=1)
-                    o["seI_sim"][i, vs] = sims.std(axis=1)
-                    if keep_simulations:
-                        o["sim"][i, vs] = sims
-        for s in statistics:
+        for s in permuted:
             o = out[s]
-            obs = specs[s]["obs"]
+            obs = kernels[s].observed
             se = o["seI_sim"]
             with np.errstate(divide="ignore", invalid="ignore"):
                 z = (obs - o["EI_sim"]) / se
@@ -235,14 +306,13 @@ def local_core(
             o["p_sim"] = np.where(nanmask, np.nan, o["p_sim"])
             o["p_z_sim"] = norm_sf(np.abs(o["z_sim"]))
             o["VI_sim"] = se * se
-    else:
-        for s in statistics:
-            o = out[s]
+    for s in statistics:
+        o = out[s]
+        if "z_sim" not in o:
             o["z_sim"] = np.full((n, V), np.nan)
             o["p_z_sim"] = np.full((n, V), np.nan)
             o["VI_sim"] = np.full((n, V), np.nan)
-    for s in statistics:
-        out[s]["cardinality"] = np.broadcast_to(card[:, None], (n, V))
+        o["cardinality"] = np.broadcast_to(card[:, None], (n, V))
     return out
 
 

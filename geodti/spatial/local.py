@@ -44,15 +44,15 @@ from geodti import defaults
 from geodti.errors import MethodError
 from geodti.schema import check_panel
 
-from ._common import norm_sf
-from ._localcore import LOCAL_STATISTICS, local_core
+from ._localcore import local_core
 from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
+from .registry import DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS, check_local_statistics
 
-__all__ = ["CORRECTIONS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels", "local_statistics"]
+__all__ = ["CORRECTIONS", "DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels",
+           "local_statistics"]
 
 CORRECTIONS = ("none", "fdr", "bonferroni")
-GI_LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 COLUMNS = [
     "adcode", "period", "variable", "weights", "statistic", "value", "quadrant", "z_sim", "p_sim", "p_fdr",
     "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
@@ -98,7 +98,8 @@ def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
 
 def cluster_labels(statistic: str, quadrant, p_adjusted, alpha: float, *, direction=None, positive=None,
                    isolate=None, p_levels=None) -> np.ndarray:
-    """Cluster labels of one family.
+    """Cluster labels of one family, by the statistic's rule in the registry
+    (:data:`~geodti.spatial.registry.LOCAL_STATISTICS`; labels of :mod:`geodti.labels`).
 
     * ``lisa``: the quadrant (HH, LL: clusters; LH, HL: outliers) where significant,
       else ``not_significant``;
@@ -107,32 +108,15 @@ def cluster_labels(statistic: str, quadrant, p_adjusted, alpha: float, *, direct
       the sign from ``direction`` (z-score), else ``not_significant``;
     * ``local_geary``: where significant, ``HH``/``LL`` (positive association of high or
       low values), ``other_positive`` (positive association, mixed quadrant) or
-      ``negative`` (the unit differs from its neighbours), as in GeoDa (Anselin 2019).
+      ``negative`` (the unit differs from its neighbours), as in GeoDa (Anselin 2019);
+    * ``losh``: ``heterogeneous`` where significant.
 
     Units without neighbours are ``isolate``.
     """
-    quadrant = np.asarray(quadrant, dtype=object)
-    n = len(quadrant)
-    out = np.full(n, "not_significant", dtype=object)
-    if statistic == "lisa":
-        sig = np.nan_to_num(np.asarray(p_adjusted, float), nan=1.0) <= alpha
-        out[sig] = quadrant[sig]
-    elif statistic == "gi_star":
-        d = np.asarray(direction, float)
-        for level, tag in reversed(GI_LEVELS):
-            pl = np.nan_to_num(np.asarray(p_levels[level], float), nan=1.0)
-            hit = pl <= level
-            out[hit & (d > 0)] = f"hot_{tag}"
-            out[hit & (d < 0)] = f"cold_{tag}"
-    elif statistic == "local_geary":
-        sig = np.nan_to_num(np.asarray(p_adjusted, float), nan=1.0) <= alpha
-        pos = np.asarray(positive, bool)
-        same = np.isin(quadrant, ["HH", "LL"])
-        out[sig & pos & same] = quadrant[sig & pos & same]
-        out[sig & pos & ~same] = "other_positive"
-        out[sig & ~pos] = "negative"
-    else:
+    if statistic not in LOCAL_STATISTICS:
         raise MethodError(f"unknown statistic '{statistic}'")
+    out = LOCAL_STATISTICS[statistic].label_rule(quadrant, p_adjusted, alpha, direction=direction,
+                                                 positive=positive, p_levels=p_levels)
     if isolate is not None:
         out[np.asarray(isolate, bool)] = "isolate"
     return out
@@ -144,7 +128,7 @@ def local_statistics(
     *,
     variables=None,
     periods=None,
-    statistics=LOCAL_STATISTICS,
+    statistics=DEFAULT_LOCAL_STATISTICS,
     permutations: int = defaults.PERMUTATIONS,
     seed: int = DEFAULT_SEED,
     alternative: str = "directed",
@@ -163,8 +147,9 @@ def local_statistics(
     weights : Weights, list or dict of Weights
         Built on the panel's units.
     variables, periods : list of str, optional
-    statistics : iterable of {"lisa", "gi_star", "local_geary"}
-        Gi* is skipped (with a note) for variables with negative values.
+    statistics : iterable of names in :data:`~geodti.spatial.registry.LOCAL_STATISTICS`
+        Default: its default ones (``lisa``, ``gi_star``, ``local_geary``; ``losh`` on
+        request). Gi* is skipped (with a note) for variables with negative values.
     permutations : int
         Conditional permutations (default 9999; enough for FDR at 0.05 on 370 units,
         not for Bonferroni, which needs 7399 at 0.05 and 36999 at 0.01).
@@ -196,13 +181,14 @@ def local_statistics(
         raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
     if gi_inference not in ("permutation", "analytic"):
         raise MethodError("gi_inference must be 'permutation' or 'analytic'")
-    statistics = tuple(statistics)
-    bad = [s for s in statistics if s not in LOCAL_STATISTICS]
-    if bad:
-        raise MethodError(f"unknown local statistic(s) {bad}; use {', '.join(LOCAL_STATISTICS)}")
+    statistics = check_local_statistics(statistics)
     P = int(permutations)
-    if P == 0 and not (statistics == ("gi_star",) and gi_inference == "analytic"):
-        raise MethodError("local statistics need permutations > 0 (pseudo p-values); only Gi* has an analytic test")
+    inference = {s: _inference(s, gi_inference) for s in statistics}
+    if P == 0 and any(i == "permutation" for i in inference.values()):
+        needs = [s for s, i in inference.items() if i == "permutation"]
+        raise MethodError(f"local statistics {needs} need permutations > 0 (pseudo p-values); only "
+                          f"{', '.join(s for s, e in LOCAL_STATISTICS.items() if 'analytic' in e.inference)} "
+                          "have an analytic test")
     panel = check_panel(panel)
     variables = choose_variables(panel, variables)
     periods = choose_periods(panel, periods)
@@ -227,73 +213,66 @@ def local_statistics(
     for label, w, Y, cols, O, rows in prepared:
         n, V = Y.shape
         isolate = rows.cardinality == 0
-        stats_here = list(statistics)
-        gi_ok = np.array([(Y[:, j] >= 0).all() for j in range(V)])
-        # one engine pass for every statistic; Gi* columns with negative values are blanked afterwards
-        res = local_core(Y, O, stats_here, permutations=P, seed=seed, alternative=alternative,
+        nonneg = np.array([(Y[:, j] >= 0).all() for j in range(V)])
+        # one engine pass for every statistic; columns a statistic is not defined for are blanked afterwards
+        res = local_core(Y, O, statistics, permutations=P, seed=seed, alternative=alternative,
                          draws=draws.get(n), progress=progress)
-        for s in stats_here:
+        for s in statistics:
+            ok = nonneg if LOCAL_STATISTICS[s].nonnegative else np.ones(V, bool)
             frames.append(_table(s, res.get(s), w, label, cols, isolate, rows.cardinality, P, seed, alternative,
-                                 correction, alpha, gi_inference, None if s != "gi_star" else gi_ok))
+                                 correction, alpha, inference[s], ok))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out[COLUMNS]
 
 
-def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, correction, alpha, gi_inference, gi_ok):
-    """One statistic's rows for every column, built as arrays and framed once."""
-    from ._localcore import quadrants
+def _inference(statistic: str, gi_inference: str) -> str:
+    """The inference a statistic's p-values rest on: its only one, or the chosen one."""
+    supported = LOCAL_STATISTICS[statistic].inference
+    return supported[0] if len(supported) == 1 else gi_inference
 
+
+def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, correction, alpha, inference, ok):
+    """One statistic's rows for every column, built as arrays and framed once."""
+    entry = LOCAL_STATISTICS[stat]
     n = len(w.ids)
     V = len(cols)
-    value = np.full((n, V), np.nan)
-    quadrant = np.full((n, V), "", dtype=object)
+    z_sim = res["z_sim"].astype(float).copy()
+    p_sim = res["p_sim"].astype(float).copy()
+    value = np.asarray(res[entry.value], float).copy()
     z_an = np.full((n, V), np.nan)
     p_an = np.full((n, V), np.nan)
+    if entry.analytic is not None:
+        za, pa = entry.analytic(res)
+        if za is not None:
+            z_an = np.asarray(za, float).copy()
+        p_an = np.asarray(pa, float).copy()
+    direction = z_sim if inference == "permutation" else z_an
+    quadrant = (np.asarray(entry.quadrant(res, isolate, direction), dtype=object).copy() if entry.quadrant
+                else np.full((n, V), "", dtype=object))
     adj = {c: np.full((n, V), np.nan) for c in CORRECTIONS}
     labels = np.full((n, V), "not_significant", dtype=object)
     note = np.where(isolate, "no neighbours", "").astype(object)
     notes = np.repeat(note[:, None], V, axis=1)
-    z_sim = res["z_sim"].astype(float).copy()
-    p_sim = res["p_sim"].astype(float).copy()
     for j in range(V):
-        if stat == "gi_star" and not gi_ok[j]:
-            z_sim[:, j] = np.nan
-            p_sim[:, j] = np.nan
+        if not ok[j]:
+            for a in (value, z_an, p_an, z_sim, p_sim):
+                a[:, j] = np.nan
+            quadrant[:, j] = ""
             labels[:, j] = "not_computed"
-            notes[:, j] = "Gi* needs non-negative values"
+            notes[:, j] = f"{entry.title} needs non-negative values"
             continue
-        if stat == "lisa":
-            value[:, j] = res["Is"][:, j]
-            quadrant[:, j] = res["q"][:, j]
-        elif stat == "gi_star":
-            value[:, j] = res["Gs"][:, j]
-            z_an[:, j] = res["Zs"][:, j]
-            p_an[:, j] = 2.0 * norm_sf(np.abs(z_an[:, j]))
-            direction = z_sim[:, j] if gi_inference == "permutation" else z_an[:, j]
-            quadrant[:, j] = np.where(np.isfinite(direction), np.where(direction > 0, "hot", "cold"), "")
-        else:
-            value[:, j] = res["localG"][:, j]
-            quadrant[:, j] = np.where(isolate, "", quadrants(res["z"][:, j], res["lag"][:, j]))
-        p_test = p_an[:, j] if (stat == "gi_star" and gi_inference == "analytic") else p_sim[:, j]
+        p_test = p_an[:, j] if inference == "analytic" else p_sim[:, j]
         for c in CORRECTIONS:
             adj[c][:, j] = adjust_pvalues(p_test, c)
-        if stat == "gi_star":
-            direction = z_sim[:, j] if gi_inference == "permutation" else z_an[:, j]
-            labels[:, j] = cluster_labels("gi_star", quadrant[:, j], adj[correction][:, j], alpha,
-                                          direction=direction, isolate=isolate,
-                                          p_levels={lv: adj[correction][:, j] for lv, _ in GI_LEVELS})
-        elif stat == "local_geary":
-            positive = np.nan_to_num(z_sim[:, j], nan=0.0) < 0  # smaller than expected: like its neighbours
-            labels[:, j] = cluster_labels("local_geary", quadrant[:, j], adj[correction][:, j], alpha,
-                                          positive=positive, isolate=isolate)
-        else:
-            labels[:, j] = cluster_labels("lisa", quadrant[:, j], adj[correction][:, j], alpha, isolate=isolate)
+        positive = np.nan_to_num(z_sim[:, j], nan=0.0) < 0  # local Geary: smaller than expected, like its neighbours
+        labels[:, j] = cluster_labels(stat, quadrant[:, j], adj[correction][:, j], alpha,
+                                      direction=direction[:, j], positive=positive, isolate=isolate)
 
     def flat(a):  # column-major: all units of column 0, then column 1, ...
         return np.asarray(a).T.reshape(-1)
 
     sig = {c: np.nan_to_num(adj[c], nan=1.0) <= alpha for c in CORRECTIONS}
-    alt = alternative if stat != "gi_star" or gi_inference == "permutation" else "two-sided (normal)"
+    alt = alternative if inference == "permutation" else entry.analytic_alternative
     return pd.DataFrame({
         "adcode": np.tile(w.ids.to_numpy(), V),
         "period": np.repeat([c[0] for c in cols], n),
@@ -303,6 +282,6 @@ def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, corre
         "sig_none": flat(sig["none"]), "sig_fdr": flat(sig["fdr"]), "sig_bonferroni": flat(sig["bonferroni"]),
         "cluster": flat(labels), "correction": correction, "alpha": alpha, "z_analytic": flat(z_an),
         "p_analytic": flat(p_an), "neighbours": np.tile(card, V),
-        "inference": gi_inference if stat == "gi_star" else "permutation", "alternative": alt, "permutations": P,
+        "inference": inference, "alternative": alt, "permutations": P,
         "seed": seed, "note": flat(notes),
     })

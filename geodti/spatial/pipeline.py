@@ -16,7 +16,7 @@ from geodti.schema import check_panel
 
 from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
-from .local import LOCAL_STATISTICS, local_statistics
+from .local import DEFAULT_LOCAL_STATISTICS, local_statistics
 from .weights import build_weights_set, parse_weights_specs, weights_summary
 
 __all__ = ["bundled_inputs", "spatial_tables"]
@@ -60,7 +60,7 @@ def spatial_tables(
     alpha: float = defaults.ALPHA,
     island_policy: str = "auto",
     k_attach: int = 1,
-    local_statistics_=LOCAL_STATISTICS,
+    local_statistics_=DEFAULT_LOCAL_STATISTICS,
     gi_inference: str = "permutation",
     bivariate=None,
     join_counts=None,

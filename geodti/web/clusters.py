@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
-from geodti.colours import LISA_COLOURS
+from geodti.labels import HOTSPOT, NOT_SIGNIFICANT, QUADRANT
 from geodti.web._common import (
     NODATA_COLOR, category_legend, default_agglomerations, default_units, subtitle, synthetic_flag,
     value_rows,
@@ -35,26 +35,14 @@ from geodti.web._common import (
 from geodti.web._data import align, select
 from geodti.web._page import GeodtiMap, Page
 
-LISA_CATEGORIES = (
-    ("HH", "高-高 High-High", LISA_COLOURS["HH"]),
-    ("LL", "低-低 Low-Low", LISA_COLOURS["LL"]),
-    ("LH", "低-高 Low-High", LISA_COLOURS["LH"]),
-    ("HL", "高-低 High-Low", LISA_COLOURS["HL"]),
-    ("ns", "不显著 Not significant", LISA_COLOURS["ns"]),
-    ("isolate", "无邻居 Isolate (no neighbours)", LISA_COLOURS["isolate"]),
-)
+# the figures' short key "ns" for not significant; labels and colours from the one vocabulary
+LISA_CATEGORIES = tuple(("ns" if lab.key == NOT_SIGNIFICANT else lab.key, lab.text, lab.colour)
+                        for lab in QUADRANT.values() if lab.key != "no_data")
 _ESDA_QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
-HOTSPOT_CATEGORIES = (
-    ("3", "热点 Hot spot, 99%", "#d62f27"),
-    ("2", "热点 Hot spot, 95%", "#ed7551"),
-    ("1", "热点 Hot spot, 90%", "#fab984"),
-    ("0", "不显著 Not significant", "#f0f0f0"),
-    ("-1", "冷点 Cold spot, 90%", "#c0ccdf"),
-    ("-2", "冷点 Cold spot, 95%", "#849eba"),
-    ("-3", "冷点 Cold spot, 99%", "#4575b5"),
-    ("isolate", "无邻居 Isolate (no neighbours)", "#ffffff"),
-)
+# keyed by Esri's Gi_Bin code, as the Gi* tables may give it
+HOTSPOT_CATEGORIES = tuple((str(lab.gi_bin) if lab.gi_bin is not None else lab.key, lab.text, lab.colour)
+                           for lab in HOTSPOT.values() if lab.gi_bin is not None or lab.key == "isolate")
 
 _EHSA_KINDS = (
     ("new", "新", "#fdd0c5", "#c6dbef"),
@@ -133,8 +121,7 @@ def _hotspot_label(value) -> str:
     if not m:
         raise InputError(f"the Gi* table: hotspot {value!r} is not a Gi_Bin code (-3..3) or a label "
                          "like 'hot 99%' / 'cold spot 90%' / 'not significant'")
-    level = {"90": 1, "95": 2, "99": 3}[m.group(2)]
-    return str(level if m.group(1) == "hot" else -level)
+    return str(HOTSPOT[f"{m.group(1)}_{m.group(2)}"].gi_bin)
 
 
 def _emerging_label(value) -> str:
