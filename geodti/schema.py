@@ -14,7 +14,7 @@ import pandas as pd
 
 from geodti.errors import InputError, MethodError
 
-__all__ = ["METADATA_COLUMNS", "PanelError", "check_panel", "is_metadata"]
+__all__ = ["METADATA_COLUMNS", "PanelError", "check_panel", "is_metadata", "text_dtype"]
 
 #: Columns of a panel that are never variables: the keys (``adcode``, ``period``), what
 #: ``read_panel`` adds (``period_type``, ``name``, ``city_input``, ``match_status``,
@@ -36,6 +36,12 @@ class PanelError(InputError, MethodError):
     Both an input error and a method error: the same check guards data read from a file and
     DataFrames passed to a computation (CLI exit code 2 either way).
     """
+
+
+def text_dtype():
+    """The dtype of a panel's text columns (``period``, ``period_type``): pandas' ``"str"``
+    from pandas 3, ``object`` before (the dtype ``read_panel`` has always produced)."""
+    return "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 
 
 def is_metadata(column) -> bool:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
-from geodti.index import _periods
+from geodti.periods import period_number, sort_periods
 from geodti.index.growth import (
     DEFAULT_WINDOW, check_panel, growth, numeric_variables, rank_change, rank_within,
     summary_growth, values_at,
@@ -57,7 +57,7 @@ QUADRANT_EN = {
 
 def latest_quarter(panel: pd.DataFrame) -> str:
     """The last quarter of a panel."""
-    return _periods.sort_quarters(panel["period"].astype(str).unique())[-1]
+    return sort_periods(panel["period"].astype(str).unique(), distinct=True, frequency="quarter")[-1]
 
 
 def _strict_values(panel: pd.DataFrame, variable: str, period: str, keys=("adcode",)) -> pd.DataFrame:
@@ -151,7 +151,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     variables = list(variables)
     mem = _membership(groups, by, df[key], key=key, unassigned=unassigned)
     n_members = mem.groupby(by).size().rename("n_members")
-    periods = _periods.sort_quarters(df["period"].unique())
+    periods = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
     grid = mem.merge(pd.DataFrame({"period": periods}), how="cross")
     vals = grid.merge(df[[key, "period", *variables]], on=[key, "period"], how="left",
                       indicator="_row")
@@ -166,7 +166,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     out = totals.join(n_present).reset_index()
     out["n_members"] = out[by].map(n_members).astype("int64")
     out["complete"] = out["n_present"] == out["n_members"]
-    out["_q"] = out["period"].map(_periods.quarter_number)
+    out["_q"] = out["period"].map(lambda p: period_number(p, "quarter"))
     out = out.sort_values([by, "_q"], kind="mergesort").drop(columns="_q")
     return out[[by, "period", *variables, "n_members", "n_present", "complete"]].reset_index(drop=True)
 
@@ -590,7 +590,7 @@ def layer_summary(panel: pd.DataFrame, layers: Sequence[str] | None = None, *,
     is_layer = g["variable"].isin(layers)
     g["yoy_rank"] = pd.array([pd.NA] * len(g), dtype="Int64")
     g.loc[is_layer, "yoy_rank"] = rank_within(g[is_layer], "yoy", "period")
-    g["_q"] = g["period"].map(_periods.quarter_number)
+    g["_q"] = g["period"].map(lambda p: period_number(p, "quarter"))
     g["_v"] = g["variable"].map({v: i for i, v in enumerate(variables)})
     g = g.sort_values(["_q", "_v"], kind="mergesort")
     cols = ["period", "variable", "total", "n_cities", "qoq", "qoq_flag", "yoy", "yoy_flag",
