@@ -26,7 +26,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geodti._paths import boundaries_dir
+from geodti.bundled import boundaries_dir
 from geodti.errors import InputError
 
 __all__ = [

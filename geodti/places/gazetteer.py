@@ -1,6 +1,6 @@
 """The bundled reference tables: the 370 city-level units, agglomerations, name changes.
 
-All loaders read the CSV files in :func:`geodti._paths.data_dir` once (cached) and return a
+All loaders read the CSV files in :func:`geodti.bundled.data_dir` once (cached) and return a
 fresh copy on every call, so callers may modify what they get. Codes (``adcode``,
 ``province_adcode``, ``unit_adcode``) are 6-digit strings. See ``data/README.md`` for each
 table's columns, sources and verification.
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 
 @lru_cache(maxsize=None)
 def _load(filename: str) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from geodti import __version__
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.config import RunConfig
 from geodti.errors import InputError
 from geodti.io.atomic import write_text
