@@ -103,6 +103,15 @@ def growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = None, *,
         Long: ``keys``, ``period``, ``variable``, ``value``, ``qoq``, ``qoq_flag``, ``yoy``,
         ``yoy_flag``. Growth is a fraction (0.1 = 10 %); a flag other than ``"ok"`` (see
         :data:`FLAGS`) comes with NaN.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.growth import growth
+    >>> g = growth(geodti.read_panel("sample:panel"), "dti")
+    >>> g.loc[(g["adcode"] == "440300") & (g["period"] == "2023Q1"), ["yoy", "yoy_flag"]].round(4)
+             yoy yoy_flag
+    1808  0.0151       ok
     """
     variables = _variables(panel, variables, keys)
     keys = list(keys)
@@ -157,6 +166,15 @@ def summary_growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = 
     ------
     MethodError
         The panel does not span the window and the four quarters before it.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.growth import summary_growth
+    >>> s = summary_growth(geodti.read_panel("sample:panel"), "dti", window=("2022Q1", "2023Q1"))
+    >>> s.loc[s["adcode"] == "440300", ["window", "n_valid", "growth", "flag"]]
+                window  n_valid  growth flag
+    200  2022Q1-2023Q1        5   0.101   ok
     """
     quarters = periods_between(*(check_period(w, "quarter", "growth window bound") for w in window))
     df = check_panel(panel, keys)

@@ -333,6 +333,18 @@ def agglomeration_table(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
         ``mean``, ``mean_growth`` (mean of members' summary growth, the report's "城市平均
         增速"), ``total_growth``, ``leading_adcode``, ``leading_name``, ``top1``.. ``top{top}``,
         ``period``, ``variable``, ``window``, ``sub_period``.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.summary import agglomeration_table
+    >>> table = agglomeration_table(geodti.read_panel("sample:panel"), geodti.agglomerations(),
+    ...                             variable="dti", period="2023Q1", window=("2022Q1", "2023Q1"))
+    >>> table[["rank", "agglomeration"]].head(3)
+       rank agglomeration
+    0     1           长三角
+    1     2           京津冀
+    2     3           珠三角
     """
     period = period or latest_quarter(panel)
     sub_period = sub_period or period

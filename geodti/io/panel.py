@@ -18,6 +18,15 @@ def read_panel(path, **options) -> pd.DataFrame:
 
     The panel of :func:`read_panel_with_report` without the match report (take that
     function to see how each row was matched). Options are the same.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> panel = geodti.read_panel("sample:small")  # a bundled synthetic table
+    >>> panel[["adcode", "name", "period", "dti"]].head(2)
+       adcode name  period   dti
+    0  110100  北京市  2022Q4  4.61
+    1  110100  北京市  2023Q1  4.58
     """
     return read_panel_with_report(path, **options)[0]
 
@@ -81,6 +90,13 @@ def read_panel_with_report(
     geodti.errors.MatchError
         Some rows are ambiguous or unmatched and ``allow_unmatched`` is false; the
         exception's ``report`` attribute holds the match report.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> panel, report = geodti.read_panel_with_report("sample:small")
+    >>> len(panel), report["status"].eq("matched").all()
+    (20, np.True_)
     """
     table = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row)
     return _panel_from_table(

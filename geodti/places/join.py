@@ -56,6 +56,13 @@ def join(
         value columns and ``geometry``; sorted by period and adcode (its value columns:
         :func:`geodti.schema.schema_of`). ``attrs`` carries ``unplaced_rows`` and
         ``units_without_data`` (per period).
+
+    Examples
+    --------
+    >>> import geodti
+    >>> joined = geodti.join(geodti.read_panel("sample:small"), periods="2023Q1")
+    >>> len(joined), int(joined["has_data"].sum()), joined.crs.to_epsg()
+    (370, 10, 4326)
     """
     if cities is None:
         from geodti.places.boundaries import cities as load_cities
