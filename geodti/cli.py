@@ -94,6 +94,7 @@ def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out:
     """
     from geodti.errors import InputError
     from geodti.io.panel import read_panel
+    from geodti.schema import schema_of
 
     raw = read_panel(args.panel, sheet=args.sheet, encoding=args.encoding,
                      city_column=args.city_column, province_column=args.province_column,
@@ -106,7 +107,7 @@ def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out:
                          "quarterly panel (2021Q1, ...).")
     if variable is not None and variable not in raw.columns:
         raise InputError(f"{args.panel}: no column {variable!r}; value columns are "
-                         f"{raw.attrs.get('value_columns')}. Pass --variable.")
+                         f"{list(schema_of(raw).value_columns)}. Pass --variable.")
     unmatched = raw["adcode"].isna()
     if unmatched.any():
         err.print(f"note: {int(unmatched.sum())} rows whose city did not match are {left_out} "

@@ -1,29 +1,36 @@
-"""The panel every stage takes: its key and reserved metadata columns, and one check.
+"""The panel every stage takes: its key and reserved metadata columns, its schema, one check.
 
 A panel is tidy: one row per unit (``adcode``) and ``period``, one column per variable.
 ``geodti.read_panel`` adds metadata columns (how each row was read and matched) and
 ``geodti.join`` the gazetteer's columns; none of them is ever a variable to analyse.
+What a stage needs to know about a panel (its value columns, period frequency, level) is
+:class:`PanelSchema`, derived from the columns by :func:`schema_of`; it travels as an
+argument, never in ``DataFrame.attrs`` (which pandas deep-copies on every operation and
+some operations drop).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 
 from geodti.errors import InputError, MethodError
 
-__all__ = ["METADATA_COLUMNS", "PanelError", "check_panel", "is_metadata"]
+__all__ = ["METADATA_COLUMNS", "PanelError", "PanelSchema", "check_panel", "is_metadata",
+           "schema_of", "text_dtype"]
 
 #: Columns of a panel that are never variables: the keys (``adcode``, ``period``), what
 #: ``read_panel`` adds (``period_type``, ``name``, ``city_input``, ``match_status``,
-#: ``source_row``), the gazetteer's unit attributes that ``join`` adds, and period parts.
+#: ``source_row``), the gazetteer's unit attributes and ``has_data`` that ``join`` adds,
+#: and period parts.
 METADATA_COLUMNS = frozenset({
     "adcode", "period", "period_type", "year", "quarter",
     "name", "name_short", "name_en", "city_input", "match_status", "source_row",
     "province", "province_en", "province_adcode", "region", "unit_type", "admin_rank",
-    "hu_line", "agglomeration", "lon", "lat", "geometry",
+    "hu_line", "agglomeration", "lon", "lat", "geometry", "has_data",
 })
 
 #: A quarter as every stage writes it (``geodti.periods`` normalises other spellings).
@@ -36,6 +43,87 @@ class PanelError(InputError, MethodError):
     Both an input error and a method error: the same check guards data read from a file and
     DataFrames passed to a computation (CLI exit code 2 either way).
     """
+
+
+@dataclass(frozen=True)
+class PanelSchema:
+    """What the stages need to know about a panel, stated explicitly.
+
+    Parameters
+    ----------
+    value_columns : tuple of str
+        The variables, in column order.
+    frequency : {"quarter", "annual", "month", "mixed", "none"}
+        The frequency of the periods (:func:`geodti.periods.period_type`); ``"mixed"`` when
+        they differ (quarters and annual values in one table), ``"none"`` without rows.
+    level : str
+        The unit level of the key ``adcode``: ``"city"`` (the only level today).
+    source : str, optional
+        Where the panel was read from, for captions.
+    units : mapping, optional
+        Value column -> unit of measurement, when known.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.schema import schema_of
+    >>> schema = schema_of(geodti.read_panel("sample:small"))
+    >>> schema.value_columns, schema.frequency, schema.level
+    (('dti',), 'quarter', 'city')
+    """
+
+    value_columns: tuple[str, ...]
+    frequency: str
+    level: str = "city"
+    source: str | None = None
+    units: Mapping[str, str] | None = field(default=None, hash=False)
+
+
+def schema_of(panel: pd.DataFrame, *, source: str | None = None,
+              units: Mapping[str, str] | None = None, level: str = "city") -> PanelSchema:
+    """The schema of a panel, derived from its columns.
+
+    The value columns are the numeric columns that are not reserved metadata
+    (:data:`METADATA_COLUMNS`), in column order; ``read_panel`` refuses a value column with
+    a reserved name, so for its panels they are exactly the table's value columns.
+
+    Parameters
+    ----------
+    panel : DataFrame
+        A panel (``read_panel``'s, ``join``'s, or one of your own).
+    source, units, level
+        Stated by the caller; see :class:`PanelSchema`.
+
+    Returns
+    -------
+    PanelSchema
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> panel = pd.DataFrame({"adcode": ["110000", "110000"], "period": ["2022", "2023"],
+    ...                       "name": ["北京市", "北京市"], "gdp": [4.2, 4.4]})
+    >>> schema_of(panel, source="my.csv")
+    PanelSchema(value_columns=('gdp',), frequency='annual', level='city', source='my.csv', units=None)
+    """
+    from geodti.periods import period_type  # periods imports this module
+
+    values = tuple(
+        str(c) for c in panel.columns
+        if not is_metadata(c) and pd.api.types.is_numeric_dtype(panel[c])
+        and not pd.api.types.is_bool_dtype(panel[c])
+    )
+    kinds = ({period_type(p) for p in pd.unique(panel["period"].dropna())}
+             if "period" in panel.columns else set())
+    frequency = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none")
+    return PanelSchema(value_columns=values, frequency=frequency, level=level, source=source,
+                       units=dict(units) if units is not None else None)
+
+
+def text_dtype():
+    """The dtype of a panel's text columns (``period``, ``period_type``): pandas' ``"str"``
+    from pandas 3, ``object`` before (the dtype ``read_panel`` has always produced)."""
+    return "str" if int(pd.__version__.split(".")[0]) >= 3 else object
 
 
 def is_metadata(column) -> bool:

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from geodti.index import _periods
+from geodti.periods import shift_period
 
 
 def quarters(first: str, n: int) -> list[str]:
-    return [_periods.shift(first, i) for i in range(n)]
+    return [shift_period(first, i) for i in range(n)]
 
 
 def panel_from_matrix(values: np.ndarray, ids, periods, variable: str = "dti") -> pd.DataFrame:

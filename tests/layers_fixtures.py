@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 
 SAMPLE = data_dir() / "sample" / "dti_panel_SYNTHETIC.csv"
 

@@ -14,7 +14,7 @@ import pytest
 import shapely
 from libpysal.graph import Graph
 
-from geodti._paths import boundaries_dir
+from geodti.bundled import boundaries_dir
 from geodti.errors import InputError
 from geodti.places import boundaries as bd
 from geodti.places import gcj02

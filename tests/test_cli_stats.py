@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from spatial_fixtures import lattice, synthetic_panel
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.cli import main
 
 SAMPLE = data_dir() / "sample" / "dti_sample_small_SYNTHETIC.csv"

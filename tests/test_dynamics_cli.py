@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.cli import main
 from geodti.dynamics import diffusion_summary, hu_line_share, mean_centre
 

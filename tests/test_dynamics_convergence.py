@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.dynamics import (
     beta_convergence, sigma_convergence, sigma_trend, spatial_beta_convergence,
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.report import figures as F
 
 FONTS = Path(F.__file__).resolve().parents[1] / "fonts"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.places.gazetteer import agglomerations, counties, gazetteer, name_changes
 
 

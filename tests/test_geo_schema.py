@@ -51,4 +51,4 @@ def test_growth_of_a_read_panel_skips_metadata_columns():
     assert "source_row" in panel.columns and pd.api.types.is_numeric_dtype(panel["source_row"])
     g = growth(panel)
     assert "source_row" not in set(g["variable"])
-    assert set(g["variable"]) == set(panel.attrs["value_columns"])
+    assert set(g["variable"]) == set(schema.schema_of(panel).value_columns)

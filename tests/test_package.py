@@ -2,12 +2,12 @@ import subprocess
 import sys
 
 import geodti
-from geodti import _paths
+from geodti import bundled
 
 
 def test_bundled_folders_resolve():
-    assert (_paths.boundaries_dir()).is_dir()
-    assert (_paths.data_dir()).is_dir()
+    assert (bundled.boundaries_dir()).is_dir()
+    assert (bundled.data_dir()).is_dir()
 
 
 def test_cli_version():

@@ -6,6 +6,7 @@ import pytest
 import geodti
 from geodti.errors import InputError, MatchError
 from geodti.io.panel import read_panel, read_panel_with_report
+from geodti.schema import PanelSchema, schema_of
 
 SAMPLE = "data/sample/dti_sample_small_SYNTHETIC.csv"
 
@@ -18,9 +19,9 @@ def test_sample_reads_keyed_by_adcode_and_period():
     # the homophone "Suzhou" is decided by its province column (Anhui -> 宿州)
     assert set(panel.loc[panel.city_input == "Suzhou", "name"]) == {"宿州市"}
     assert set(panel.loc[panel.city_input == "320500", "name"]) == {"苏州市"}
-    assert panel.attrs["value_columns"] == ["dti"]
+    assert schema_of(panel) == PanelSchema(value_columns=("dti",), frequency="quarter")
     assert len(report) == 20 and list(report.row) == list(range(2, 22))
-    assert set(panel.attrs) == {"source", "value_columns"}  # nothing heavy for pandas to copy
+    assert set(panel.attrs) == {"source"}  # metadata is the schema's; nothing for pandas to copy
 
 
 def test_public_names_are_exported():
@@ -70,7 +71,7 @@ RAW = "data/sample/dti_raw_long_SYNTHETIC.csv"
 def test_raw_indicators_read_into_one_column_each():
     panel, report = geodti.read_indicators_with_report(RAW)
     raw = pd.read_csv(RAW, dtype={"adcode": str})
-    assert panel.attrs["value_columns"] == list(dict.fromkeys(raw["indicator"]))
+    assert schema_of(panel).value_columns == tuple(dict.fromkeys(raw["indicator"]))
     assert len(panel) == raw.groupby(["adcode", "period"]).ngroups == len(report)
     wide = raw.pivot(index=["adcode", "period"], columns="indicator", values="value")
     got = panel.set_index(["adcode", "period"])[wide.columns]
@@ -169,3 +170,23 @@ def test_a_groups_table_refuses_a_county_name(tmp_path):
     path.write_text("city,tier\n深圳,1\n甘南县,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 3 '甘南县' \(county\)"):
         read_groups(path)
+
+
+def test_schema_is_derived_from_the_columns_not_attrs():
+    panel = read_panel("sample:small")
+    kept = panel[panel["period"] == panel["period"].iloc[0]]
+    kept.attrs = {}  # an operation that drops attrs loses nothing
+    assert schema_of(kept).value_columns == ("dti",)
+    assert schema_of(kept.assign(has_data=True, note="x")).value_columns == ("dti",)
+    annual = pd.DataFrame({"adcode": ["110000"] * 2, "period": ["2021", "2021Q1"], "v": [1.0, 2.0]})
+    assert schema_of(annual).frequency == "mixed"
+    assert schema_of(annual.iloc[:1]).frequency == "annual"
+    stated = schema_of(panel, source="dti.csv", units={"dti": "index points"})
+    assert (stated.source, stated.units, stated.level) == ("dti.csv", {"dti": "index points"}, "city")
+
+
+def test_a_value_column_with_a_reserved_name_is_refused(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("city,period,dti,lat\n北京,2021Q1,1.0,39.9\n上海,2021Q1,2.0,31.2\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"\['lat'\].*reserves"):
+        read_panel(path, value_columns=["dti", "lat"])

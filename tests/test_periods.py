@@ -5,16 +5,24 @@ import pandas as pd
 import pytest
 
 from geodti import periods
-from geodti.errors import InputError
+from geodti.errors import InputError, MethodError
 from geodti.periods import (
+    PeriodError,
+    check_period,
+    is_period,
+    month_of,
     parse_period,
     parse_periods,
+    parse_span,
+    period_number,
     period_sort_key,
     period_type,
+    periods_between,
     quarter_of,
-    quarters_between,
+    shift_period,
     shift_quarter,
     sort_periods,
+    year_earlier,
     year_of,
 )
 
@@ -163,25 +171,95 @@ def test_shift_quarter():
         shift_quarter("2021Q1", 1.0)
 
 
-def test_quarters_between():
-    nine = quarters_between("2021Q1", "2023Q1")  # the 2023 DTI report's nine quarters
+def test_periods_between():
+    nine = periods_between("2021Q1", "2023Q1")  # the 2023 DTI report's nine quarters
     assert len(nine) == 9
     assert nine[0] == "2021Q1" and nine[4] == "2022Q1" and nine[-1] == "2023Q1"
     assert all(shift_quarter(a, 1) == b for a, b in zip(nine, nine[1:], strict=False))
-    assert quarters_between("2021Q3", "2021Q3") == ["2021Q3"]
-    with pytest.raises(InputError, match="precedes"):
-        quarters_between("2022Q1", "2021Q4")
-    with pytest.raises(InputError, match="annual"):
-        quarters_between("2021", "2022Q1")
+    assert periods_between("2021Q3", "2021Q3") == ["2021Q3"]
+    assert periods_between("2019", "2021") == ["2019", "2020", "2021"]
+    assert periods_between("2021M11", "2022M02") == ["2021M11", "2021M12", "2022M01", "2022M02"]
+    with pytest.raises(InputError, match="ends before it starts"):
+        periods_between("2022Q1", "2021Q4")
+    with pytest.raises(InputError, match="not of one frequency"):
+        periods_between("2021", "2022Q1")
+
+
+def test_months_only_when_asked_for():
+    # today's quarterly reading is unchanged: a month is the quarter containing it
+    assert parse_period("2021-05") == "2021Q2"
+    assert parse_period("2021M05") == "2021Q2"
+    for form in ("2021-05", "2021M05", "2021m5", "2021年5月", "202105", "2021-05-31",
+                 pd.Period("2021-05", freq="M")):
+        assert parse_period(form, monthly=True) == "2021M05"
+    assert parse_period("2021Q2", monthly=True) == "2021Q2"  # quarters stay quarters
+    with pytest.raises(InputError, match="month 13"):
+        parse_period("2021M13", monthly=True)
+    assert list(parse_periods(["2021-01", "2021-12"], monthly=True)) == ["2021M01", "2021M12"]
+    assert period_type("2021M05") == "month"
+    assert (year_of("2021M05"), quarter_of("2021M05"), month_of("2021M05")) == (2021, 2, 5)
+    assert month_of("2021Q2") is None
+    ordered = sort_periods(["2021M04", "2021Q2", "2021", "2021M01", "2021Q1"])
+    assert ordered == ["2021", "2021Q1", "2021M01", "2021Q2", "2021M04"]
+
+
+def test_shift_and_year_on_year_partner_in_each_frequency():
+    assert shift_period("2021M12", 1) == "2022M01"
+    assert shift_period("2021", 2) == "2023"
+    assert shift_period("2021Q1", -5) == "2019Q4"
+    assert year_earlier("2021Q1") == "2020Q1"
+    assert year_earlier("2021M07") == "2020M07"
+    assert year_earlier("2021") == "2020"
+    with pytest.raises(InputError, match="out of range"):
+        year_earlier("1900Q2")
+    with pytest.raises(InputError, match="month"):
+        shift_quarter("2021M01", 1)
+
+
+def test_period_number_steps_within_a_frequency():
+    assert period_number("2023Q1") - period_number("2021Q1") == 8
+    assert period_number("2022M03") - period_number("2021M03") == 12
+    assert period_number("2022") - period_number("2020") == 2
+    with pytest.raises(MethodError, match="not a quarter"):
+        period_number("2022", "quarter")
+
+
+def test_normal_form_checks_and_period_error_is_both_kinds():
+    assert is_period("2021Q1") and is_period("2021") and is_period("2021M01")
+    assert is_period("2021Q1", "quarter") and not is_period("2021", "quarter")
+    assert not is_period("2021年一季度") and not is_period(2021) and not is_period("2021M13")
+    assert check_period("2021", "annual") == "2021"
+    with pytest.raises(PeriodError, match="base period '2021Q5'") as info:
+        check_period("2021Q5", "quarter", "base period")
+    # a bad period is an input error (a table's cell) and a method error (an argument)
+    assert isinstance(info.value, InputError) and isinstance(info.value, MethodError)
+    with pytest.raises(PeriodError) as refused:
+        parse_period("2021H1")
+    assert refused.value.reason == "it is not a recognised form"
+    assert "Accepted period forms" in str(refused.value)
+    with pytest.raises(PeriodError, match="not a quarter"):
+        sort_periods(["2021Q1", "2021"], frequency="quarter")
+    assert sort_periods(["2021Q2", "2021Q1", "2021Q2"], distinct=True) == ["2021Q1", "2021Q2"]
+
+
+def test_parse_span():
+    assert parse_span("2023Q1") == ("quarter", ["2023Q1"])
+    assert parse_span(" 2022 ") == ("annual", ["2022Q1", "2022Q2", "2022Q3", "2022Q4"])
+    kind, quarters = parse_span("2021Q1-2023Q1")
+    assert kind == "range" and len(quarters) == 9
+    with pytest.raises(MethodError, match="not understood"):
+        parse_span("2021-2022")
+    with pytest.raises(MethodError, match="ends before it starts"):
+        parse_span("2022Q1-2021Q1")
 
 
 def test_parse_periods_parses_each_distinct_value_once(monkeypatch):
     calls = []
     original = periods._parse
 
-    def counting(value):
+    def counting(value, monthly=False):
         calls.append(value)
-        return original(value)
+        return original(value, monthly)
 
     monkeypatch.setattr(periods, "_parse", counting)
     values = pd.Series(["2021Q1", "2021年一季度", "2021-03-31"] * 400, index=range(10, 1210))

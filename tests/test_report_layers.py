@@ -14,6 +14,7 @@ from geodti.index.summary import agglomeration_table, group_summary
 from geodti.io.layers import FieldNameWarning, read_layer, write_layers
 from geodti.places.gazetteer import agglomerations, gazetteer
 from geodti.report.layers import LAYERS, build_layers
+from geodti.schema import schema_of
 
 WINDOW = ("2022Q1", "2023Q1")
 
@@ -30,7 +31,7 @@ def built():
 
 
 def _clean(panel):
-    return panel.loc[panel["adcode"].notna(), ["adcode", "name", "period", *panel.attrs["value_columns"]]]
+    return panel.loc[panel["adcode"].notna(), ["adcode", "name", "period", *schema_of(panel).value_columns]]
 
 
 def test_layer_names_and_sizes(built):
@@ -54,7 +55,7 @@ def test_cities_values_rank_share_growth(built):
     assert cities["has_data"].sum() == len(at) == 367
     missing = sorted(cities.index[~cities["has_data"]])
     assert cities.loc[missing, "dti"].isna().all() and cities.loc[missing, "dti_rank"].isna().all()
-    for col in panel.attrs["value_columns"]:
+    for col in schema_of(panel).value_columns:
         np.testing.assert_array_equal(cities.loc[at.index, col].to_numpy(), at[col].to_numpy())
     ranks = rank_within(at.reset_index(), "dti")
     np.testing.assert_array_equal(cities.loc[at.index, "dti_rank"].to_numpy(), ranks.to_numpy())

@@ -16,7 +16,7 @@ import pandas as pd
 from geodti import defaults
 from geodti.errors import InputError, MethodError
 from geodti.geo import unit_points as _points
-from geodti.index import _periods
+from geodti.periods import sort_periods
 from geodti.schema import check_panel
 
 #: Label of the whole panel in tables that also report groups.
@@ -43,7 +43,8 @@ def variable_panel(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 
 def sorted_periods(periods) -> list[str]:
-    return _periods.sort_quarters(pd.unique(pd.Series(list(periods), dtype=object)))
+    return sort_periods(pd.unique(pd.Series(list(periods), dtype=object)), distinct=True,
+                        frequency="quarter")
 
 
 def wide(panel: pd.DataFrame, variable: str, *, drop_incomplete: bool = False,

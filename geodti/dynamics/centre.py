@@ -26,7 +26,7 @@ import pandas as pd
 
 from geodti.errors import MethodError
 from geodti.geo import ALBERS_CHINA, from_albers, geodesic_km, to_albers
-from geodti.index import _periods
+from geodti.periods import year_earlier
 
 from ._common import unit_points, wide
 
@@ -65,7 +65,7 @@ def _weights(mat: pd.DataFrame, weight: str, negative: str) -> tuple[pd.DataFram
     else:
         w = pd.DataFrame(np.nan, index=mat.index, columns=periods)
         for p in periods:
-            ref = _periods.shift(p, -4) if weight == "yoy_increment" else periods[0]
+            ref = year_earlier(p) if weight == "yoy_increment" else periods[0]
             if ref in mat.columns and ref != p:
                 w[p] = mat[p] - mat[ref]
     neg = (w < 0).sum(axis=0)

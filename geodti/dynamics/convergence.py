@@ -28,7 +28,7 @@ from scipy import stats
 
 from geodti import defaults
 from geodti.errors import MethodError
-from geodti.index import _periods
+from geodti.periods import PER_YEAR, period_number
 
 from ._common import NATIONAL, membership, partition, resolve_weights, sorted_periods, variable_panel, wide
 
@@ -103,7 +103,7 @@ def sigma_trend(sigma: pd.DataFrame, column: str = "sd_log", *, alpha: float = d
     rows = []
     for (by, group), part in sigma.groupby(["by", "group"], sort=False):
         part = part.dropna(subset=[column])
-        t = part["period"].map(_periods.quarter_number).to_numpy() / 4.0
+        t = part["period"].map(lambda p: period_number(p, "quarter")).to_numpy() / PER_YEAR["quarter"]
         v = part[column].to_numpy()
         row = {"by": by, "group": group, "measure": column, "n_periods": len(part),
                "first": v[0] if len(v) else np.nan, "last": v[-1] if len(v) else np.nan}
@@ -143,7 +143,7 @@ def _growth_data(panel, variable, start, end, drop_incomplete):
     for p in (start, end):
         if p not in mat.columns:
             raise MethodError(f"period {p} is not in the panel ({periods[0]} to {periods[-1]}).")
-    years = (_periods.quarter_number(end) - _periods.quarter_number(start)) / 4.0
+    years = (period_number(end, "quarter") - period_number(start, "quarter")) / PER_YEAR["quarter"]
     if not years > 0:
         raise MethodError(f"end {end} must come after start {start}.")
     sub = mat[[start, end]]

@@ -18,7 +18,7 @@ from scipy import stats
 from geodti import defaults
 from geodti.errors import MethodError
 from geodti.geo import haversine_km
-from geodti.index import _periods
+from geodti.periods import check_period, periods_between, year_earlier
 from geodti.index.growth import growth, summary_growth
 
 from ._common import membership, sorted_periods, unit_points, variable_panel
@@ -45,7 +45,7 @@ def resolve_window(panel: pd.DataFrame, window="auto") -> tuple[str, str]:
     if window == "auto":
         periods = sorted_periods(panel["period"].astype(str))
         have = set(periods)
-        with_yoy = [p for p in periods if _periods.shift(p, -4) in have]
+        with_yoy = [p for p in periods if year_earlier(p) in have]
         if not with_yoy:
             raise MethodError(
                 f"the panel's quarters ({periods[0]} to {periods[-1]}) include none with a "
@@ -53,7 +53,7 @@ def resolve_window(panel: pd.DataFrame, window="auto") -> tuple[str, str]:
                 "five consecutive quarters."
             )
         window = (with_yoy[-5:][0], with_yoy[-1])
-    first, last = (_periods.check_quarter(w, "window quarter") for w in window)
+    first, last = (check_period(w, "quarter", "window quarter") for w in window)
     return first, last
 
 
@@ -132,12 +132,12 @@ def growth_by_group(panel: pd.DataFrame, by: str = "region", variable: str = "dt
     national = df.groupby("period")[variable].sum()
     tot["share"] = tot["total"] / tot["period"].map(national)
     lookup = tot.set_index(["group", "period"])["total"]
-    ref = pd.MultiIndex.from_arrays([tot["group"], tot["period"].map(lambda p: _periods.shift(p, -4))])
+    ref = pd.MultiIndex.from_arrays([tot["group"], tot["period"].map(year_earlier)])
     tot["total_growth"] = tot["total"].to_numpy() / lookup.reindex(ref).to_numpy() - 1.0
     unit = ug.merge(member, on="adcode").groupby(["group", "period"])["growth"].agg(
         mean_growth="mean", median_growth="median")
     quarters = tot.merge(unit.reset_index(), on=["group", "period"], how="left")
-    in_window = quarters[quarters["period"].isin(_periods.quarters_between(first, last))]
+    in_window = quarters[quarters["period"].isin(periods_between(first, last))]
     win = in_window.groupby("group").agg(n_units=("n_units", "max"), total=("total", "mean"),
                                          share=("share", "mean"),
                                          total_growth=("total_growth", "mean"))

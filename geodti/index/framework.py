@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 
 
 def dti_framework() -> pd.DataFrame:

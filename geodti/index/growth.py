@@ -22,7 +22,9 @@ import pandas as pd
 
 from geodti.errors import MethodError
 from geodti import schema as _schema
-from geodti.index import _periods
+from geodti.periods import (
+    check_period, parse_span, period_number, periods_between, sort_periods, year_earlier, year_of,
+)
 
 DEFAULT_WINDOW = ("2022Q1", "2023Q1")
 
@@ -101,13 +103,22 @@ def growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = None, *,
         Long: ``keys``, ``period``, ``variable``, ``value``, ``qoq``, ``qoq_flag``, ``yoy``,
         ``yoy_flag``. Growth is a fraction (0.1 = 10 %); a flag other than ``"ok"`` (see
         :data:`FLAGS`) comes with NaN.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.growth import growth
+    >>> g = growth(geodti.read_panel("sample:panel"), "dti")
+    >>> g.loc[(g["adcode"] == "440300") & (g["period"] == "2023Q1"), ["yoy", "yoy_flag"]].round(4)
+             yoy yoy_flag
+    1808  0.0151       ok
     """
     variables = _variables(panel, variables, keys)
     keys = list(keys)
     # only the columns needed: panels carry many value and label columns
     needed = [c for c in dict.fromkeys([*keys, "period", *variables]) if c in panel.columns]
     df = check_panel(panel[needed], keys)
-    df["_q"] = _map_distinct(df["period"], _periods.quarter_number)
+    df["_q"] = _map_distinct(df["period"], lambda p: period_number(p, "quarter"))
     first = df["_q"].min()
     long = df.melt(id_vars=[*keys, "period", "_q"], value_vars=variables, var_name="variable",
                    value_name="value")
@@ -155,11 +166,20 @@ def summary_growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = 
     ------
     MethodError
         The panel does not span the window and the four quarters before it.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.growth import summary_growth
+    >>> s = summary_growth(geodti.read_panel("sample:panel"), "dti", window=("2022Q1", "2023Q1"))
+    >>> s.loc[s["adcode"] == "440300", ["window", "n_valid", "growth", "flag"]]
+                window  n_valid  growth flag
+    200  2022Q1-2023Q1        5   0.101   ok
     """
-    quarters = _periods.quarters_between(*window)
+    quarters = periods_between(*(check_period(w, "quarter", "growth window bound") for w in window))
     df = check_panel(panel, keys)
     have = set(df["period"])
-    needed = _periods.quarters_between(_periods.shift(window[0], -4), window[1])
+    needed = periods_between(year_earlier(window[0]), window[1])
     lacking = [q for q in needed if q not in have]
     if lacking:
         raise MethodError(
@@ -207,12 +227,12 @@ def values_at(panel: pd.DataFrame, period: str, variables: Sequence[str] | str |
     MethodError
         None of the period's quarters is in the panel.
     """
-    kind, quarters = _periods.parse_spec(period)
+    kind, quarters = parse_span(period)
     df = check_panel(panel, keys)
     variables = _variables(df, variables, keys)
     keys = list(keys)
     if not df["period"].isin(quarters).any():
-        present = _periods.sort_quarters(df["period"].unique())
+        present = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
         raise MethodError(
             f"period {period} is not in the panel (quarters present: {present[0]} to "
             f"{present[-1]}, {len(present)} in all)."
@@ -253,7 +273,7 @@ def annual(panel: pd.DataFrame, variables: Sequence[str] | str | None = None, *,
     """
     df = check_panel(panel, keys)
     if years is None:
-        years = sorted({_periods.year_of(p) for p in df["period"]})
+        years = sorted({year_of(p) for p in df["period"]})
     parts = [values_at(df, str(y), variables, keys=keys) for y in years]
     return pd.concat(parts, ignore_index=True)
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
-from geodti.index import _periods
+from geodti.periods import check_period, is_period, period_number, sort_periods
 
 SCORE_MIN, SCORE_MAX = 1, 5
 RAW_COLUMNS = ("adcode", "period", "indicator", "value")
@@ -310,7 +310,7 @@ def _check_raw(raw: pd.DataFrame, keys: Sequence[str], missing: str) -> pd.DataF
             row = int(np.flatnonzero(df[k].isna().to_numpy())[0])
             raise MethodError(f"raw indicator row {row} has no {k}; fill it.")
         df[k] = df[k].astype(str)
-    bad_period = ~df["period"].astype(str).map(_periods.is_quarter)
+    bad_period = ~df["period"].astype(str).map(lambda p: is_period(p, "quarter"))
     if bad_period.any():
         p = df["period"][bad_period].iloc[0]
         raise MethodError(f"raw period {p!r} is not a quarter; write quarters as 'YYYYQn' (2021Q1).")
@@ -383,10 +383,10 @@ def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[
     """
     if missing not in ("error", "nan"):
         raise MethodError(f"missing must be 'error' or 'nan', not {missing!r}.")
-    _periods.check_quarter(base_period, "base period")
+    check_period(base_period, "quarter", "base period")
     df = _check_raw(raw, keys, missing)
     if not (df["period"] == base_period).any():
-        present = _periods.sort_quarters(df["period"].unique())
+        present = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
         raise MethodError(
             f"the base period {base_period} is not in the raw data (periods present: "
             f"{', '.join(present)}); pass base_period= one of them."
@@ -412,7 +412,7 @@ def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[
     out = df.merge(tot, on=total_by, how="left", validate="many_to_one")
     out["normalised"] = 100.0 * out["value"] / out["base_total"]
     order = [*keys, "period", "indicator"]
-    out["_q"] = out["period"].map(_periods.quarter_number)
+    out["_q"] = out["period"].map(lambda p: period_number(p, "quarter"))
     out = out.sort_values([*keys, "_q", "indicator"], kind="mergesort").drop(columns="_q")
     return out[[*order, "value", "base_total", "normalised"]].reset_index(drop=True)
 
@@ -523,7 +523,7 @@ def build_index(raw: pd.DataFrame, framework: pd.DataFrame, indicator_scores: pd
 def _tidy_wide(wide: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     panel = wide.reset_index()
     panel.columns.name = None
-    panel["_q"] = panel["period"].map(_periods.quarter_number)
+    panel["_q"] = panel["period"].map(lambda p: period_number(p, "quarter"))
     panel = panel.sort_values([*keys, "_q"], kind="mergesort").drop(columns="_q")
     return panel[[*keys, "period", *columns]].reset_index(drop=True)
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
-from geodti.index import _periods
+from geodti.periods import period_number, sort_periods
 from geodti.index.growth import (
     DEFAULT_WINDOW, check_panel, growth, numeric_variables, rank_change, rank_within,
     summary_growth, values_at,
@@ -57,7 +57,7 @@ QUADRANT_EN = {
 
 def latest_quarter(panel: pd.DataFrame) -> str:
     """The last quarter of a panel."""
-    return _periods.sort_quarters(panel["period"].astype(str).unique())[-1]
+    return sort_periods(panel["period"].astype(str).unique(), distinct=True, frequency="quarter")[-1]
 
 
 def _strict_values(panel: pd.DataFrame, variable: str, period: str, keys=("adcode",)) -> pd.DataFrame:
@@ -151,7 +151,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     variables = list(variables)
     mem = _membership(groups, by, df[key], key=key, unassigned=unassigned)
     n_members = mem.groupby(by).size().rename("n_members")
-    periods = _periods.sort_quarters(df["period"].unique())
+    periods = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
     grid = mem.merge(pd.DataFrame({"period": periods}), how="cross")
     vals = grid.merge(df[[key, "period", *variables]], on=[key, "period"], how="left",
                       indicator="_row")
@@ -166,7 +166,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     out = totals.join(n_present).reset_index()
     out["n_members"] = out[by].map(n_members).astype("int64")
     out["complete"] = out["n_present"] == out["n_members"]
-    out["_q"] = out["period"].map(_periods.quarter_number)
+    out["_q"] = out["period"].map(lambda p: period_number(p, "quarter"))
     out = out.sort_values([by, "_q"], kind="mergesort").drop(columns="_q")
     return out[[by, "period", *variables, "n_members", "n_present", "complete"]].reset_index(drop=True)
 
@@ -333,6 +333,18 @@ def agglomeration_table(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
         ``mean``, ``mean_growth`` (mean of members' summary growth, the report's "城市平均
         增速"), ``total_growth``, ``leading_adcode``, ``leading_name``, ``top1``.. ``top{top}``,
         ``period``, ``variable``, ``window``, ``sub_period``.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> from geodti.index.summary import agglomeration_table
+    >>> table = agglomeration_table(geodti.read_panel("sample:panel"), geodti.agglomerations(),
+    ...                             variable="dti", period="2023Q1", window=("2022Q1", "2023Q1"))
+    >>> table[["rank", "agglomeration"]].head(3)
+       rank agglomeration
+    0     1           长三角
+    1     2           京津冀
+    2     3           珠三角
     """
     period = period or latest_quarter(panel)
     sub_period = sub_period or period
@@ -590,7 +602,7 @@ def layer_summary(panel: pd.DataFrame, layers: Sequence[str] | None = None, *,
     is_layer = g["variable"].isin(layers)
     g["yoy_rank"] = pd.array([pd.NA] * len(g), dtype="Int64")
     g.loc[is_layer, "yoy_rank"] = rank_within(g[is_layer], "yoy", "period")
-    g["_q"] = g["period"].map(_periods.quarter_number)
+    g["_q"] = g["period"].map(lambda p: period_number(p, "quarter"))
     g["_v"] = g["variable"].map({v: i for i, v in enumerate(variables)})
     g = g.sort_values(["_q", "_v"], kind="mergesort")
     cols = ["period", "variable", "total", "n_cities", "qoq", "qoq_flag", "yoy", "yoy_flag",

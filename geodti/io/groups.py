@@ -37,12 +37,7 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
     """
     table = read_table(check_input_file(path, "groups"))
     columns = [str(c) for c in table.columns]
-    if column is None:
-        candidates = [c for c in columns if c not in _KEY_COLUMNS]
-        if len(candidates) != 1:
-            raise InputError(f"--groups {path}: cannot tell which column holds the groups among "
-                             f"{candidates or columns}; name it (the --by column).")
-        column = candidates[0]
+    column = group_column(table, column, where=f"--groups {path}")
     if column not in table.columns:
         raise InputError(f"--groups {path}: no column {column!r}; its columns are {columns}.")
     if "adcode" in table.columns:
@@ -61,5 +56,23 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
             raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "
                              "fix the names or add an adcode column.")
         out = table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
-    out.attrs["group_column"] = column
     return out
+
+
+def group_column(groups: pd.DataFrame, column: str | None = None, *, where: str = "the groups") -> str:
+    """The group column of a grouping table: ``column`` if given, else the only column that
+    is not a city key (``adcode``, ``name``, ``city``, ``province``, ...).
+
+    Raises
+    ------
+    geodti.errors.InputError
+        No ``column`` and not exactly one candidate.
+    """
+    if column is not None:
+        return column
+    columns = [str(c) for c in groups.columns]
+    candidates = [c for c in columns if c not in _KEY_COLUMNS]
+    if len(candidates) != 1:
+        raise InputError(f"{where}: cannot tell which column holds the groups among "
+                         f"{candidates or columns}; name it (the --by column).")
+    return candidates[0]

@@ -8,6 +8,7 @@ from geodti.errors import InputError, MatchError
 from geodti.io.read import check_duplicates, read_table, to_long
 from geodti.places.gazetteer import gazetteer
 from geodti.places.match import RESOLVED, match
+from geodti.schema import is_metadata
 
 UNRESOLVED = ("ambiguous", "unmatched")
 
@@ -17,6 +18,15 @@ def read_panel(path, **options) -> pd.DataFrame:
 
     The panel of :func:`read_panel_with_report` without the match report (take that
     function to see how each row was matched). Options are the same.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> panel = geodti.read_panel("sample:small")  # a bundled synthetic table
+    >>> panel[["adcode", "name", "period", "dti"]].head(2)
+       adcode name  period   dti
+    0  110100  北京市  2022Q4  4.61
+    1  110100  北京市  2023Q1  4.58
     """
     return read_panel_with_report(path, **options)[0]
 
@@ -65,8 +75,9 @@ def read_panel_with_report(
     -------
     panel : pandas.DataFrame
         Columns ``adcode, name, period, period_type, <value columns>, city_input,
-        match_status, source_row``, sorted by adcode and period. ``attrs["value_columns"]``
-        lists the value columns and ``attrs["source"]`` names the file.
+        match_status, source_row``, sorted by adcode and period. Its value columns (and
+        period frequency) are :func:`geodti.schema.schema_of` ``(panel)``; ``attrs["source"]``
+        names the file (for the captions of maps drawn from it).
     report : pandas.DataFrame
         The match report: one row per input row (see :func:`geodti.match`). It is returned
         beside the panel, not inside its ``attrs``: pandas deep-copies ``attrs`` on every
@@ -79,6 +90,13 @@ def read_panel_with_report(
     geodti.errors.MatchError
         Some rows are ambiguous or unmatched and ``allow_unmatched`` is false; the
         exception's ``report`` attribute holds the match report.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> panel, report = geodti.read_panel_with_report("sample:small")
+    >>> len(panel), report["status"].eq("matched").all()
+    (20, np.True_)
     """
     table = read_table(path, sheet=sheet, encoding=encoding, header_row=header_row)
     return _panel_from_table(
@@ -180,6 +198,12 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         value_name=value_name, period=period,
     )
     values = list(long.attrs["value_columns"])
+    reserved = [c for c in values if is_metadata(c)]
+    if reserved:
+        raise InputError(
+            f"{long.attrs.get('source', path)}: the value column(s) {reserved} have names geodti "
+            "reserves for a panel's keys and metadata (geodti.schema.METADATA_COLUMNS); rename "
+            "them.")
     has_province = "province" in long.columns
     report = match(long, "city", "province" if has_province else None)
     source = long.attrs.get("source", path)
@@ -215,7 +239,9 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
 
     panel = panel.sort_values(["adcode", "period", "source_row"], na_position="last", kind="stable")
     panel = panel.reset_index(drop=True)
-    panel.attrs = {"source": long.attrs.get("source", str(path)), "value_columns": values}
+    # the value columns are schema_of(panel).value_columns; the source stays for the maps'
+    # caption of a panel passed to geodti.web directly (the run states it explicitly)
+    panel.attrs = {"source": long.attrs.get("source", str(path))}
     return panel, report
 
 

@@ -53,13 +53,13 @@ from geodti.errors import InputError, InputWarning
 from geodti.io.samples import resolve_table
 from geodti.periods import (
     ACCEPTED_FORMS,
-    _parse,
-    _parse_distinct,
-    _Refused,
-    _text_dtype,
+    PeriodError,
+    parse_distinct_periods,
+    parse_period,
     period_sort_key,
     sort_periods,
 )
+from geodti.schema import text_dtype
 
 __all__ = [
     "FORMATS",
@@ -513,7 +513,7 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         index=pd.Index([n for n, _ in body], name="source_row"),
         dtype=object,
     )
-    frame = frame.astype(_text_dtype())
+    frame = frame.astype(text_dtype())
     frame.attrs.update({"header_row": header_number, "skipped_rows": skipped})
     return frame
 
@@ -689,9 +689,9 @@ def detect_layout(
         if layout == "wide":
             raise InputError(f"{where}: period= describes a long table (one period), not a wide one.")
         try:
-            period = _parse(period)
-        except _Refused as exc:
-            raise InputError(f"period={period!r} is not a period: {exc}. {ACCEPTED_FORMS}.") from None
+            period = parse_period(period)
+        except PeriodError as exc:
+            raise InputError(f"period={period!r} is not a period: {exc.reason}. {ACCEPTED_FORMS}.") from None
 
     if isinstance(period_column, str) and period_column not in table.columns and "," in period_column:
         # "年份,季度" from the command line or a config file: a year and a quarter column
@@ -719,10 +719,10 @@ def detect_layout(
         if column in roles or not isinstance(column, str | int | np.integer) or isinstance(column, bool):
             continue
         try:
-            period_headers[column] = _parse(column)
-        except _Refused as exc:
+            period_headers[column] = parse_period(column)
+        except PeriodError as exc:
             if isinstance(column, str) and len(_RE_YEARISH.findall(column)) == 1:
-                suspicious.append(f"{column!r} ({exc})")
+                suspicious.append(f"{column!r} ({exc.reason})")
 
     if layout == "long" and period_column is None and period is None:
         raise _no_period_error(table, where, wide_hint=bool(period_headers))
@@ -1070,7 +1070,7 @@ def to_long(
             "value_name."
         )
 
-    period_series = pd.Series(periods, dtype=_text_dtype())
+    period_series = pd.Series(periods, dtype=text_dtype())
     out = {
         "source_row": rows[take],
         "city": city.take(take).reset_index(drop=True),
@@ -1079,7 +1079,7 @@ def to_long(
         out["province"] = table[found.province_column].take(take).reset_index(drop=True)
     out["period"] = period_series
     out["period_type"] = pd.Series(
-        np.where(period_series.str.len().to_numpy() == 4, "annual", "quarter"), dtype=_text_dtype()
+        np.where(period_series.str.len().to_numpy() == 4, "annual", "quarter"), dtype=text_dtype()
     )
     out.update(values)
     for column in found.label_columns:
@@ -1128,7 +1128,7 @@ def _long_periods(table, found: Layout, rows, where: str):
         return _year_quarter_periods(table, found.period_column, rows, where)
     column = found.period_column
     raw = table[column]
-    parsed, refused = _parse_distinct(raw)
+    parsed, refused = parse_distinct_periods(raw)
     keys = pd.Series(_map_distinct(raw, lambda v: None if _is_blank(v) else v), dtype=object)
     blank = np.flatnonzero(keys.isna().to_numpy())
     if len(blank):
@@ -1176,9 +1176,9 @@ def _year_quarter_periods(table, columns, rows, where: str):
     for i, (year, quarter) in enumerate(zip(table[year_column], table[quarter_column], strict=True)):
         raw[i] = f"{year} {quarter}" if not _is_blank(quarter) else f"{year}"
         try:
-            parsed_year = _parse(year)
-        except _Refused as exc:
-            problems.append(f"row {rows[i]}, column {str(year_column)!r}: {year!r} ({exc})")
+            parsed_year = parse_period(year)
+        except PeriodError as exc:
+            problems.append(f"row {rows[i]}, column {str(year_column)!r}: {year!r} ({exc.reason})")
             continue
         if len(parsed_year) != 4:
             problems.append(f"row {rows[i]}, column {str(year_column)!r}: {year!r} is not a year")
@@ -1191,8 +1191,8 @@ def _year_quarter_periods(table, columns, rows, where: str):
             periods[i] = f"{parsed_year}Q{number}"
             continue
         try:
-            full = _parse(quarter)  # e.g. the quarter column repeats the year: 2021Q1
-        except _Refused:
+            full = parse_period(quarter)  # e.g. the quarter column repeats the year: 2021Q1
+        except PeriodError:
             full = None
         if full is not None and len(full) == 6 and full[:4] == parsed_year:
             periods[i] = full

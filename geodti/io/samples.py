@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 from geodti.errors import InputError
 from geodti.io.atomic import atomic_path
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geodti._paths import boundaries_dir
+from geodti.bundled import boundaries_dir
 from geodti.errors import InputError
 
 __all__ = [
@@ -104,6 +104,13 @@ def cities(resolution: str = "map") -> gpd.GeoDataFrame:
         ``geometry`` (MultiPolygon, EPSG:4326), one row per unit, sorted by ``adcode``.
         Includes 香港, 澳门, 台湾 (one unit each) and 三沙; 新星市 (659011) and 白杨市 (659012)
         are not in the source.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> units = geodti.cities()
+    >>> len(units), units.crs.to_epsg()
+    (370, 4326)
     """
     return _read_layer("city", _check_resolution(resolution)).copy()
 

@@ -1,6 +1,6 @@
 """The bundled reference tables: the 370 city-level units, agglomerations, name changes.
 
-All loaders read the CSV files in :func:`geodti._paths.data_dir` once (cached) and return a
+All loaders read the CSV files in :func:`geodti.bundled.data_dir` once (cached) and return a
 fresh copy on every call, so callers may modify what they get. Codes (``adcode``,
 ``province_adcode``, ``unit_adcode``) are 6-digit strings. See ``data/README.md`` for each
 table's columns, sources and verification.
@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
 
 @lru_cache(maxsize=None)
 def _load(filename: str) -> pd.DataFrame:
@@ -41,6 +41,13 @@ def gazetteer() -> pd.DataFrame:
         province_adcode, province_en, unit_type, admin_rank, provincial_capital, region,
         hu_line, lon, lat``, sorted by ``adcode``. ``region`` is missing for Hong Kong,
         Macao and Taiwan.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> g = geodti.gazetteer()
+    >>> g.loc[g["adcode"] == "440300", ["name", "name_en", "province"]].to_numpy().tolist()
+    [['深圳市', 'Shenzhen', '广东省']]
     """
     return _load("gazetteer.csv").copy()
 
@@ -52,6 +59,13 @@ def agglomerations() -> pd.DataFrame:
     关中平原). ``partial`` marks units of which the plan names only some counties
     (``detail`` says which). ``plan_count`` is the plan's member count, ``report_count``
     the count printed in the 2023 DTI report (they differ for 中原 and 北部湾).
+
+    Examples
+    --------
+    >>> import geodti
+    >>> members = geodti.agglomerations()
+    >>> members["agglomeration"].nunique()
+    11
     """
     return _load("agglomerations.csv").copy()
 

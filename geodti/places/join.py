@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from geodti.schema import is_metadata
+from geodti.schema import schema_of
 from geodti.periods import sort_periods
 from geodti.places.gazetteer import agglomerations, gazetteer
 
@@ -53,17 +53,22 @@ def join(
     geopandas.GeoDataFrame
         Every unit for every period (units without data get missing values and
         ``has_data`` False), with the gazetteer attributes, ``agglomeration``, the panel's
-        value columns and ``geometry``; sorted by period and adcode. ``attrs`` carries
-        ``value_columns``, ``unplaced_rows`` and ``units_without_data`` (per period).
+        value columns and ``geometry``; sorted by period and adcode (its value columns:
+        :func:`geodti.schema.schema_of`). ``attrs`` carries ``unplaced_rows`` and
+        ``units_without_data`` (per period).
+
+    Examples
+    --------
+    >>> import geodti
+    >>> joined = geodti.join(geodti.read_panel("sample:small"), periods="2023Q1")
+    >>> len(joined), int(joined["has_data"].sum()), joined.crs.to_epsg()
+    (370, 10, 4326)
     """
     if cities is None:
         from geodti.places.boundaries import cities as load_cities
 
         cities = load_cities()
-    values = list(panel.attrs.get("value_columns", [])) or [
-        c for c in panel.columns
-        if not is_metadata(c) and pd.api.types.is_numeric_dtype(panel[c])
-    ]
+    values = list(schema_of(panel).value_columns)
     placed = panel[panel["adcode"].notna()]
     unplaced = panel[panel["adcode"].isna()]
 
@@ -99,7 +104,6 @@ def join(
     out = gpd.GeoDataFrame(joined.merge(shapes, on="adcode", how="left"), geometry="geometry", crs=cities.crs)
     out = out.sort_values(["period", "adcode"], kind="stable").reset_index(drop=True)
     out.attrs = {
-        "value_columns": values,
         # plain records, not a DataFrame: pandas deep-copies attrs on every operation
         "unplaced_rows": unplaced.drop(columns=["adcode"]).to_dict("records"),
         "units_without_data": out.loc[~out["has_data"]].groupby("period")["adcode"].size().to_dict(),

@@ -828,6 +828,15 @@ def match(
     ------
     InputError
         If ``city_column`` or ``province_column`` is not a column of ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd, geodti
+    >>> table = pd.DataFrame({"城市": ["深圳", "Suzhou"], "省份": ["广东", "安徽"]})
+    >>> geodti.match(table, "城市", "省份")[["input", "adcode", "name"]]
+        input  adcode name
+    0      深圳  440300  深圳市
+    1  Suzhou  341300  宿州市
     """
     for label, column in (("city", city_column), ("province", province_column)):
         if column is not None and column not in table.columns:
@@ -877,6 +886,16 @@ def match_names(names: Iterable, provinces: Iterable | None = None) -> pd.DataFr
 
     A convenience wrapper of :func:`match` for interactive use, e.g.
     ``match_names(["深圳", "Xi'an", 420600, "Taizhou"], ["", "", "", "江苏"])``.
+
+    Examples
+    --------
+    >>> import geodti
+    >>> found = geodti.match_names(["深圳", "Suzhou", "北京市"], ["广东", "安徽", None])
+    >>> found[["input", "status", "adcode", "name"]]
+        input   status  adcode name
+    0      深圳  matched  440300  深圳市
+    1  Suzhou  matched  341300  宿州市
+    2     北京市  matched  110100  北京市
     """
     names = list(names)
     frame = pd.DataFrame({"city": pd.Series(names, dtype=object)})

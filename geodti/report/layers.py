@@ -37,6 +37,7 @@ from geodti.index.summary import aggregate
 from geodti.periods import period_type, shift_quarter, sort_periods, year_of
 from geodti.places.gazetteer import agglomerations as load_agglomerations
 from geodti.places.gazetteer import gazetteer
+from geodti.schema import schema_of
 from geodti.places.join import ATTRIBUTES, join
 
 #: Layer names :func:`build_layers` can make, in output order.
@@ -247,7 +248,7 @@ def build_layers(
     # one geometry type per layer (MultiPolygon), whatever the input mixes
     cities = cities.assign(geometry=cities.geometry.map(_as_multipolygon))
     joined = join(panel, cities)
-    values = list(joined.attrs["value_columns"])
+    values = list(schema_of(joined).value_columns)
     if not values:
         raise InputError("the panel has no value columns to map.")
     if variables is None:

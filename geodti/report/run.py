@@ -24,7 +24,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from geodti import __version__
-from geodti._paths import data_dir
+from geodti.bundled import data_dir
+from geodti.schema import schema_of
 from geodti.config import RunConfig
 from geodti.errors import InputError
 from geodti.io.atomic import write_text
@@ -125,7 +126,7 @@ def step_read(state: RunState) -> None:
     state.tables["match_report"] = state.match_report
     counts = state.match_report["status"].value_counts()
     state.findings["match"] = {s: int(counts.get(s, 0)) for s in STATUSES}
-    state.findings["value_columns"] = list(panel.attrs["value_columns"])
+    state.findings["value_columns"] = list(schema_of(panel).value_columns)
     periods = sorted(panel["period"].unique())
     state.findings["periods"] = [str(p) for p in periods]
     state.findings["latest"] = latest_quarter(_placed(state))
@@ -143,7 +144,7 @@ def step_index(state: RunState) -> None:
     from geodti.io.read import read_table
 
     raw = _placed(state)
-    indicators = list(raw.attrs["value_columns"])
+    indicators = list(schema_of(raw).value_columns)
     long = raw.melt(id_vars=["adcode", "period"], value_vars=indicators, var_name="indicator",
                     value_name="value")
     framework = dti_framework() if cfg.framework is None else read_table(cfg.framework)
@@ -152,7 +153,6 @@ def step_index(state: RunState) -> None:
     values = [c for c in built.panel.columns if c not in ("adcode", "period")]
     keys = raw[["adcode", "name", "period", "period_type"]]
     panel = keys.merge(built.panel, on=["adcode", "period"], how="left", validate="one_to_one")
-    panel.attrs = {"source": raw.attrs.get("source"), "value_columns": values}
     state.panel = panel
     state.findings["value_columns"] = values
     state.findings["latest"] = latest_quarter(panel)
@@ -171,7 +171,6 @@ def _placed(state: RunState) -> pd.DataFrame:
     """The panel rows placed on a unit (unmatched rows, if allowed, stay in the match report)."""
     panel = state.panel
     placed = panel[panel["adcode"].notna()].copy()
-    placed.attrs = dict(panel.attrs)
     return placed
 
 
@@ -239,10 +238,10 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
     for by in ("province", "region", "hu_line", "admin_rank"):
         t[f"by_{by}"] = summary.group_summary(panel, units, by, variable=variable, period=latest, window=window)
     if groups_path:
-        from geodti.io.groups import read_groups
+        from geodti.io.groups import group_column, read_groups
 
         groups = read_groups(groups_path)
-        column = groups.attrs["group_column"]
+        column = group_column(groups)
         t[f"by_{column}"] = summary.group_summary(panel, groups, column, variable=variable,
                                                   period=latest, window=window)
     layers = [c for c in ("infrastructure", "platform", "application") if c in panel.columns]

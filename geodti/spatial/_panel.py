@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
-from geodti.schema import METADATA_COLUMNS, check_panel
+from geodti.schema import METADATA_COLUMNS, check_panel, schema_of
 
 from .weights import Weights
 
@@ -25,7 +25,7 @@ def _sort_periods(periods) -> list[str]:
 
 def choose_variables(panel: pd.DataFrame, variables=None) -> list[str]:
     if variables is None:
-        cols = [c for c in panel.columns if c not in RESERVED and pd.api.types.is_numeric_dtype(panel[c])]
+        cols = list(schema_of(panel).value_columns)
         if not cols:
             raise InputError("the panel has no numeric variable columns besides adcode and period")
         return cols

@@ -110,9 +110,8 @@ def spatial_tables(
             for city in sorted(set(label[unmatched].astype(str))):
                 excluded.append({"adcode": "", "name": city, "reason": "city not matched to a unit"})
             panel = panel[~unmatched]
-    value_columns = panel.attrs.get("value_columns")
     panel = check_panel(panel)
-    variables = choose_variables(panel, variables if variables is not None else value_columns)
+    variables = choose_variables(panel, variables)  # default: schema_of(panel).value_columns
     periods = choose_periods(panel, periods)
     complete, problems = complete_units(panel, variables, periods)
     if len(problems):

@@ -2,6 +2,7 @@
 
 A wheel carries them inside the package (``geodti/_bundled/``); a source checkout
 (``pip install -e .``) reads the top-level ``boundaries/`` and ``data/`` folders.
+Every package that reads a bundled file finds it here.
 """
 
 from __future__ import annotations
