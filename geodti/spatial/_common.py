@@ -35,9 +35,9 @@ def matrices(w, transformation: str = "r") -> dict:
         O = w.O
         T = w.O if t == "O" else (w.sparse if t == w.transform else None)
         if T is None:
-            from .weights import _transformed
+            from .weights import transformed_matrix
 
-            T = _transformed(O, t)
+            T = transformed_matrix(O, t)
             if T is None:
                 T = sparse.csr_array(w.original.transform(t).sparse, dtype=float)
     else:

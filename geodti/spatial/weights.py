@@ -220,7 +220,7 @@ def _edges_csr(n: int, heads, tails, weights) -> sparse.csr_array:
     return m
 
 
-def _transformed(O: sparse.csr_array, transform: str) -> sparse.csr_array | None:
+def transformed_matrix(O: sparse.csr_array, transform: str) -> sparse.csr_array | None:
     """Row-standardised, binary or original weights without libpysal (None: ask libpysal)."""
     if transform == "O":
         return O
@@ -364,7 +364,7 @@ class Weights:
         values = np.asarray(values, dtype=float)
         if values.shape != (self.n,):
             raise ValueError(f"lag needs {self.n} values in ids order, got shape {values.shape}")
-        return _transformed(self.O, "R") @ values
+        return transformed_matrix(self.O, "R") @ values
 
     @property
     def original(self):
@@ -507,7 +507,7 @@ class Weights:
         attached = pd.DataFrame(attached_rows, columns=["focal", "neighbor", "distance_km", "reason"])
         return cls(
             O=O,
-            T=_transformed(O, transform),
+            T=transformed_matrix(O, transform),
             spec=spec,
             ids=pd.Index(ids, name="adcode"),
             island_policy=island_policy,
