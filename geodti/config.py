@@ -29,6 +29,8 @@ class RunConfig:
     province_column: str | None = None
     period_column: str | None = None
     sheet: str | None = None
+    encoding: str | None = None  # CSV text encoding; None: detected
+    header_row: int | None = None  # spreadsheet row of the header; None: detected
     allow_unmatched: bool = False
     allow_county: bool = False  # rows naming a county stand for its containing city
     variables: list[str] = field(default_factory=list)

@@ -105,7 +105,7 @@ def test_ctrl_c_during_run_stops_both_processes_cleanly(step, tmp_path):
     out = tmp_path / "out"
     command = [sys.executable, "-m", "geodti.cli", "run", SMALL, "--out", str(out),
                "--permutations", "19", "--jobs", "2"]
-    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[2])}  # cli/__init__.py
     # a session of its own, as a terminal's foreground job: killpg below is Ctrl-C
     proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                             env=env, start_new_session=True)

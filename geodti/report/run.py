@@ -114,7 +114,8 @@ def step_read(state: RunState) -> None:
 
     cfg = state.config
     where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
-                 period_column=cfg.period_column, sheet=cfg.sheet,
+                 period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
+                 header_row=cfg.header_row,
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
     if cfg.indicator_scores:
         panel, report = read_indicators_with_report(state.input_path, **where)

@@ -18,6 +18,7 @@ Panel tables
 
 from ._panel import complete_units
 from ._permutation import (
+    ALTERNATIVES,
     DEFAULT_SEED,
     PermutationBudgetError,
     PermutationBudgetWarning,
@@ -41,6 +42,7 @@ from .weights import (
 from geodti.geo import unit_points  # one point per unit, shared with dynamics
 
 __all__ = [
+    "ALTERNATIVES",
     "DEFAULT_SEED",
     "G",
     "GLocal",

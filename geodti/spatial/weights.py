@@ -78,7 +78,8 @@ KERNELS = ("triangular", "parabolic", "gaussian", "bisquare", "cosine", "exponen
 DEFAULT_KNN_KERNEL = 6
 _BINARY_KINDS = ("queen", "rook", "knn", "band", "block")
 
-_SPEC_HELP = (
+#: The weights specs users can write (the CLI's help and the errors quote it).
+SPEC_HELP = (
     "weights specs: queen, rook, knnK (e.g. knn6), idw, idw2, idw:CUTOFF_KM, idw2:CUTOFF_KM, "
     "bandKM (e.g. band300), kernel, kernel:NAME, kernel:NAME:kK, kernel:NAME:BANDWIDTH_KM, "
     "block, econ:COLUMN, nested:COLUMN[:PHI]"
@@ -113,7 +114,7 @@ def _number(text: str, spec: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise InputError(f"weights spec '{spec}': {what} '{text}' is not a number; {_SPEC_HELP}") from None
+        raise InputError(f"weights spec '{spec}': {what} '{text}' is not a number; {SPEC_HELP}") from None
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"weights spec '{spec}': {what} must be a positive number, got '{text}'")
     return value
@@ -162,7 +163,7 @@ def parse_weights_spec(text: str) -> WeightsSpec:
         if name not in KERNELS:
             raise InputError(f"weights spec '{raw}': unknown kernel '{name}'; use one of {', '.join(KERNELS)}")
         if len(parts) > 3:
-            raise InputError(f"weights spec '{raw}' has too many parts; {_SPEC_HELP}")
+            raise InputError(f"weights spec '{raw}' has too many parts; {SPEC_HELP}")
         bw = parts[2] if len(parts) == 3 else f"k{DEFAULT_KNN_KERNEL}"
         if bw.startswith("k"):
             k = int(_number(bw[1:], raw, "number of neighbours"))
@@ -188,7 +189,7 @@ def parse_weights_spec(text: str) -> WeightsSpec:
             if not 0.0 <= phi <= 1.0:
                 raise InputError(f"weights spec '{raw}': PHI must lie in [0, 1], got {phi}")
         return WeightsSpec(kind="nested", label=f"nested:{column}:{_fmt(phi)}", column=column, phi=phi)
-    raise InputError(f"unknown weights spec '{raw}'; {_SPEC_HELP}")
+    raise InputError(f"unknown weights spec '{raw}'; {SPEC_HELP}")
 
 
 def parse_weights_specs(text: str | list[str] | tuple[str, ...]) -> list[WeightsSpec]:
@@ -196,7 +197,7 @@ def parse_weights_specs(text: str | list[str] | tuple[str, ...]) -> list[Weights
     items = text.split(",") if isinstance(text, str) else list(text)
     specs = [parse_weights_spec(t) for t in items if str(t).strip()]
     if not specs:
-        raise InputError(f"no weights spec given; {_SPEC_HELP}")
+        raise InputError(f"no weights spec given; {SPEC_HELP}")
     labels = [s.label for s in specs]
     dup = sorted({x for x in labels if labels.count(x) > 1})
     if dup:

@@ -1,0 +1,158 @@
+"""Flags shared by the commands: the one argument group for reading a city table, its
+readers, and the help formatter every command uses."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+__all__ = [
+    "ALLOW_COUNTY_HELP",
+    "DefaultsHelpFormatter",
+    "READ_OPTIONS",
+    "add_table_arguments",
+    "parse_window",
+    "read_quarterly_panel",
+    "read_table_from_args",
+    "table_options",
+]
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that shows each option's default value unless the help text already speaks of
+    it (e.g. "default: detected", or a default described in words)."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text.lower():
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+ALLOW_COUNTY_HELP = ("let a row naming a county-level unit (甘南县, 安达市) stand for the city "
+                     "containing it; a county's value is not its city's value, so only if the "
+                     "row's value is meant for the city (default: such rows stop the read)")
+
+#: dest of each flag of the group -> keyword of :func:`geodti.io.panel.read_panel`,
+#: :func:`geodti.io.read.read_long` and :class:`geodti.config.RunConfig`
+READ_OPTIONS = {
+    "sheet": "sheet", "encoding": "encoding", "header_row": "header_row",
+    "city_column": "city_column", "province_column": "province_column",
+    "period_column": "period_column", "table_period": "period", "layout": "layout",
+    "value_columns": "value_columns", "value_name": "value_name",
+    "allow_unmatched": "allow_unmatched", "allow_county": "allow_county",
+}
+_MATCHING = ("allow_unmatched", "allow_county")
+
+
+def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
+                        optional: bool = False, periods: bool = True, shape: bool = False,
+                        unmatched: str | None = None, county: bool = True) -> None:
+    """Add the flags that say how to read a city table (every command that reads one).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        The command's parser.
+    table_help : str
+        Help of the ``TABLE`` argument (dest ``table``).
+    optional : bool
+        ``TABLE`` may be left out (the run then reads the bundled sample).
+    periods : bool
+        Add ``--period-column`` (not for a command that ignores periods, such as match).
+    shape : bool
+        Add ``--period``, ``--layout``, ``--value-column`` and ``--value-name``, which reshape
+        a table without period information or a wide table.
+    unmatched : str, optional
+        Help of ``--allow-unmatched``, worded for the command; None: the command matches no
+        cities and takes neither that flag nor ``--allow-county``.
+    county : bool
+        With ``unmatched``: add ``--allow-county`` too.
+    """
+    parser.add_argument("table", metavar="TABLE", nargs="?" if optional else None,
+                        help=table_help)
+    parser.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    parser.add_argument("--encoding", help="CSV text encoding, e.g. utf-8, gbk (default: detected)")
+    parser.add_argument("--header-row", type=int,
+                        help="spreadsheet row of the header (default: detected)")
+    parser.add_argument("--city-column",
+                        help="column of city names or adcodes (default: detected from headers "
+                             "such as city, 城市, 城市名称, 地区, name, adcode, 行政区划代码)")
+    parser.add_argument("--province-column",
+                        help="column of province names, if any; decides homophones such as "
+                             "Taizhou (台州/泰州) and 吉林/海南")
+    if periods:
+        parser.add_argument(
+            "--period-column",
+            help="column of periods in a long table, or YEAR,QUARTER columns (default: detected)")
+    if shape:
+        # dest table_period: several commands have a --period of their own meaning
+        parser.add_argument("--period", dest="table_period", metavar="PERIOD",
+                            help="the one period of a table without period information, "
+                                 "e.g. 2023Q1")
+        parser.add_argument(
+            "--layout", choices=("auto", "long", "wide"), default="auto",
+            help="long: a row per city and period; wide: a column per period (default: auto)")
+        parser.add_argument(
+            "--value-column", action="append", dest="value_columns", metavar="COLUMN",
+            help="a value column (repeat for several; default: every numeric column, or every "
+                 "period column)")
+        parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
+    if unmatched is not None:
+        parser.add_argument("--allow-unmatched", action="store_true", help=unmatched)
+        if county:
+            parser.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)
+
+
+def table_options(args: argparse.Namespace, *, matching: bool = True) -> dict:
+    """The reading keywords the group's flags in ``args`` hold (only the flags the command
+    has); ``matching=False`` leaves out the city-matching ones."""
+    return {keyword: getattr(args, dest) for dest, keyword in READ_OPTIONS.items()
+            if hasattr(args, dest) and (matching or dest not in _MATCHING)}
+
+
+def read_table_from_args(args: argparse.Namespace):
+    """Read and reshape the table named by :func:`add_table_arguments`' flags (no matching)."""
+    from geodti.io.read import read_long
+
+    return read_long(args.table, **table_options(args, matching=False))
+
+
+def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out: str,
+                         variable: str | None = None):
+    """The quarterly panel named by ``args.table`` and :func:`add_table_arguments`' flags,
+    with only the rows whose city matched (the others are counted in a note on ``err``).
+
+    ``needs`` and ``left_out`` word the messages for the command (e.g. "summary tables need",
+    "left out of the tables"); ``variable``, if given, must be a column of the table.
+    """
+    from geodti.errors import InputError
+    from geodti.io.panel import read_panel
+    from geodti.schema import schema_of
+
+    raw = read_panel(args.table, **table_options(args))
+    annual_rows = raw["period_type"] != "quarter"
+    if annual_rows.any():
+        raise InputError(f"{args.table}: {int(annual_rows.sum())} rows carry annual periods "
+                         f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); {needs} "
+                         "quarterly panel (2021Q1, ...).")
+    if variable is not None and variable not in raw.columns:
+        raise InputError(f"{args.table}: no column {variable!r}; value columns are "
+                         f"{list(schema_of(raw).value_columns)}. Pass --variable.")
+    unmatched = raw["adcode"].isna()
+    if unmatched.any():
+        err.print(f"note: {int(unmatched.sum())} rows whose city did not match are {left_out} "
+                  "(geodti match lists them).", highlight=False)
+    return raw.loc[~unmatched].reset_index(drop=True)
+
+
+def parse_window(text: str) -> tuple[str, str] | None:
+    """``--window FIRST-LAST`` (two quarters) as a pair; None for ``none``."""
+    from geodti.errors import InputError
+
+    if text.lower() == "none":
+        return None
+    m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", text)
+    if not m:
+        raise InputError(f"--window {text!r}: write it as 2022Q1-2023Q1, or 'none'.")
+    return m.group(1), m.group(2)

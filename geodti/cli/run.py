@@ -1,0 +1,86 @@
+"""``geodti run [TABLE]``: the whole job, table -> maps, layers, tables and a report page."""
+
+from __future__ import annotations
+
+import argparse
+
+from geodti.cli.arguments import add_table_arguments, table_options
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    from geodti import defaults
+    from geodti.config import RunConfig
+    from geodti.spatial.local import CORRECTIONS
+
+    p = subparsers.add_parser(
+        "run", help="the whole job: table -> maps, layers, tables and a report page",
+        description="Read a city table (default: the bundled SYNTHETIC sample panel), match its "
+                    "cities, compute summaries, statistics and diffusion, and write maps, GIS "
+                    "layers, tables and index.html into --out.",
+    )
+    add_table_arguments(p, table_help="city table (default: the bundled synthetic sample)",
+                        optional=True,
+                        unmatched="keep going when some rows do not match a city (they are "
+                                  "reported)")
+    # defaults None: a flag not given leaves the --config file's value (else RunConfig's)
+    p.set_defaults(allow_unmatched=None, allow_county=None)
+    p.add_argument("--config", help="TOML file with the run's settings (flags override it)")
+    p.add_argument("--out", help=f"output folder (default: {RunConfig.out})")
+    p.add_argument("--seed", type=int, help="random seed of the permutations and of the "
+                   f"diffusion's parameter draws (default: {defaults.SEED})")
+    p.add_argument("--permutations", type=int,
+                   help=f"permutations for pseudo p-values (default: {defaults.PERMUTATIONS})")
+    p.add_argument("--weights", help="comma-separated weights specs, e.g. queen,knn6,idw "
+                   f"(default: {','.join(defaults.WEIGHTS)})")
+    p.add_argument("--correction", choices=CORRECTIONS,
+                   help="multiple-testing correction for local statistics "
+                        f"(default: {defaults.CORRECTION})")
+    p.add_argument("--alpha", type=float, help=f"significance level (default: {defaults.ALPHA})")
+    p.add_argument("--groups", help="a grouping table (adcode or city, group), e.g. city tiers")
+    p.add_argument("--indicator-scores", metavar="FILE",
+                   help="experts x indicators scores (1-5): TABLE holds raw indicators (a row per "
+                        "city, period and indicator: columns indicator, value) and the run "
+                        "builds the index by the report's method; needs --layer-scores")
+    p.add_argument("--layer-scores", metavar="FILE", help="experts x layers scores (1-5)")
+    p.add_argument("--framework", metavar="FILE",
+                   help="indicator -> layer table (columns layer, indicator; default the "
+                        "report's, data/dti_framework.csv)")
+    p.add_argument("--base-period", help="base quarter of the normalisation "
+                   f"(default: {RunConfig.base_period})")
+    p.add_argument("--force", action="store_true", default=None,
+                   help="write into a non-empty folder that geodti did not create")
+    p.add_argument("--jobs", type=int,
+                   help="processes to use: 2 (the default with two or more CPUs) computes the "
+                        "diffusion tables and draws the maps and figures in a second process; "
+                        "1 runs everything in one. The outputs are the same either way")
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from geodti.config import RunConfig
+    from geodti.report.run import run as run_job
+
+    config = RunConfig.from_toml(args.config) if args.config else RunConfig()
+    config = config.updated(
+        table=args.table, out=args.out, seed=args.seed, permutations=args.permutations,
+        weights=args.weights.split(",") if args.weights else None, correction=args.correction,
+        alpha=args.alpha, groups=args.groups, force=args.force,
+        indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
+        framework=args.framework, base_period=args.base_period, **table_options(args),
+    )
+    console = Console(stderr=True)
+
+    def progress(name: str, index: int, total: int) -> None:
+        console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
+
+    result = run_job(config, progress=progress, jobs=args.jobs)
+    total = result.manifest["seconds"]
+    out = Console()
+    out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
+              f"open {result.out / 'index.html'}")
+    if result.state.synthetic:
+        out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
+                  "not the report's data)[/yellow]")
+    return 0
