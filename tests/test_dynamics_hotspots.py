@@ -87,22 +87,25 @@ def test_gi_star_matches_its_formula_and_fdr():
     panel = panel_from_matrix(x[:, None], ids, ["2021Q1"])
     gi = gi_star_panel(panel, weights=graph)
     order, z = _gi_direct(x, graph)
-    got = gi.set_index("adcode").loc[order, "z"].to_numpy()
+    got = gi.set_index("adcode").loc[order, "z_analytic"].to_numpy()
     assert np.allclose(got, z, atol=1e-10)
     p = 2 * stats.norm.sf(np.abs(z))
     assert np.allclose(gi.set_index("adcode").loc[order, "p_adjusted"],
                        stats.false_discovery_control(p), atol=1e-12)
-    assert (gi.loc[gi["spot"] == "hot", "z"] > 0).all()
+    assert (gi.loc[gi["cluster"].str.startswith("hot"), "z_analytic"] > 0).all()
+    assert set(gi["cluster"]) <= {"hot_99", "hot_95", "hot_90", "cold_99", "cold_95", "cold_90",
+                                  "not_significant"}
     # esda's Gi* (a ratio statistic) agrees on non-negative data
     import esda
 
     xp = x - x.min() + 0.1
     gp = gi_star_panel(panel_from_matrix(xp[:, None], ids, ["2021Q1"]), weights=graph)
     ref = esda.G_Local(xp, graph, transform="B", star=True, permutations=0)
-    assert np.allclose(gp.set_index("adcode").loc[list(graph.unique_ids), "z"], ref.Zs, atol=1e-9)
-    assert np.allclose(gp["z"], gi["z"], atol=1e-9)  # Gi* z does not change with a shift
+    assert np.allclose(gp.set_index("adcode").loc[list(graph.unique_ids), "z_analytic"], ref.Zs, atol=1e-9)
+    assert np.allclose(gp.set_index("adcode").loc[list(graph.unique_ids), "value"], ref.Gs, atol=1e-12)
+    assert np.allclose(gp["z_analytic"], gi["z_analytic"], atol=1e-9)  # Gi* z does not change with a shift
     raw = gi_star_panel(panel, weights=graph, fdr=False)
-    assert (raw["spot"] != "").sum() >= (gi["spot"] != "").sum()
+    assert (raw["cluster"] != "not_significant").sum() >= (gi["cluster"] != "not_significant").sum()
 
 
 def _scenario(values_for_block, n_periods=10, sign=1.0):
@@ -173,13 +176,13 @@ def test_global_window_worked_example_by_hand():
                               ["2021Q1", "2021Q2"])
     # entire cube: mean 30/8 = 3.75, variance 150/8 - 3.75^2 = 4.6875, N = 8
     den_cube = np.sqrt(4.6875) * np.sqrt((8 * 2 - 2**2) / 7)
-    cube = gi_star_panel(panel, weights=w).set_index(["adcode", "period"])["z"]
+    cube = gi_star_panel(panel, weights=w).set_index(["adcode", "period"])["z_analytic"]
     assert cube[("100001", "2021Q1")] == pytest.approx((3 - 3.75 * 2) / den_cube, abs=1e-12)
     assert cube[("100001", "2021Q2")] == pytest.approx((6 - 3.75 * 2) / den_cube, abs=1e-12)
     # individual time step: period 1 mean 2.5, variance 7.5 - 6.25 = 1.25, N = 4; period 2
     # is period 1 doubled, so its z-scores are the same
     step = gi_star_panel(panel, weights=w, global_window="individual_time_step")
-    z = step.set_index(["adcode", "period"])["z"]
+    z = step.set_index(["adcode", "period"])["z_analytic"]
     den_step = np.sqrt(1.25) * np.sqrt((4 * 2 - 2**2) / 3)
     assert z[("100001", "2021Q1")] == pytest.approx((3 - 2.5 * 2) / den_step, abs=1e-12)
     assert z[("100001", "2021Q2")] == pytest.approx(z[("100001", "2021Q1")], abs=1e-12)
@@ -236,13 +239,16 @@ def test_permutation_inference_is_the_stats_engine():
     assert set(gi["inference"]) == {"permutation"} and set(gi["permutations"]) == {999}
     loc = local_statistics(panel, w, statistics=("gi_star",), permutations=999, seed=7)
     both = gi.merge(loc, on=["adcode", "period"], suffixes=("", "_stats"))
-    np.testing.assert_array_equal(both["p_value"], both["p_sim"])
-    assert ((both["spot"] != "") == both["sig_fdr"]).all()
-    assert (both.loc[both["spot"] == "hot", "z_sim"] > 0).all()
+    np.testing.assert_array_equal(both["p_sim"], both["p_sim_stats"])
+    # one table shape and one label rule: the same value, adjusted p and cluster as geodti stats
+    np.testing.assert_allclose(both["value"], both["value_stats"], rtol=1e-12)
+    np.testing.assert_allclose(both["p_adjusted"], both["p_fdr"], rtol=1e-12)
+    assert (both["cluster"] == both["cluster_stats"]).all()
+    assert (both.loc[both["cluster"].str.startswith("hot"), "z_sim"] > 0).all()
     # and the same draws as the standalone GLocal (esda's for this seed)
     first = gi[gi["period"] == "2021Q1"].set_index("adcode").loc[[str(i) for i in w.ids]]
     g = GLocal(x[:, 0], w.original, permutations=999, seed=7)
-    np.testing.assert_array_equal(first["p_value"].to_numpy(), g.p_sim)
+    np.testing.assert_array_equal(first["p_sim"].to_numpy(), g.p_sim)
     from geodti.errors import MethodError
 
     with pytest.raises(MethodError, match="individual_time_step"):

@@ -177,7 +177,7 @@ def panel_and_weights():
 def test_global_table_shape_columns_and_shared_draws(panel_and_weights):
     panel, ws = panel_and_weights
     t = global_statistics(panel, ws, permutations=P, seed=SEED, bivariate=[("dti", "platform")])
-    assert {"period", "variable", "weights", "statistic", "value", "expectation", "variance", "z", "p_analytic",
+    assert {"period", "variable", "weights", "statistic", "value", "expectation", "variance", "z_analytic", "p_analytic",
             "p_sim", "permutations", "seed"} <= set(t.columns)
     assert (t["seed"] == SEED).all() and (t["permutations"] == P).all()
     moran = t[t["statistic"] == "moran"]
@@ -189,7 +189,7 @@ def test_global_table_shape_columns_and_shared_draws(panel_and_weights):
         row = moran[(moran.weights == w.label) & (moran.period == "2021Q2") & (moran.variable == "platform")].iloc[0]
         assert row["value"] == pytest.approx(one.I, rel=1e-12)
         assert row["p_sim"] == one.p_sim
-        assert row["z"] == pytest.approx(one.z_rand, rel=1e-10)
+        assert row["z_analytic"] == pytest.approx(one.z_rand, rel=1e-10)
         assert row["p_analytic"] == pytest.approx(one.p_rand, rel=1e-10)
     # General G only for binary weights; a note for inverse distance
     g_idw = t[(t.statistic == "getis_ord_g") & (t.weights == "idw")]

@@ -82,10 +82,16 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
     Returns
     -------
     DataFrame
-        ``adcode, period, variable, z`` (analytic, in the global window; the series the
-        Mann-Kendall test follows), ``z_sim`` (permutation only), ``p_value`` (two-sided
-        normal, or the pseudo p-value), ``p_adjusted``, ``spot`` (``hot``, ``cold`` or
-        ``""``), ``weights, alpha, fdr, inference, global_window, permutations, seed``.
+        The statistics table shape geodti shares (:mod:`geodti.spatial.local`):
+        ``adcode, period, variable, statistic`` (``gi_star``), ``value`` (the ratio
+        ``G*_i``), ``z_analytic`` (in the global window; the series the Mann-Kendall test
+        follows), ``p_analytic`` (two-sided normal), ``z_sim, p_sim`` (permutation only),
+        ``p_adjusted`` (of the p-value the inference uses: Benjamini-Hochberg within each
+        period with ``fdr``), ``cluster`` (``hot_99`` ... ``cold_90`` by the adjusted p,
+        or ``not_significant``: the rule of ``geodti stats``' Gi*, labels of
+        :mod:`geodti.labels`), ``weights, alpha, fdr, inference, global_window,
+        permutations, seed``. The emerging hot spots count a bin as a hot (cold) spot when
+        its adjusted p is at most ``alpha``.
     """
     from geodti.spatial.getisord import GLOBAL_WINDOWS, gi_star_z
 
@@ -126,17 +132,23 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         pv = loc["p_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
         z_sim = loc["z_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
         direction = z_sim
+    from geodti.spatial.getisord import gi_star_values
+    from geodti.spatial.registry import LOCAL_STATISTICS
+
+    value = gi_star_values(mat.to_numpy(float), w.O)
+    p_analytic = 2.0 * stats.norm.sf(np.abs(z))
     frames = []
     for t, p in enumerate(periods):
         adj = stats.false_discovery_control(pv[:, t], method="bh") if fdr else pv[:, t]
-        sig = adj <= alpha
-        d = direction[:, t]
-        spot = np.where(sig & (d > 0), "hot", np.where(sig & (d < 0), "cold", ""))
-        frame = {"adcode": ids, "period": p, "z": z[:, t]}
-        if z_sim is not None:
-            frame["z_sim"] = z_sim[:, t]
-        frame.update(p_value=pv[:, t], p_adjusted=adj, spot=spot)
-        frames.append(pd.DataFrame(frame))
+        # the label rule of geodti stats' Gi* (hot_99/95/90, cold_..., Esri's Gi_Bin)
+        cluster = LOCAL_STATISTICS["gi_star"].label_rule(
+            np.full(len(ids), ""), adj, alpha, direction=direction[:, t])
+        frames.append(pd.DataFrame({
+            "adcode": ids, "period": p, "statistic": "gi_star", "value": value[:, t],
+            "z_analytic": z[:, t], "p_analytic": p_analytic[:, t],
+            "z_sim": z_sim[:, t] if z_sim is not None else np.nan,
+            "p_sim": pv[:, t] if z_sim is not None else np.nan,
+            "p_adjusted": adj, "cluster": cluster}))
     out = pd.concat(frames, ignore_index=True)
     out.insert(2, "variable", variable)
     out["weights"], out["alpha"], out["fdr"] = w.label, alpha, fdr
@@ -287,8 +299,11 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
             "diminishing ones must be significant in every period."
         )
         warnings.warn(notes[-1], UserWarning, stacklevel=2)
-    z = gi.pivot(index="adcode", columns="period", values="z")[periods]
-    spot = gi.pivot(index="adcode", columns="period", values="spot")[periods]
+    z = gi.pivot(index="adcode", columns="period", values="z_analytic")[periods]
+    # a bin is a hot (cold) spot when its adjusted p is at most alpha, on its cluster's side
+    side = gi["cluster"].str.split("_").str[0]
+    spot = gi.assign(spot=side.where(side.isin(["hot", "cold"]) & (gi["p_adjusted"] <= alpha), ""))
+    spot = spot.pivot(index="adcode", columns="period", values="spot")[periods]
     rows = []
     for code in z.index:
         t = mann_kendall(z.loc[code].to_numpy(), alpha=trend_alpha)

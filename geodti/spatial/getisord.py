@@ -29,7 +29,7 @@ from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, re
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
 
-__all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_z"]
+__all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
 
 def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
@@ -125,6 +125,44 @@ class GLocal(Result):
 GLOBAL_WINDOWS = ("entire_cube", "individual_time_step")
 
 
+def gi_star_weights(O):
+    """The Gi* neighbourhood of every unit: the original weights with the unit itself
+    included (self-weight the diagonal if set, else the row's largest weight, as
+    :class:`GLocal`), and which units have neighbours.
+
+    Returns
+    -------
+    (scipy.sparse.csr_array, numpy.ndarray of bool)
+    """
+    from scipy import sparse
+
+    O = sparse.csr_array(O, dtype=float)
+    n = O.shape[0]
+    diag = O.diagonal()
+    off = O.copy()
+    off.setdiag(0.0)
+    off.eliminate_zeros()
+    card = np.diff(off.indptr)
+    rowmax = np.zeros(n)
+    nz = card > 0
+    if nz.any():
+        rowmax[nz] = np.maximum.reduceat(off.data, off.indptr[:-1][nz])
+    return sparse.csr_array(off + sparse.diags(np.where(diag > 0, diag, rowmax))), nz
+
+
+def gi_star_values(Y: np.ndarray, O) -> np.ndarray:
+    """The ratio ``G*_i = sum_j w*_ij x_j / sum_j x_j`` (Ord and Getis 1995) of every unit
+    and period of a units x periods matrix; NaN for a unit without neighbours and for a
+    period with a negative value (the ratio needs non-negative values)."""
+    Y = np.asarray(Y, float)
+    Wstar, nz = gi_star_weights(O)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        G = (Wstar @ Y) / Y.sum(axis=0)
+    G[~nz] = np.nan
+    G[:, (Y < 0).any(axis=0)] = np.nan
+    return G
+
+
 def gi_star_z(Y: np.ndarray, O, *, global_window: str = "entire_cube") -> np.ndarray:
     """Analytic Gi* z-scores of a units x periods matrix, on one weights matrix.
 
@@ -162,17 +200,7 @@ def gi_star_z(Y: np.ndarray, O, *, global_window: str = "entire_cube") -> np.nda
     if Y.ndim != 2 or not np.isfinite(Y).all():
         raise MethodError("Gi* needs a complete units x periods matrix (no NaN)")
     n, T = Y.shape
-    O = sparse.csr_array(O, dtype=float)
-    diag = O.diagonal()
-    off = O.copy()
-    off.setdiag(0.0)
-    off.eliminate_zeros()
-    card = np.diff(off.indptr)
-    rowmax = np.zeros(n)
-    nz = card > 0
-    if nz.any():
-        rowmax[nz] = np.maximum.reduceat(off.data, off.indptr[:-1][nz])
-    Wstar = sparse.csr_array(off + sparse.diags(np.where(diag > 0, diag, rowmax)))
+    Wstar, nz = gi_star_weights(O)
     Wi = np.asarray(Wstar.sum(axis=1)).ravel()[:, None]
     S1i = np.asarray(Wstar.multiply(Wstar).sum(axis=1)).ravel()[:, None]
     if global_window == "entire_cube":

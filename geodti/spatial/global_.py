@@ -44,7 +44,7 @@ __all__ = ["GLOBAL_STATISTICS", "global_statistics", "robustness_table"]
 
 GLOBAL_STATISTICS = ("moran", "geary", "getis_ord_g")
 COLUMNS = [
-    "period", "variable", "weights", "statistic", "value", "expectation", "variance", "z", "p_analytic",
+    "period", "variable", "weights", "statistic", "value", "expectation", "variance", "z_analytic", "p_analytic",
     "assumption", "p_sim", "z_sim", "alternative", "permutations", "seed", "n", "variable_y", "base_period", "note",
 ]
 
@@ -61,7 +61,7 @@ def _rows(cols, label, stat, value, E, Var, z, assumption, res, alternative, P, 
     for j, (period, variable) in enumerate(cols):
         row = {
             "period": period, "variable": variable, "weights": label, "statistic": stat,
-            "value": float(value[j]), "expectation": float(E[j]), "variance": float(Var[j]), "z": float(z[j]),
+            "value": float(value[j]), "expectation": float(E[j]), "variance": float(Var[j]), "z_analytic": float(z[j]),
             "p_analytic": float(_two_sided(z[j])) if np.isfinite(z[j]) else np.nan, "assumption": assumption,
             "p_sim": float(p_sim[j]) if P else np.nan, "z_sim": float(z_sim[j]) if P else np.nan,
             "alternative": alternative if P else "", "permutations": P, "seed": seed, "n": n,
@@ -76,7 +76,7 @@ def _rows(cols, label, stat, value, E, Var, z, assumption, res, alternative, P, 
 def _note_rows(cols, label, stat, note, alternative, P, seed, n):
     return [
         {"period": p, "variable": v, "weights": label, "statistic": stat, "value": np.nan, "expectation": np.nan,
-         "variance": np.nan, "z": np.nan, "p_analytic": np.nan, "assumption": "", "p_sim": np.nan, "z_sim": np.nan,
+         "variance": np.nan, "z_analytic": np.nan, "p_analytic": np.nan, "assumption": "", "p_sim": np.nan, "z_sim": np.nan,
          "alternative": alternative if P else "", "permutations": P, "seed": seed, "n": n, "variable_y": "",
          "base_period": "", "note": note}
         for p, v in cols
@@ -276,7 +276,7 @@ def robustness_table(global_table: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Tidy: ``variable, period, weights, moran_i, z, p_analytic, p_sim, stars,
+        Tidy: ``variable, period, weights, moran_i, z_analytic, p_analytic, p_sim, stars,
         permutations, seed``, plus per variable x period the range of I across weights
         (``i_min``, ``i_max``), whether every specification gives the same sign
         (``same_sign``) and how many are significant at 5% by ``p_sim``
@@ -289,7 +289,7 @@ def robustness_table(global_table: pd.DataFrame) -> pd.DataFrame:
     p = t["p_sim"].where(t["permutations"] > 0, t["p_analytic"])
     t["stars"] = np.select([p < 0.01, p < 0.05, p < 0.1], ["***", "**", "*"], "")
     out = t.rename(columns={"value": "moran_i"})[
-        ["variable", "period", "weights", "moran_i", "z", "p_analytic", "p_sim", "stars", "permutations", "seed"]
+        ["variable", "period", "weights", "moran_i", "z_analytic", "p_analytic", "p_sim", "stars", "permutations", "seed"]
     ].copy()
     sig = p < 0.05
     g = out.assign(_sig=sig.to_numpy()).groupby(["variable", "period"], sort=False)

@@ -7,8 +7,12 @@ by every period, variable, statistic and weights matrix.
 Columns
 -------
 ``adcode, period, variable, weights, statistic, value, quadrant, z_sim, p_sim,
-p_fdr, p_bonferroni, sig_none, sig_fdr, sig_bonferroni, cluster, correction, alpha,
+p_fdr, p_bonferroni, p_adjusted, sig_none, sig_fdr, sig_bonferroni, cluster, correction, alpha,
 z_analytic, p_analytic, neighbours, inference, alternative, permutations, seed, note``
+
+The statistics columns (``value, z_analytic, p_analytic, z_sim, p_sim, p_adjusted,
+cluster``) are the shape every statistics table of geodti shares (``stats_global`` and the
+Gi* table of :mod:`geodti.dynamics` too), with ``cluster`` labels from :mod:`geodti.labels`.
 
 * ``value``: local Moran ``I_i``, ``G*_i`` or local Geary ``c_i``;
 * ``quadrant``: Moran scatterplot quadrant of the unit (HH, LH, LL, HL) for LISA and
@@ -16,7 +20,9 @@ z_analytic, p_analytic, neighbours, inference, alternative, permutations, seed, 
 * ``p_sim``: pseudo p-value (``alternative``, esda's ``directed`` by default);
   ``p_fdr``: Benjamini-Hochberg adjusted (as ``scipy.stats.false_discovery_control``);
   ``p_bonferroni``: ``min(1, m p)``; the family is one map: the ``m`` units with a
-  p-value in one weights x statistic x period x variable;
+  p-value in one weights x statistic x period x variable; ``p_adjusted``: the one of these
+  the chosen ``correction`` gives (``p_sim`` or ``p_analytic`` itself with ``none``), on
+  which ``cluster`` rests;
 * ``sig_*``: the adjusted p-value is at most ``alpha``;
 * ``cluster``: label under the chosen ``correction`` (see :func:`cluster_labels`);
 * ``z_analytic``, ``p_analytic``: Gi* only, Ord and Getis's normal approximation
@@ -55,7 +61,7 @@ __all__ = ["CORRECTIONS", "DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "adjus
 CORRECTIONS = ("none", "fdr", "bonferroni")
 COLUMNS = [
     "adcode", "period", "variable", "weights", "statistic", "value", "quadrant", "z_sim", "p_sim", "p_fdr",
-    "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
+    "p_bonferroni", "p_adjusted", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
     "p_analytic", "neighbours", "inference", "alternative", "permutations", "seed", "note",
 ]
 
@@ -279,7 +285,7 @@ def _table(stat, res, w, label, cols, isolate, card, P, seed, alternative, corre
         "variable": np.repeat([c[1] for c in cols], n),
         "weights": label, "statistic": stat, "value": flat(value), "quadrant": flat(quadrant),
         "z_sim": flat(z_sim), "p_sim": flat(p_sim), "p_fdr": flat(adj["fdr"]), "p_bonferroni": flat(adj["bonferroni"]),
-        "sig_none": flat(sig["none"]), "sig_fdr": flat(sig["fdr"]), "sig_bonferroni": flat(sig["bonferroni"]),
+        "p_adjusted": flat(adj[correction]), "sig_none": flat(sig["none"]), "sig_fdr": flat(sig["fdr"]), "sig_bonferroni": flat(sig["bonferroni"]),
         "cluster": flat(labels), "correction": correction, "alpha": alpha, "z_analytic": flat(z_an),
         "p_analytic": flat(p_an), "neighbours": np.tile(card, V),
         "inference": inference, "alternative": alt, "permutations": P,
