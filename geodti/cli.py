@@ -366,7 +366,7 @@ def run_export(args) -> int:
     from geodti.errors import InputError, MethodError
     from geodti.io.layers import FieldNameWarning, write_layers
     from geodti.io.panel import read_panel
-    from geodti.report.layers import build_layers
+    from geodti.io.layer_builder import build_layers
 
     window = None
     if args.window.lower() != "none":
@@ -564,7 +564,7 @@ def run_summary(args) -> int:
 
 def _add_run_command(commands) -> None:
     from geodti import defaults
-    from geodti.config import RunConfig
+    from geodti.run.config import RunConfig
 
     p = commands.add_parser(
         "run", help="the whole job: table -> maps, layers, tables and a report page",
@@ -616,8 +616,8 @@ def _add_run_command(commands) -> None:
 def _run_run(args) -> int:
     from rich.console import Console
 
-    from geodti.config import RunConfig
-    from geodti.report.run import run
+    from geodti.run.config import RunConfig
+    from geodti.run import run
 
     config = RunConfig.from_toml(args.config) if args.config else RunConfig()
     config = config.updated(
@@ -639,7 +639,7 @@ def _run_run(args) -> int:
     out = Console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
               f"open {result.out / 'index.html'}")
-    if result.state.synthetic:
+    if result.context.synthetic:
         out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
                   "not the report's data)[/yellow]")
     return 0
