@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
+
+if TYPE_CHECKING:  # the weights module imports libpysal: not needed to name the type
+    from geodti.spatial.weights import Weights
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Statistics(Artefact):
     what = "the spatial statistics"
 
     tables: dict[str, pd.DataFrame]  # stats_*
-    weights: object  # the run's first weights (geodti.spatial.Weights) on the panel's units
+    weights: Weights  # the run's first weights on the panel's units
     weights_label: str
     lisa_latest: pd.DataFrame  # main variable, latest period, first weights
     gi_latest: pd.DataFrame
