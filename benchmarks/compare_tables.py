@@ -20,7 +20,7 @@ import pandas as pd
 
 
 def run(out: str) -> int:
-    import geodti.report.run as run_module
+    import geodti.run.steps as run_module
     from geodti.cli import main
 
     run_module.draw_figures = lambda *args, **kwargs: []  # no CJK font needed

@@ -72,7 +72,7 @@ def test_every_reading_command_takes_the_one_table_group():
 
 
 def test_table_options_are_the_readers_keywords():
-    from geodti.config import RunConfig
+    from geodti.run.config import RunConfig
     from geodti.io.panel import read_panel_with_report
 
     readers = _reading_commands()

@@ -8,9 +8,9 @@ from dataclasses import fields
 import pytest
 
 from geodti import cli, defaults
-from geodti.config import RunConfig
 from geodti.dynamics.convergence import spatial_beta_convergence
 from geodti.dynamics.summary import diffusion_tables
+from geodti.run.config import RunConfig
 from geodti.spatial.global_ import global_statistics
 from geodti.spatial.local import local_statistics
 from geodti.spatial.pipeline import spatial_tables

@@ -118,7 +118,7 @@ def test_ctrl_c_during_run_stops_both_processes_cleanly(step, tmp_path):
         else:
             pytest.fail(f"the run ended before its {step} step:\n" + "\n".join(before))
         workers = [pid for pid in _children(proc.pid)
-                   if b"geodti.report._worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+                   if b"geodti.run.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
         assert len(workers) == 1
         os.killpg(proc.pid, signal.SIGINT)
         rest = proc.stderr.read()

@@ -20,7 +20,7 @@ def small_table(tmp_path_factory):
 
 def test_choices_agree_with_the_library():
     from geodti.io.layers import FORMATS
-    from geodti.report.layers import LAYERS
+    from geodti.io.layer_builder import LAYERS
 
     export = build_parser()._subparsers._group_actions[0].choices["export"]
     fmt = next(a for a in export._actions if a.dest == "format")

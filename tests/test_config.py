@@ -1,6 +1,6 @@
 import pytest
 
-from geodti.config import RunConfig
+from geodti.run.config import RunConfig
 from geodti.errors import InputError
 
 

@@ -8,8 +8,8 @@ import pyogrio
 import pytest
 from layers_fixtures import sample_panel
 
+from geodti.io.layer_builder import LAYERS, build_layers
 from geodti.io.layers import FieldNameWarning, write_layers
-from geodti.report.layers import LAYERS, build_layers
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "layers.md"
 TYPES = {"object": "text", "bool": "boolean", "int64": "integer", "int32": "integer", "float64": "real"}
@@ -56,3 +56,16 @@ def test_documented_fields_match_the_written_layer(written, layer):
 def test_documented_shapefile_names_match(written, layer):
     info = pyogrio.read_info(written / "shp" / f"{layer}.shp")
     assert [s for _, s, _ in documented()[layer]] == list(info["fields"])
+
+
+def test_every_run_layer_is_documented():
+    """The run's section lists the layers of RUN_LAYERS that geodti export does not write,
+    in the GeoPackage's order, after the fields the run adds to cities."""
+    from geodti.io.layer_builder import RUN_LAYERS
+
+    run_part = DOC.read_text(encoding="utf-8").split("# Layers of `geodti run`", 1)[1]
+    headings = re.findall(r"^### `(\w+)`", run_part, flags=re.M)
+    own = [layer.name for layer in RUN_LAYERS if layer.name not in LAYERS]
+    assert headings == ["cities", *own]
+    assert [layer.name for layer in RUN_LAYERS if layer.name in LAYERS] == [
+        "cities", "provinces", "agglomerations"]

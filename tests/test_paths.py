@@ -124,7 +124,7 @@ def test_write_tables_csv_names_are_slugs_inside_the_folder(tmp_path):
 def test_run_tables_list_the_file_each_table_went_to(tmp_path):
     import pandas as pd
 
-    from geodti.report.run import write_run_tables
+    from geodti.run.tables import write_run_tables
 
     t = pd.DataFrame({"a": [1]})
     written = write_run_tables({"by_x/../../../../y": t, "by_a_b": t, "by_a.b": t},
@@ -141,7 +141,7 @@ def test_run_figures_are_named_from_slugs(tmp_path, monkeypatch):
     import pandas as pd
 
     from geodti.report import figures
-    from geodti.report.run import draw_figures
+    from geodti.run.steps import draw_figures
 
     # the drawing itself needs a CJK font (not on every machine); the file naming does not
     monkeypatch.setattr(figures, "centre_trajectory",
@@ -166,15 +166,25 @@ def test_layer_names_that_are_device_names_are_refused(tmp_path):
 
 
 def test_report_links_must_be_plain_file_names():
-    from types import SimpleNamespace
+    from pathlib import Path
+
+    import pandas as pd
 
     from geodti.report.page import render_report
+    from geodti.run.artefacts import Maps, MatchedTable, Panel, Summaries
+    from geodti.run.config import RunConfig
+    from geodti.run.steps import RunContext
+
+    context = RunContext(config=RunConfig(), out=Path("o"), input_path=Path("t.csv"),
+                         synthetic=False, caption="c")
+    report = pd.DataFrame({"status": []})
+    matched = MatchedTable(panel=pd.DataFrame(), match_report=report, match_counts={})
+    panel = Panel(placed=pd.DataFrame(), value_columns=["dti"], periods=[], latest="2023Q1")
+    summaries = Summaries(tables={}, growth_window=None, earlier=None, coverage_zh="",
+                          coverage_en="", top_cities=[])
 
     def page(maps):
-        state = SimpleNamespace(findings={}, tables={}, extras={"maps": maps}, synthetic=False,
-                                caption="c", match_report=None,
-                                input_path=SimpleNamespace(name="t.csv"))
-        return render_report(state)
+        return render_report(context, matched, panel, summaries, maps=Maps(links=maps))
 
     html = page([("Index map: <b>../../x</b>", "_x_2023Q1.html")])
     assert "href='_x_2023Q1.html'" in html and "&lt;b&gt;../../x&lt;/b&gt;" in html

@@ -13,7 +13,7 @@ from geodti.index.growth import growth, rank_within, summary_growth
 from geodti.index.summary import agglomeration_table, group_summary
 from geodti.io.layers import FieldNameWarning, read_layer, write_layers
 from geodti.places.gazetteer import agglomerations, gazetteer
-from geodti.report.layers import LAYERS, build_layers
+from geodti.io.layer_builder import LAYERS, build_layers
 from geodti.schema import schema_of
 
 WINDOW = ("2022Q1", "2023Q1")

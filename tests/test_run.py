@@ -10,9 +10,12 @@ import pytest
 from conftest import MAP_READY
 
 from geodti import cli
-from geodti.config import RunConfig
 from geodti.errors import InputError
-from geodti.report.run import run
+from geodti.io.layer_builder import LAYERS as EXPORT_LAYERS
+from geodti.io.layer_builder import RUN_LAYERS
+from geodti.run import run
+from geodti.run.artefacts import MatchedTable
+from geodti.run.config import RunConfig
 
 SMALL = "data/sample/dti_sample_small_SYNTHETIC.csv"
 
@@ -33,8 +36,7 @@ def _hashes(out) -> dict[str, str]:
 MAP_PAGES = ("dti_2023Q1.html", "dti_slider.html", "agglomerations_dti_2023Q1.html",
              "growth_dti_2023Q1.html", "lisa_dti_2023Q1.html", "hotspots_dti_2023Q1.html",
              "emerging_hotspots_dti.html", "diffusion_dti.html")
-LAYERS = ("cities", "provinces", "agglomerations", "lisa", "hotspots", "emerging_hotspots",
-          "centres", "trajectory", "ellipses")
+LAYERS = tuple(layer.name for layer in RUN_LAYERS)
 
 
 def test_sample_run_writes_every_output(sample_run):
@@ -64,8 +66,8 @@ def test_sample_run_writes_every_output(sample_run):
     assert set(contents.csv) == csvs  # every table is listed, and each has its CSV
     assert not contents.loc[contents.table == "stats_local", "in_workbook"].item()
 
-    layers = {name for name, _ in pyogrio.list_layers(out / "layers/geodti.gpkg")}
-    assert layers == set(LAYERS)
+    layers = {name: kind for name, kind in pyogrio.list_layers(out / "layers/geodti.gpkg")}
+    assert layers == {layer.name: layer.geometry for layer in RUN_LAYERS}  # each in the registry
     cities = pyogrio.read_dataframe(out / "layers/geodti.gpkg", layer="cities")
     assert len(cities) == 370 and cities.crs.to_epsg() == 4326
     assert {"dti", "dti_rank", "dti_growth", "lisa_cluster", "gi_hotspot"} <= set(cities.columns)
@@ -106,14 +108,16 @@ def test_one_process_writes_the_same_files_as_two(sample_run, tmp_path):
 
 
 def test_a_failure_in_the_second_process_reaches_the_caller(tmp_path, monkeypatch):
-    from geodti.report import run as run_module
+    from dataclasses import replace
 
-    def broken(state):
-        return run_module.Deferred(partial(int, "not a number"), lambda _: None)
+    from geodti.run import steps as run_steps
+    from geodti.run.scheduler import Deferred
 
-    steps = [s if s.name != "diffusion" else run_module.RunStep("diffusion", broken, background=True)
-             for s in run_module.STEPS]
-    monkeypatch.setattr(run_module, "STEPS", steps)
+    def broken(context, given):
+        return Deferred(partial(int, "not a number"), lambda _: None)
+
+    steps = [s if s.name != "diffusion" else replace(s, function=broken) for s in run_steps.STEPS]
+    monkeypatch.setattr(run_steps, "STEPS", steps)
     with pytest.raises(ValueError, match="not a number") as caught:
         run(RunConfig(out=str(tmp_path / "o"), permutations=9), jobs=2)
     assert any("background process" in note for note in caught.value.__notes__)
@@ -156,8 +160,8 @@ def test_a_plain_script_without_main_guard_runs_once(tmp_path):
 
     script = tmp_path / "job.py"
     script.write_text(
-        "from geodti.config import RunConfig\n"
-        "from geodti.report.run import run\n"
+        "from geodti.run.config import RunConfig\n"
+        "from geodti.run import run\n"
         f"r = run(RunConfig(table={str(Path(SMALL).resolve())!r}, out='out'), jobs=2)\n"
         "print('ran', r.manifest['jobs'])\n", encoding="utf-8")
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
@@ -170,7 +174,7 @@ def test_a_plain_script_without_main_guard_runs_once(tmp_path):
 def test_a_second_process_that_dies_is_reported():
     import os
 
-    from geodti.report._worker import Worker, WorkerError
+    from geodti.run.worker import Worker, WorkerError
 
     worker = Worker()
     try:
@@ -265,8 +269,12 @@ def _run_layer_docs() -> dict[str, list[tuple[str, str]]]:
 def test_run_layers_match_their_documentation(sample_run):
     types = {"object": "text", "bool": "boolean", "int64": "integer", "float64": "real"}
     docs = _run_layer_docs()
+    own = [name for name in LAYERS if name not in EXPORT_LAYERS]  # the others: geodti export's
+    # the run's section documents each layer of the registry that export does not write, in
+    # order, after the two fields the run adds to cities
+    assert list(docs) == ["cities", *own]
     path = sample_run.out / "layers/geodti.gpkg"
-    for layer in ("lisa", "hotspots", "emerging_hotspots", "centres", "trajectory", "ellipses"):
+    for layer in own:
         info = pyogrio.read_info(path, layer=layer)
         actual = [(f, types[str(t)]) for f, t in zip(info["fields"], info["dtypes"])]
         assert docs[layer] == actual, layer
@@ -287,8 +295,9 @@ def test_a_county_row_stops_the_run_unless_counties_are_allowed(tmp_path, capsys
     assert "甘南县" in message and "齐齐哈尔市" in message and "--allow-county" in message
     result = run(RunConfig(table=str(table), out=str(tmp_path / "o"), allow_county=True,
                            permutations=9), jobs=1)
-    assert result.state.findings["match"]["county"] == 1
-    placed = result.state.panel.set_index("city_input")
+    matched = result.artefacts[MatchedTable]
+    assert matched.match_counts["county"] == 1
+    placed = matched.panel.set_index("city_input")
     assert placed.loc["甘南县", "adcode"] == "230200"
     html = (result.out / "index.html").read_text(encoding="utf-8")
     assert "County-level units mapped to their containing cities" in html and "230200" in html
@@ -337,7 +346,7 @@ def test_run_geopackage_passes_gdal_validator(sample_run):
 
 def test_write_run_tables_lists_every_table(tmp_path):
     """Without a run: long names are cut for Excel and mapped back, big tables are CSV only."""
-    from geodti.report.run import describe_table, write_run_tables
+    from geodti.run.tables import describe_table, write_run_tables
 
     small = pd.DataFrame({"group": ["=1+1", "长三角"], "share": [0.5, 0.25]})
     big = pd.DataFrame({"x": range(10)})

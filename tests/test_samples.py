@@ -110,8 +110,8 @@ def test_cli_read_accepts_sample_names(capsys):
 
 
 def test_run_input_accepts_sample_names():
-    from geodti.config import RunConfig
-    from geodti.report.run import input_of
+    from geodti.run.config import RunConfig
+    from geodti.run.runner import input_of
 
     assert input_of(RunConfig(table="sample:raw")) == (sample_path("raw"), True)
     with pytest.raises(InputError, match="'nope'"):

@@ -34,7 +34,7 @@ ALLOW_COUNTY_HELP = ("let a row naming a county-level unit (甘南县, 安达市
                      "row's value is meant for the city (default: such rows stop the read)")
 
 #: dest of each flag of the group -> keyword of :func:`geodti.io.panel.read_panel`,
-#: :func:`geodti.io.read.read_long` and :class:`geodti.config.RunConfig`
+#: :func:`geodti.io.read.read_long` and :class:`geodti.run.config.RunConfig`
 READ_OPTIONS = {
     "sheet": "sheet", "encoding": "encoding", "header_row": "header_row",
     "city_column": "city_column", "province_column": "province_column",

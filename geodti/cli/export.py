@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from geodti.errors import MethodError
     from geodti.io.layers import FieldNameWarning, write_layers
     from geodti.io.panel import read_panel
-    from geodti.report.layers import build_layers
+    from geodti.io.layer_builder import build_layers
 
     window = parse_window(args.window)
     out = args.out or ("layers.gpkg" if args.format == "gpkg" else f"layers_{args.format}")

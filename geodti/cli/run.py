@@ -9,7 +9,7 @@ from geodti.cli.arguments import add_table_arguments, table_options
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from geodti import defaults
-    from geodti.config import RunConfig
+    from geodti.run.config import RunConfig
     from geodti.spatial.local import CORRECTIONS
 
     p = subparsers.add_parser(
@@ -59,8 +59,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from geodti.config import RunConfig
-    from geodti.report.run import run as run_job
+    from geodti.run.config import RunConfig
+    from geodti.run import run as run_job
 
     config = RunConfig.from_toml(args.config) if args.config else RunConfig()
     config = config.updated(
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     out = Console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
               f"open {result.out / 'index.html'}")
-    if result.state.synthetic:
+    if result.context.synthetic:
         out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
                   "not the report's data)[/yellow]")
     return 0

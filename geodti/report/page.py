@@ -87,49 +87,54 @@ def _section(title: str, body: str, anchor: str) -> str:
     return f"<section id='{esc(anchor)}'><h2>{esc(title)}</h2>{body}</section>"
 
 
-def render_report(state) -> str:
-    """Render the report page of a finished run (see :mod:`geodti.report.run`)."""
-    f = state.findings
-    t = state.tables
+def render_report(context, matched, panel, summaries, *, statistics=None, diffusion=None,
+                  maps=None, skipped=()) -> str:
+    """Render the report page of a run from its artefacts (see :mod:`geodti.run.artefacts`).
+
+    ``context`` is the run's :class:`geodti.run.steps.RunContext`; ``statistics``,
+    ``diffusion`` and ``maps`` are None when their steps were skipped, and ``skipped`` holds
+    the reasons, listed among the caveats.
+    """
     parts: list[str] = []
     title = "geodti report"
     parts.append(
-        f"<header><h1>{esc(title)}</h1><p>input: {esc(state.input_path.name)} · variable "
-        f"{esc(f.get('variable'))} · latest period {esc(f.get('latest'))}</p></header><main>"
+        f"<header><h1>{esc(title)}</h1><p>input: {esc(context.input_path.name)} · variable "
+        f"{esc(panel.variable)} · latest period {esc(panel.latest)}</p></header><main>"
     )
-    if state.synthetic:
-        parts.append(f"<div class='synthetic'>{esc(state.caption)}.</div>")
+    if context.synthetic:
+        parts.append(f"<div class='synthetic'>{esc(context.caption)}.</div>")
     else:
-        parts.append(f"<p><small>{esc(state.caption)}</small></p>")
+        parts.append(f"<p><small>{esc(context.caption)}</small></p>")
 
+    shown = [a for a in (statistics, diffusion) if a is not None]
     cards = []
-    top = f.get("top_cities") or []
+    top = summaries.top_cities
     if top:
         leaders = " > ".join(str(r["name"]) for r in top[:4])
-        cards.append(("leading cities " + str(f.get("latest")), leaders))
-    cards.extend(state.extras.get("cards", []))
-    coverage = f.get("coverage_zh")
+        cards.append(("leading cities " + str(panel.latest), leaders))
+    cards.extend(card for a in shown for card in a.cards)
+    coverage = summaries.coverage_zh
     body = "<div class='cards'>" + "".join(
         f"<div class='card'><small>{esc(k)}</small><b>{esc(v)}</b></div>" for k, v in cards
     ) + "</div>"
     if coverage:
-        body += f"<p>{esc(coverage)}<br><small>{esc(f.get('coverage_en'))}</small></p>"
-    for line in state.extras.get("findings", []):
+        body += f"<p>{esc(coverage)}<br><small>{esc(summaries.coverage_en)}</small></p>"
+    for line in (line for a in shown for line in a.findings):
         body += f"<p>{esc(line)}</p>"
     parts.append(_section("Key findings", body, "findings"))
 
-    maps = state.extras.get("maps", [])
-    if maps:
+    if maps is not None and maps.links:
         from geodti.io.paths import check_file_name
 
         # the link is the page's file name (a slug, never the label), checked to be a plain
         # name beside index.html: no scheme such as javascript:, no folder, no ..
         items = "".join(
             f"<li><a href='{esc(check_file_name(path))}'>{esc(label)}</a></li>"
-            for label, path in maps
+            for label, path in maps.links
         )
         parts.append(_section("Maps (open offline)", f"<ul class='maps'>{items}</ul>", "maps"))
 
+    t = summaries.tables
     if "agglomerations" in t:
         parts.append(_section(
             "Urban agglomerations",
@@ -152,8 +157,8 @@ def render_report(state) -> str:
                 f"<details{opened}><summary>{esc(name)} ({len(part)} cities)</summary>"
                 + table_html(part, ["name", "earlier_rank", "later_rank", "rank_change", "growth",
                                     "growth_rank", "share"],
-                             {"earlier_rank": f"rank {f.get('earlier')}",
-                              "later_rank": f"rank {f.get('latest')}", "rank_change": "change",
+                             {"earlier_rank": f"rank {summaries.earlier}",
+                              "later_rank": f"rank {panel.latest}", "rank_change": "change",
                               "growth": "growth (YoY)", "share": "share of agglomeration"})
                 + "</details>"
             )
@@ -166,15 +171,13 @@ def render_report(state) -> str:
                        {"leading_name": "leading city", "top_k_share": "top-3 share"}),
             "provinces",
         ))
-    for extra_title, extra_html, anchor in state.extras.get("sections", []):
-        parts.append(_section(extra_title, extra_html, anchor))
 
-    match = f.get("match", {})
-    report = state.match_report
+    match = matched.match_counts
+    report = matched.match_report
     match_body = "<p>" + " · ".join(f"{esc(k)}: {esc(v)}" for k, v in match.items()) + "</p>"
     if report is not None:
         # county rows are placed (at their containing city) only with --allow-county
-        county_allowed = state.config.allow_county
+        county_allowed = context.config.allow_county
         is_county = report["status"] == "county"
         unresolved = report[report["status"].isin(["ambiguous", "unmatched"])
                             | (is_county & (not county_allowed))]
@@ -202,12 +205,15 @@ def render_report(state) -> str:
         "where the report counts 27 and 14); a city in two agglomerations counts in both.",
         "City tiers (一线..五线) are commercial lists and are not bundled; pass your own grouping "
         "table with --groups.",
-        (f"Growth is the mean of quarterly year-on-year growth over {state.findings['growth_window']}"
-         if state.findings.get("growth_window") else
+        (f"Growth is the mean of quarterly year-on-year growth over {summaries.growth_window}"
+         if summaries.growth_window else
          "Growth is not shown: year-on-year growth needs the same quarter of the previous year")
         + "; annual values are means of the year's four quarters.",
     ]
-    caveats.extend(state.extras.get("caveats", []))
+    # the index's method, the steps skipped, the diffusion's notes
+    caveats.extend(panel.caveats)
+    caveats.extend(skipped)
+    caveats.extend(diffusion.caveats if diffusion is not None else [])
     parts.append(_section(
         "Methods and caveats",
         "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in caveats) + "</ul>"

@@ -1,6 +1,6 @@
 """A second Python process for the background steps of ``geodti run``.
 
-The parent starts ``python -m geodti.report._worker``, sends it pickled tasks (picklable
+The parent starts ``python -m geodti.run.worker``, sends it pickled tasks (picklable
 callables without arguments, e.g. a :func:`functools.partial` of a module-level function)
 on its standard input and reads pickled outcomes, in the order sent, from its standard
 output; whatever the tasks print goes to standard error.
@@ -53,7 +53,7 @@ def _serve() -> None:
     sys.stdout = sys.stderr
     from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1)  # as the parent does during a run (see geodti.report.run)
+    threadpool_limits(limits=1)  # as the parent does during a run (see geodti.run.runner)
     _warm()
     while True:
         try:
@@ -91,7 +91,7 @@ class Worker:
         # this process in order (close) instead of both printing a KeyboardInterrupt.
         group = {"process_group": 0} if os.name == "posix" else {}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "geodti.report._worker"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "geodti.run.worker"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env, **group)
         # Threads move the pickles so neither side blocks on a full pipe while the other
         # is busy computing.

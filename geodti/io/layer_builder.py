@@ -1,8 +1,10 @@
-"""GIS layers of a city panel: cities, cities by period, provinces, agglomerations (pure).
+"""GIS layers of a city panel: cities, cities by period, provinces, agglomerations (pure),
+and the registry of the layers ``geodti run`` writes.
 
 :func:`build_layers` turns a panel (as :func:`geodti.read_panel` returns it) into named
-GeoDataFrames ready for :func:`geodti.io.layers.write_layers`. ``docs/layers.md`` lists
-every field.
+GeoDataFrames ready for :func:`geodti.io.layers.write_layers` (``geodti export``);
+:data:`RUN_LAYERS` names each layer of a run's GeoPackage with its geometry type and
+builder, and :func:`build_run_layers` builds them. ``docs/layers.md`` lists every field.
 
 Definitions (the same as :mod:`geodti.index.growth` and :mod:`geodti.index.summary`):
 
@@ -24,7 +26,8 @@ Definitions (the same as :mod:`geodti.index.growth` and :mod:`geodti.index.summa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -340,3 +343,120 @@ def build_layers(
     for frame in out.values():
         frame.attrs = dict(meta)
     return {name: out[name] for name in wanted}
+
+
+# ---------------------------------------------------------------------------------------
+# the layers of ``geodti run`` (layers/geodti.gpkg)
+
+
+@dataclass(frozen=True)
+class RunLayerInputs:
+    """What the run's layers are built from: the panel and the run's latest-period views."""
+
+    panel: pd.DataFrame
+    variable: str
+    resolution: str = "map"
+    window: tuple[str, str] | None = None
+    lisa: pd.DataFrame | None = None  # the latest LISA rows of the main variable, first weights
+    gi: pd.DataFrame | None = None  # the latest Gi* rows, likewise
+    emerging: pd.DataFrame | None = None  # the emerging hot spot table
+    diffusion_layers: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunLayer:
+    """One layer of the run's GeoPackage: ``build(inputs, export_layers)`` gives it, or None
+    when the run has nothing for it (e.g. no statistics on a handful of cities)."""
+
+    name: str
+    geometry: str
+    description: str
+    build: Callable[[RunLayerInputs, dict[str, gpd.GeoDataFrame]], gpd.GeoDataFrame | None]
+
+
+#: Fields of the latest local statistics on the ``lisa`` layer (``hotspots``: no quadrant).
+STATISTICS_FIELDS = ("adcode", "period", "variable", "weights", "value", "quadrant", "z_sim",
+                     "p_sim", "p_fdr", "p_bonferroni", "sig_none", "sig_fdr", "sig_bonferroni",
+                     "cluster", "neighbours", "permutations", "seed")
+EMERGING_FIELDS = ("adcode", "variable", "pattern", "n_periods", "n_hot", "n_cold", "mk_z",
+                   "mk_p", "mk_trend")
+
+
+def _on_units(inputs: RunLayerInputs, table: pd.DataFrame,
+              export: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """``table`` (by adcode) on the unit polygons, with the units' names; units without a row
+    are left out."""
+    from geodti.places.boundaries import cities as load_cities
+
+    shapes = load_cities(inputs.resolution)[["adcode", "geometry"]]
+    names = export["cities"][["adcode", "name"]]
+    frame = shapes.merge(names, on="adcode").merge(table, on="adcode", how="inner")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.crs)
+
+
+def _gi_fields(inputs: RunLayerInputs) -> pd.DataFrame:
+    return inputs.gi[[c for c in STATISTICS_FIELDS if c != "quadrant"]]
+
+
+def _run_cities(inputs, export):
+    if inputs.lisa is None:
+        return export["cities"]
+    # the cities layer carries the latest cluster labels too, for one-layer styling
+    labels = inputs.lisa[["adcode", "cluster"]].rename(columns={"cluster": "lisa_cluster"}).merge(
+        inputs.gi[["adcode", "cluster"]].rename(columns={"cluster": "gi_hotspot"}), on="adcode")
+    return export["cities"].merge(labels, on="adcode", how="left")
+
+
+def _diffusion_layer(name: str):
+    return lambda inputs, export: inputs.diffusion_layers.get(name)
+
+
+#: The layers of ``geodti run``, in the GeoPackage's order; docs/layers.md documents each.
+RUN_LAYERS: tuple[RunLayer, ...] = (
+    RunLayer("cities", "MultiPolygon", "every unit at the latest period: values, rank, share, "
+             "growth, and the latest LISA cluster and Gi* class", _run_cities),
+    RunLayer("provinces", "MultiPolygon", "provincial totals, shares and growth",
+             lambda inputs, export: export["provinces"]),
+    RunLayer("agglomerations", "MultiPolygon", "the urban agglomerations (dissolved outlines)",
+             lambda inputs, export: export["agglomerations"]),
+    RunLayer("lisa", "MultiPolygon", "local Moran's I (LISA) of each unit with data",
+             lambda inputs, export: None if inputs.lisa is None else
+             _on_units(inputs, inputs.lisa[list(STATISTICS_FIELDS)], export)),
+    RunLayer("hotspots", "MultiPolygon", "Getis-Ord Gi* hot and cold spots",
+             lambda inputs, export: None if inputs.gi is None else
+             _on_units(inputs, _gi_fields(inputs), export)),
+    RunLayer("emerging_hotspots", "MultiPolygon", "emerging hot spot pattern of each unit",
+             lambda inputs, export: None if inputs.emerging is None else
+             _on_units(inputs, inputs.emerging[list(EMERGING_FIELDS)], export)),
+    RunLayer("centres", "Point", "index-weighted centre of gravity of each period",
+             _diffusion_layer("centres")),
+    RunLayer("trajectory", "LineString", "moves between consecutive centres",
+             _diffusion_layer("trajectory")),
+    RunLayer("ellipses", "Polygon", "standard deviational ellipse of each period",
+             _diffusion_layer("ellipses")),
+)
+
+
+def build_run_layers(inputs: RunLayerInputs) -> dict[str, gpd.GeoDataFrame]:
+    """The GIS layers of a run, in :data:`RUN_LAYERS` order (those the run has data for).
+
+    Parameters
+    ----------
+    inputs : RunLayerInputs
+        The panel, main variable, boundary resolution and growth window, and the run's
+        latest statistics and diffusion geometry (None or empty when not computed).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        Layer name -> layer, ready for :func:`geodti.io.layers.write_layers`.
+    """
+    registered = {layer.name for layer in RUN_LAYERS}
+    unknown = sorted(set(inputs.diffusion_layers) - registered)
+    if unknown:  # a layer no entry builds would be left out of the GeoPackage unseen
+        raise ValueError(f"diffusion layer(s) {unknown} are not in RUN_LAYERS")
+    export = build_layers(inputs.panel, layers=[n for n in LAYERS if n in registered],
+                          variables=inputs.variable, resolution=inputs.resolution,
+                          window=inputs.window)
+    built = {layer.name: layer.build(inputs, export) for layer in RUN_LAYERS}
+    return {name: layer for name, layer in built.items() if layer is not None}
