@@ -408,28 +408,14 @@ def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, sou
               diffusion_layers: dict | None = None) -> dict[str, Path]:
     """Draw and write the map pages of a run (runs in the worker process when there is one)."""
     from geodti.web import save_maps
-    from geodti.web.standard import standard_maps
+    from geodti.web.kind import MapInputs
+    from geodti.web.registry import draw_kinds
 
-    common = dict(source=source, synthetic=synthetic)
-    maps = standard_maps(panel, variable, **common)
-    if lisa is not None:
-        from geodti.web import hotspot_map, lisa_map
-
-        maps[f"lisa_{variable}_{latest}"] = lisa_map(lisa, correction=correction, panel=panel,
-                                                     **common)
-        maps[f"hotspots_{variable}_{latest}"] = hotspot_map(gi, panel=panel, **common)
-    if emerging is not None:
-        from geodti.web import emerging_hotspot_map
-
-        maps[f"emerging_hotspots_{variable}"] = emerging_hotspot_map(emerging, panel=panel,
-                                                                     **common)
-    layers = diffusion_layers or {}
-    if "centres" in layers:
-        from geodti.web import diffusion_map
-
-        maps[f"diffusion_{variable}"] = diffusion_map(
-            layers["centres"], layers.get("ellipses"), variable=variable, **common)
-    return save_maps(maps, out)
+    # every registered kind whose inputs the run has (geodti.web.registry.MAP_KINDS)
+    inputs = MapInputs(panel=panel, variable=variable, latest=latest, lisa=lisa, gi=gi, emerging=emerging,
+                       diffusion_layers=diffusion_layers, correction=correction, source=source,
+                       synthetic=synthetic)
+    return save_maps(draw_kinds(inputs), out)
 
 
 def step_maps(state: RunState) -> Deferred:
