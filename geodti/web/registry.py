@@ -30,9 +30,10 @@ def kind(name: str) -> MapKind:
     raise KeyError(f"no map kind {name!r}; kinds: {', '.join(k.name for k in MAP_KINDS)}")
 
 
-def draw_kinds(inputs: MapInputs, kinds=MAP_KINDS) -> dict:
-    """File stem -> map page of every kind in ``kinds`` that ``inputs`` allow, in registry order."""
-    return {k.file_stem(inputs): k.draw(inputs) for k in kinds if k.applies(inputs)}
+def draw_kinds(inputs: MapInputs, kinds=None) -> dict:
+    """File stem -> map page of every kind (default: :data:`MAP_KINDS`) that ``inputs`` allow, in order."""
+    return {k.file_stem(inputs): k.draw(inputs) for k in (MAP_KINDS if kinds is None else kinds)
+            if k.applies(inputs)}
 
 
 def link_label(stem: str) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from geodti.web._page import GeodtiMap
 from geodti.web.kind import MapInputs
-from geodti.web.registry import MAP_KINDS, draw_kinds
+from geodti.web import registry
 
 
 def standard_maps(
@@ -46,7 +46,7 @@ def standard_maps(
     """
     inputs = MapInputs(panel=panel, variable=variable, units=units, label=label, source=source,
                        synthetic=synthetic, tiles=tiles, agglomerations=agglomerations)
-    return draw_kinds(inputs, [k for k in MAP_KINDS if set(k.needs) == {"panel"}])
+    return registry.draw_kinds(inputs, [k for k in registry.MAP_KINDS if set(k.needs) == {"panel"}])
 
 
 def save_maps(maps: dict[str, GeodtiMap], folder: str | os.PathLike = "maps") -> dict[str, Path]:
