@@ -47,4 +47,4 @@ def link_label(stem: str) -> str:
     if not matches:
         return stem.replace("_", " ")
     k, values = max(matches, key=lambda m: m[0].literal)  # max keeps the first of equals
-    return f"{k.label}: {' '.join(values).replace('_', ' ')}"
+    return f"{k.label}: {' '.join(values).replace('_', ' ').strip()}"
