@@ -176,9 +176,8 @@ def test_report_links_must_be_plain_file_names():
                                 input_path=SimpleNamespace(name="t.csv"))
         return render_report(state)
 
-    # the link text is the map kind's label (geodti.web.registry), never the stored one
     html = page([("Index map: <b>../../x</b>", "_x_2023Q1.html")])
-    assert "href='_x_2023Q1.html'>指数地图 Index map: x 2023Q1</a>" in html and "../../x" not in html
+    assert "href='_x_2023Q1.html'" in html and "&lt;b&gt;../../x&lt;/b&gt;" in html
     for bad in ("javascript:alert(1)", "../x.html", "/etc/x.html", "a/b.html"):
         with pytest.raises(InputError):
             page([("x", bad)])

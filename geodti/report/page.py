@@ -120,17 +120,13 @@ def render_report(state) -> str:
 
     maps = state.extras.get("maps", [])
     if maps:
-        from pathlib import PurePath
-
         from geodti.io.paths import check_file_name
-        from geodti.web.registry import link_label
 
         # the link is the page's file name (a slug, never the label), checked to be a plain
-        # name beside index.html: no scheme such as javascript:, no folder, no ..;
-        # its text is the map kind's label from the registry
+        # name beside index.html: no scheme such as javascript:, no folder, no ..
         items = "".join(
-            f"<li><a href='{esc(check_file_name(path))}'>{esc(link_label(PurePath(path).stem))}</a></li>"
-            for _, path in maps
+            f"<li><a href='{esc(check_file_name(path))}'>{esc(label)}</a></li>"
+            for label, path in maps
         )
         parts.append(_section("Maps (open offline)", f"<ul class='maps'>{items}</ul>", "maps"))
 

@@ -430,7 +430,9 @@ def step_maps(state: RunState) -> Deferred:
 
 def _store_maps(state: RunState, written: dict[str, Path]) -> None:
     state.wrote(*written.values())
-    state.extras["maps"] = [(_map_label(name), path.name) for name, path in written.items()]
+    from geodti.web.registry import link_label
+
+    state.extras["maps"] = [(link_label(name), path.name) for name, path in written.items()]
 
 
 #: Link text of each kind of map page, by file-stem prefix (longest prefix first).

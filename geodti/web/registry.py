@@ -37,14 +37,15 @@ def draw_kinds(inputs: MapInputs, kinds=None) -> dict:
 
 
 def link_label(stem: str) -> str:
-    """Link text of a page from its file stem, e.g. ``LISA 聚类 LISA clusters: dti 2023Q1``.
+    """Link text of a page from its name (the unslugged file stem), e.g. ``LISA 聚类 LISA clusters: dti 2023Q1``.
 
     The kind whose stem pattern matches with the most fixed text wins (``lisa_dti_2023Q1`` is a
-    LISA page, not an index map of a variable ``lisa_dti``).
+    LISA page, not an index map of a variable ``lisa_dti``); the variable and period are shown
+    as written.
     """
     matches = [(k, k.match(stem)) for k in MAP_KINDS]
     matches = [(k, values) for k, values in matches if values is not None]
     if not matches:
         return stem.replace("_", " ")
     k, values = max(matches, key=lambda m: m[0].literal)  # max keeps the first of equals
-    return f"{k.label}: {' '.join(values).replace('_', ' ').strip()}"
+    return f"{k.label}: {' '.join(values)}"
