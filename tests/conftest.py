@@ -143,21 +143,24 @@ def hostile_units(units) -> gpd.GeoDataFrame:
     return out
 
 
-def build_pages(units, panel, stats, agglomerations) -> dict:
-    """Every map kind, built from the shared fixtures (name -> folium.Map)."""
-    from geodti import web
+def map_inputs(units, panel, stats, agglomerations):
+    """Every input a map kind may need, from the shared fixtures."""
+    from geodti.web.kind import MapInputs
 
-    return {
-        "choropleth": web.choropleth_map(panel, "dti", "2023Q1", units, agglomerations=agglomerations),
-        "time_slider": web.time_slider_map(panel, "dti", units, agglomerations=agglomerations),
-        "agglomerations": web.agglomeration_map(panel, "dti", "2023Q1", units, agglomerations=agglomerations),
-        "lisa": web.lisa_map(stats["lisa"], units, panel=panel, agglomerations=agglomerations),
-        "hotspots": web.hotspot_map(stats["gi"], units, panel=panel, agglomerations=agglomerations),
-        "emerging_hotspots": web.emerging_hotspot_map(stats["ehsa"], units, panel=panel,
-                                                      agglomerations=agglomerations),
-        "growth": web.growth_map(stats["growth"], "yoy", units, panel=panel, agglomerations=agglomerations),
-        "diffusion": web.diffusion_map(stats["centres"], stats["ellipses"], units, agglomerations=agglomerations),
-    }
+    return MapInputs(panel=panel, variable="dti", latest="2023Q1", lisa=stats["lisa"], gi=stats["gi"],
+                     emerging=stats["ehsa"],
+                     diffusion_layers={"centres": stats["centres"], "ellipses": stats["ellipses"]},
+                     units=units, agglomerations=agglomerations)
+
+
+def build_pages(units, panel, stats, agglomerations) -> dict:
+    """One page of every registered map kind (kind name -> folium.Map), from the shared fixtures."""
+    from geodti.web.registry import MAP_KINDS
+
+    inputs = map_inputs(units, panel, stats, agglomerations)
+    missing = [k.name for k in MAP_KINDS if not k.applies(inputs)]
+    assert not missing, f"the test inputs cannot draw map kind(s) {missing}: add what they need to map_inputs"
+    return {k.name: k.draw(inputs) for k in MAP_KINDS}
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from geodti.web._assets import VENDOR, javascript, stylesheet
 from geodti.web import _topology
 from geodti.web._escape import html_text, script_json
 from geodti.web._page import stabilise_ids
+from geodti.web.registry import MAP_KINDS
 
 MAX_PAGE_BYTES = 1_500_000
 # URLs that may appear in any page because nothing loads them: the SVG namespace, and the
@@ -113,8 +114,7 @@ def test_stable_ids_replace_random_ones(units, panel, agglomerations):
 
 # ---------- offline and size ----------
 
-@pytest.mark.parametrize("name", ["choropleth", "time_slider", "agglomerations", "lisa", "hotspots",
-                                  "emerging_hotspots", "growth", "diffusion"])
+@pytest.mark.parametrize("name", [k.name for k in MAP_KINDS])
 def test_page_is_small_and_self_contained(name, pages_html, page_files):
     html = pages_html[name]
     assert page_files[name].stat().st_size <= MAX_PAGE_BYTES
@@ -261,9 +261,13 @@ def test_emerging_categories_are_checked(units):
     assert cls[:2] == [3, 16]
 
 
-def test_growth_is_centred_at_zero(pages_html, stats):
+def test_growth_is_centred_at_zero(pages_html, units, panel):
+    from geodti.index.growth import growth
+
     spec = _spec(pages_html["growth"], "unitLayer")
-    yoy = stats["growth"]["yoy"].to_numpy()
+    g = growth(panel[["adcode", "period", "dti"]], "dti")
+    yoy = g[g["period"] == "2023Q1"].set_index("adcode")["yoy"].reindex(units["adcode"]).to_numpy()
+    assert np.isfinite(yoy).all()
     classes = cl.diverging_classes(yoy, 4)
     assert 0.0 in classes.bins.tolist()
     n_neg = int(np.sum(classes.bins <= 0))
@@ -475,3 +479,76 @@ def test_one_distinct_value_makes_one_class():
     classes = classify([2.5, 2.5, float("nan")])
     assert classes.k == 1 and list(classes.classes) == [0, 0, -1]
     assert classes.labels() == ["2.500 – 2.500"]
+
+
+# ---------- the registry of map kinds ----------
+
+def test_every_registered_kind_is_drawn(pages_html):
+    """The pages the tests build (and the browser test opens) are exactly the registry's kinds."""
+    from test_maps_browser import PAGES
+
+    assert [name for name in pages_html if name != "hostile"] == [k.name for k in MAP_KINDS]
+    assert set(PAGES) - {"hostile"} == {k.name for k in MAP_KINDS}
+    assert len({k.name for k in MAP_KINDS}) == len({k.stem for k in MAP_KINDS}) == len(MAP_KINDS)
+
+
+def test_link_labels_come_from_the_registry(units, panel, stats, agglomerations):
+    from conftest import map_inputs
+    from geodti.web.registry import link_label
+
+    inputs = map_inputs(units, panel, stats, agglomerations)
+    for k in MAP_KINDS:
+        stem = k.file_stem(inputs)
+        assert "{" not in stem and "dti" in stem, stem
+        assert link_label(stem).startswith(f"{k.label_zh} {k.label_en}: "), (k.name, link_label(stem))
+    # the most specific stem wins: a LISA page is not an index map of a variable "lisa_dti"
+    assert link_label("lisa_dti_2023Q1") == "LISA 聚类 LISA clusters: dti 2023Q1"
+    assert link_label("dti_slider").startswith("时间滑块 Time slider")
+
+
+def test_standard_maps_are_the_panel_only_kinds(units, panel, agglomerations):
+    from geodti.web.kind import MapInputs
+
+    inputs = MapInputs(panel=panel, units=units)
+    expected = [k.file_stem(inputs) for k in MAP_KINDS if set(k.needs) == {"panel"}]
+    assert list(web.standard_maps(panel, "dti", units, agglomerations=agglomerations)) == expected
+
+
+def test_a_new_kind_is_one_module_and_one_registry_entry(units, stats, tmp_path, monkeypatch):
+    """A kind defined in a new module and added to MAP_KINDS is drawn, saved and labelled."""
+    from geodti.web import registry
+    from geodti.web.kind import MapInputs
+
+    (tmp_path / "gi_z_kind.py").write_text(
+        "from geodti.web import choropleth_map\n"
+        "from geodti.web.kind import MapKind\n\n\n"
+        "def _draw(inputs):\n"
+        "    return choropleth_map(inputs.gi, 'z', inputs.latest, inputs.units, label='Gi* z',\n"
+        "                          **inputs.page_keywords())\n\n\n"
+        "KIND = MapKind('gi_z', 'gi_z_{variable}_{latest}', 'Gi* z 值', 'Gi* z-scores', needs=('gi',),\n"
+        "               draw=_draw)\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import gi_z_kind
+
+    monkeypatch.setattr(registry, "MAP_KINDS", registry.MAP_KINDS + (gi_z_kind.KIND,))
+    inputs = MapInputs(gi=stats["gi"], latest="2023Q1", units=units, agglomerations=False)
+    maps = registry.draw_kinds(inputs)
+    assert list(maps) == ["hotspots_dti_2023Q1", "gi_z_dti_2023Q1"]  # only the kinds whose inputs are given
+    written = web.save_maps(maps, tmp_path / "maps")
+    z = _spec(written["gi_z_dti_2023Q1"].read_text(encoding="utf-8"), "unitLayer")["frames"][0]
+    assert z["cls"] == cl.classify(stats["gi"]["z"].to_numpy(), "quantiles", 5).classes.tolist()
+    assert registry.link_label("gi_z_dti_2023Q1") == "Gi* z 值 Gi* z-scores: dti 2023Q1"
+
+
+def test_a_kind_must_name_known_inputs():
+    from geodti.web.kind import MapKind
+
+    with pytest.raises(ValueError, match="unknown input"):
+        MapKind("x", "x_{variable}", "甲", "X", needs=("tables",), draw=lambda inputs: None)
+    with pytest.raises(ValueError, match="stem"):
+        MapKind("x", "x_{province}", "甲", "X", needs=("panel",), draw=lambda inputs: None)
+
+
+def test_a_misspelt_page_keyword_is_an_error(units, panel):
+    with pytest.raises(TypeError, match="titel"):
+        web.choropleth_map(panel, "dti", "2023Q1", units, titel="x", agglomerations=False)

@@ -11,11 +11,12 @@ import pytest
 import shapely
 
 from conftest import HOSTILE
+from geodti.web.registry import MAP_KINDS
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["choropleth", "time_slider", "agglomerations", "lisa", "hotspots", "emerging_hotspots",
-         "growth", "diffusion", "hostile"]
+#: One page of every registered map kind, plus the hostile-label page.
+PAGES = [k.name for k in MAP_KINDS] + ["hostile"]
 
 
 def _hover_unit(opened, units) -> str:

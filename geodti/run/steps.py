@@ -337,28 +337,14 @@ def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, sou
               diffusion_layers: dict | None = None) -> dict[str, Path]:
     """Draw and write the map pages of a run (runs in the worker process when there is one)."""
     from geodti.web import save_maps
-    from geodti.web.standard import standard_maps
+    from geodti.web.kind import MapInputs
+    from geodti.web.registry import draw_kinds
 
-    common = dict(source=source, synthetic=synthetic)
-    maps = standard_maps(panel, variable, **common)
-    if lisa is not None:
-        from geodti.web import hotspot_map, lisa_map
-
-        maps[f"lisa_{variable}_{latest}"] = lisa_map(lisa, correction=correction, panel=panel,
-                                                     **common)
-        maps[f"hotspots_{variable}_{latest}"] = hotspot_map(gi, panel=panel, **common)
-    if emerging is not None:
-        from geodti.web import emerging_hotspot_map
-
-        maps[f"emerging_hotspots_{variable}"] = emerging_hotspot_map(emerging, panel=panel,
-                                                                     **common)
-    layers = diffusion_layers or {}
-    if "centres" in layers:
-        from geodti.web import diffusion_map
-
-        maps[f"diffusion_{variable}"] = diffusion_map(
-            layers["centres"], layers.get("ellipses"), variable=variable, **common)
-    return save_maps(maps, out)
+    # every registered kind whose inputs the run has (geodti.web.registry.MAP_KINDS)
+    inputs = MapInputs(panel=panel, variable=variable, latest=latest, lisa=lisa, gi=gi, emerging=emerging,
+                       diffusion_layers=diffusion_layers, correction=correction, source=source,
+                       synthetic=synthetic)
+    return save_maps(draw_kinds(inputs), out)
 
 
 def step_maps(context: RunContext, given: Given) -> Deferred:
@@ -374,29 +360,10 @@ def step_maps(context: RunContext, given: Given) -> Deferred:
 
 
 def _maps_artefact(written: dict[str, Path]) -> Maps:
-    return Maps(links=[(_map_label(name), path.name) for name, path in written.items()],
+    from geodti.web.registry import link_label
+
+    return Maps(links=[(link_label(name), path.name) for name, path in written.items()],
                 files=tuple(written.values()))
-
-
-#: Link text of each kind of map page, by file-stem prefix (longest prefix first).
-_MAP_KINDS = (
-    ("emerging_hotspots_", "Emerging hot spots"),
-    ("agglomerations_", "Urban agglomerations"),
-    ("hotspots_", "Gi* hot and cold spots"),
-    ("diffusion_", "Centre of gravity and ellipses"),
-    ("growth_", "Year-on-year growth"),
-    ("lisa_", "LISA clusters"),
-)
-
-
-def _map_label(name: str) -> str:
-    """Link text of a map page from its file stem (e.g. ``lisa_dti_2023Q1``)."""
-    for prefix, label in _MAP_KINDS:
-        if name.startswith(prefix):
-            return f"{label}: {name[len(prefix):].replace('_', ' ')}"
-    if name.endswith("_slider"):
-        return f"Time slider: {name[:-len('_slider')]}"
-    return f"Index map: {name.replace('_', ' ')}"
 
 
 def step_layers(context: RunContext, given: Given) -> Layers:

@@ -7,7 +7,8 @@ it (atomically) under ``maps/``.
 
 Map kinds: :func:`choropleth_map`, :func:`time_slider_map`, :func:`agglomeration_map`,
 :func:`lisa_map`, :func:`hotspot_map`, :func:`emerging_hotspot_map`, :func:`growth_map`,
-:func:`diffusion_map`; :func:`standard_maps` builds the set ``geodti run`` writes.
+:func:`diffusion_map`; each is a :class:`MapKind` in :data:`MAP_KINDS` (``geodti.web.registry``),
+from which :func:`standard_maps` and ``geodti run`` build their pages.
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ from geodti.web.choropleth import choropleth_map
 from geodti.web.clusters import emerging_hotspot_map, hotspot_map, lisa_map
 from geodti.web.diffusion import diffusion_map
 from geodti.web.growth import growth_map
+from geodti.web.kind import MapInputs, MapKind
+from geodti.web.registry import MAP_KINDS
 from geodti.web.slider import time_slider_map
 from geodti.web.standard import save_maps, standard_maps
 
 __all__ = [
     "GeodtiMap",
+    "MAP_KINDS",
+    "MapInputs",
+    "MapKind",
     "agglomeration_map",
     "choropleth_map",
     "diffusion_map",

@@ -1,10 +1,11 @@
-"""Helpers shared by the map kinds: defaults, captions, colours, legends, ranks."""
+"""Helpers shared by the map kinds: page set-up, captions, colours, legends, tooltip rows."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +14,7 @@ from branca.utilities import color_brewer
 
 from geodti.errors import InputError
 from geodti.web._data import is_synthetic
+from geodti.web._page import Page
 from geodti.web.classify import Classes
 
 NODATA_COLOR = "#d9d9d9"
@@ -86,13 +88,7 @@ def class_legend(title: str, classes: Classes, colors: Sequence[str], fmt: str,
     labels = classes.labels(fmt)
     counts = classes.counts()
     entries = [{"color": c, "label": lab, "count": n} for c, lab, n in zip(colors, labels, counts)]
-    missing = int(np.sum(classes.classes < 0))
-    if missing:
-        entries.append({"color": NODATA_COLOR, "label": NODATA_LABEL, "count": missing})
-    section = {"title": title, "entries": entries}
-    if note:
-        section["note"] = note
-    return section
+    return _legend_section(title, entries, int(np.sum(classes.classes < 0)), note)
 
 
 def category_legend(title: str, codes: np.ndarray, categories: Sequence[tuple[str, str, str]],
@@ -103,7 +99,10 @@ def category_legend(title: str, codes: np.ndarray, categories: Sequence[tuple[st
         n = int(np.sum(codes == c))
         if n or show_empty:
             entries.append({"color": color, "label": label, "count": n})
-    missing = int(np.sum(codes < 0))
+    return _legend_section(title, entries, int(np.sum(codes < 0)), note)
+
+
+def _legend_section(title: str, entries: list[dict], missing: int, note: str | None) -> dict:
     if missing:
         entries.append({"color": NODATA_COLOR, "label": NODATA_LABEL, "count": missing})
     section = {"title": title, "entries": entries}
@@ -133,7 +132,7 @@ def value_rows(units: gpd.GeoDataFrame, panel, variable: str | None, period: str
     """
     if panel is None:
         return []
-    from geodti.web._data import align, finite_or_nan, select
+    from geodti.web._data import joined_values, select
 
     if variable is None or variable not in panel.columns:
         raise InputError(f"the panel has no column {variable!r} to show next to the statistic; "
@@ -142,8 +141,76 @@ def value_rows(units: gpd.GeoDataFrame, panel, variable: str | None, period: str
         from geodti.periods import sort_periods
 
         period = sort_periods(pd.unique(panel["period"].astype(str)))[-1]
-    rows = select(panel, "the panel", period=period)
-    values = finite_or_nan(align(units, rows, [variable], "the panel")[variable])
-    label = f"{variable} {period}" if period else variable
+    values = joined_values(units, select(panel, "the panel", period=period), variable, "the panel")
+    return value_rank_rows(f"{variable} {period}" if period else variable, values, fmt)
+
+
+def value_rank_rows(label: str, values: np.ndarray, fmt: str, rank_label: str = "排名 Rank") -> list[dict]:
+    """Tooltip rows: the formatted values under ``label`` and their descending ranks."""
     return [{"label": label, "values": fmt_values(values, fmt)},
-            {"label": "排名 Rank", "values": ranks(values)}]
+            {"label": rank_label, "values": ranks(values)}]
+
+
+def class_row(classes: Classes, fmt: str) -> dict:
+    """Tooltip row naming each unit's class ("—" for no data)."""
+    labels = classes.labels(fmt)
+    return {"label": "分级 Class", "values": [labels[c] if c >= 0 else "—" for c in classes.classes]}
+
+
+def unit_layer(colors: Sequence[str], frames: list[dict], *, style: dict | None = None,
+               nodata: str = NODATA_COLOR) -> dict:
+    """Spec of a ``unitLayer``: the units filled by class, one frame per period shown."""
+    spec = {"colors": list(colors), "nodata": nodata}
+    if style is not None:
+        spec["style"] = style
+    spec["frames"] = frames
+    return spec
+
+
+#: Outline of the units on the category and growth maps (thin grey lines, strong fills).
+CATEGORY_STYLE = {"color": "#9a9a9a", "weight": 0.4, "fillOpacity": 0.9}
+
+
+class PageKeywords(TypedDict, total=False):
+    """Keywords every map function takes for its page (see :func:`geodti.web.choropleth_map`)."""
+
+    title: str | None
+    source: str | None
+    synthetic: bool | None
+    tiles: Any
+    agglomerations: Any
+
+
+def new_page(units: gpd.GeoDataFrame | None, keywords: Mapping[str, Any], *, title: str,
+             period: str | None, method: str | None, data: Sequence,
+             synthetic_data: Sequence | None = None) -> Page:
+    """The page of a map kind: units (default: bundled), title, caption, notes, tooltips.
+
+    Parameters
+    ----------
+    units : GeoDataFrame or None
+        Map units; None takes the bundled city boundaries.
+    keywords : mapping
+        The caller's :class:`PageKeywords`; ``title`` there replaces the kind's ``title``.
+    title, period, method : str
+        The kind's default title, the period shown and the method line of the caption.
+    data : sequence of DataFrame or None
+        The inputs drawn: the caption names the first one's source; any synthetic one marks
+        the page synthetic (unless ``synthetic_data`` lists others for that).
+
+    Raises
+    ------
+    TypeError
+        For a keyword that is not a page keyword (a misspelling would otherwise be ignored).
+    """
+    unknown = sorted(set(keywords) - set(PageKeywords.__annotations__))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}; a map page "
+                        f"takes {', '.join(PageKeywords.__annotations__)}")
+    units = default_units(units)
+    return Page(units, title=keywords.get("title") or title, period=period,
+                subtitle=subtitle(method, keywords.get("source"), list(data), units),
+                synthetic=synthetic_flag(keywords.get("synthetic"),
+                                         *(data if synthetic_data is None else synthetic_data), units),
+                tiles=keywords.get("tiles"),
+                agglomerations=default_agglomerations(keywords.get("agglomerations")))

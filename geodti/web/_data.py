@@ -248,3 +248,13 @@ def finite_or_nan(values) -> np.ndarray:
         return np.asarray(pd.to_numeric(pd.Series(values), errors="raise"), dtype="float64")
     except (TypeError, ValueError) as exc:
         raise InputError(f"map values must be numbers: {exc}") from exc
+
+
+def joined_values(units: gpd.GeoDataFrame, table: pd.DataFrame, column: str, what: str) -> np.ndarray:
+    """``column`` of ``table`` as float64 in the order of ``units``; NaN for a unit with no row."""
+    return finite_or_nan(align(units, table, [column], what)[column])
+
+
+def first_value(rows: pd.DataFrame, column: str) -> str | None:
+    """The first value of ``column`` as text (names a selection), None without the column or rows."""
+    return str(rows[column].iloc[0]) if column in rows.columns and len(rows) else None

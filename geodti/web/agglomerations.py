@@ -8,6 +8,8 @@ partial members (only some counties in the plan) get a dashed outline.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,10 +17,11 @@ import pandas as pd
 from geodti.errors import InputError
 from geodti.web import classify as cl
 from geodti.web._common import (
-    default_agglomerations, default_units, fmt_values, ranks, sequential_colors, subtitle, synthetic_flag,
+    PageKeywords, default_agglomerations, new_page, sequential_colors, value_rank_rows,
 )
-from geodti.web._data import align, finite_or_nan, select
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._data import first_value, joined_values, select
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 #: Outline colours, one per agglomeration (ColorBrewer Dark2 + Set1, strong on a light map).
 OUTLINE_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
@@ -33,17 +36,13 @@ def agglomeration_map(
     period: str | None = None,
     units: gpd.GeoDataFrame | None = None,
     *,
-    agglomerations: pd.DataFrame | None = None,
     fill: str | None = "share",
     scheme: str = "quantiles",
     k: int = 4,
     palette: str = "YlOrRd",
     fmt: str | None = None,
     label: str | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Map of the urban agglomerations with their outlines dissolved from member cities.
 
@@ -57,9 +56,6 @@ def agglomeration_map(
         Period to show (may be omitted when the panel has one period).
     units : GeoDataFrame, optional
         Map units; default: bundled city boundaries.
-    agglomerations : DataFrame, optional
-        Long membership table: ``agglomeration``, ``adcode``, optional ``partial`` (bool) and
-        ``agglomeration_en``; default: the bundled one (``geodti.places.gazetteer``).
     fill : {"share", "mean", None}, default "share"
         ``"share"``: the agglomeration's sum as a percentage of the sum over all units (cities in
         two agglomerations count in both; partial members count fully); ``"mean"``: the mean over
@@ -68,31 +64,32 @@ def agglomeration_map(
         Classification of the agglomeration values (mapclassify) and its ColorBrewer scheme.
     fmt : str, optional
         Value format; default ``"{:.1f}%"`` for share and ``"{:.3f}"`` for mean.
-    label, title, source, synthetic, tiles
+    label : str, optional
         As in :func:`geodti.web.choropleth_map`.
+    **page
+        As in :func:`geodti.web.choropleth_map`; here ``agglomerations`` (long membership table:
+        ``agglomeration``, ``adcode``, optional ``partial`` (bool) and ``agglomeration_en``;
+        default: the bundled one, ``geodti.places.gazetteer``) is what the map shows.
     """
     if fill not in {"share", "mean", None}:
         raise InputError(f"fill must be 'share', 'mean' or None, not {fill!r}")
-    members_table = default_agglomerations(agglomerations)
+    members_table = default_agglomerations(page.get("agglomerations"))
     if members_table is None:
         raise InputError("no agglomeration membership table: pass agglomerations= (columns agglomeration, "
                          "adcode, partial)")
-    units = default_units(units)
     label = label or variable
     use_values = panel is not None and fill is not None
     rows = None
     if use_values:
         rows = select(panel, "the panel", period=period)
-        if period is None and "period" in rows.columns and len(rows):
-            period = str(rows["period"].iloc[0])
+        if period is None:
+            period = first_value(rows, "period")
     fmt = fmt or ("{:.1f}%" if fill == "share" else "{:.3f}")
     what = {"share": "份额 share of national total", "mean": "均值 mean of members", None: ""}[fill if use_values else None]
     method = (f"{label} {what}; {cl.describe(scheme, k)}" if use_values
               else "membership from the national agglomeration plans")
-    page = Page(units, title=title or "城市群 Urban agglomerations", period=period,
-                subtitle=subtitle(method, source, [panel, members_table], units),
-                synthetic=synthetic_flag(synthetic, panel, units), tiles=tiles,
-                agglomerations=members_table)
+    page = new_page(units, {**page, "agglomerations": members_table}, title="城市群 Urban agglomerations",
+                    period=period, method=method, data=[panel, members_table], synthetic_data=[panel])
 
     codes = {c: i for i, c in enumerate(page.units["adcode"])}
     names: list[str] = []
@@ -127,7 +124,7 @@ def agglomeration_map(
     city_rows = []
     legend = []
     if use_values:
-        values = finite_or_nan(align(page.units, rows, [variable], "the panel")[variable])
+        values = joined_values(page.units, rows, variable, "the panel")
         total = np.nansum(values)
         for name in names:
             v = values[members[name]]
@@ -153,8 +150,7 @@ def agglomeration_map(
         for i in range(len(page.units)):
             parts = [f"{n}: {fmt.format(group_value[n])}" for n in names if i in members[n]]
             per_city.append("; ".join(parts) if parts else "—")
-        city_rows = [{"label": f"{label} {period}" if period else label, "values": fmt_values(values, "{:.3f}")},
-                     {"label": "排名 Rank", "values": ranks(values)},
+        city_rows = [*value_rank_rows(f"{label} {period}" if period else label, values, "{:.3f}"),
                      {"label": f"城市群{what}", "values": per_city}]
         legend.append({
             "title": f"城市群 {label} {what}" + (f" · {period}" if period else ""),
@@ -194,3 +190,12 @@ def agglomeration_map(
                     "fillOpacity": 0} for n in names],
     })
     return page.finish()
+
+
+def _draw(inputs: MapInputs) -> GeodtiMap:
+    return agglomeration_map(inputs.panel, inputs.variable, inputs.last, inputs.units, label=inputs.label,
+                             **inputs.page_keywords())
+
+
+KIND = MapKind("agglomerations", "agglomerations_{variable}_{last}", "城市群", "Urban agglomerations",
+               needs=("panel",), draw=_draw)

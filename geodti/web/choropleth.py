@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 import geopandas as gpd
 import pandas as pd
@@ -11,11 +12,11 @@ from geodti.errors import InputError
 from geodti.periods import sort_periods
 from geodti.web import classify as cl
 from geodti.web._common import (
-    NODATA_COLOR, class_legend, default_agglomerations, default_units, fmt_values, ranks,
-    sequential_colors, subtitle, synthetic_flag,
+    PageKeywords, class_legend, class_row, new_page, sequential_colors, unit_layer, value_rank_rows,
 )
-from geodti.web._data import align, finite_or_nan, select
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._data import first_value, joined_values, select
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 
 def choropleth_map(
@@ -31,11 +32,7 @@ def choropleth_map(
     palette: str = "YlGnBu",
     fmt: str = "{:.3f}",
     label: str | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Choropleth of one variable of a tidy panel in one period.
 
@@ -63,60 +60,54 @@ def choropleth_map(
         Format of values in the legend and tooltips.
     label : str, optional
         Display name of the variable (default: the column name).
-    title : str, optional
-        Page title (default: the label).
-    source : str, optional
-        Data source for the caption (default: ``panel.attrs["source"]``).
-    synthetic : bool, optional
-        Mark the page as synthetic data; default: True when ``panel.attrs["synthetic"]`` is set.
-    tiles : optional
-        Base layers (see :class:`geodti.web._page.Page`); none by default.
-    agglomerations : DataFrame or False, optional
-        Membership table for tooltips; default: the bundled one; False for none.
+    **page
+        The page keywords every map function takes:
+
+        title : str, optional
+            Page title (default: the label).
+        source : str, optional
+            Data source for the caption (default: ``panel.attrs["source"]``).
+        synthetic : bool, optional
+            Mark the page as synthetic data; default: True when ``panel.attrs["synthetic"]`` is set.
+        tiles : optional
+            Base layers (see :class:`geodti.web._page.Page`); none by default.
+        agglomerations : DataFrame or False, optional
+            Membership table for tooltips; default: the bundled one; False for none.
 
     Returns
     -------
     GeodtiMap
         A ``folium.Map``; write it with :func:`geodti.web.save_map`.
     """
-    units = default_units(units)
     label = label or variable
     rows = select(panel, "the panel", period=period)
-    if period is None and "period" in rows.columns and len(rows):
-        period = str(rows["period"].iloc[0])
-    page = Page(units, title=title or label, period=period,
-                subtitle=subtitle(cl.describe(scheme, k, pooled), source, [panel], units),
-                synthetic=synthetic_flag(synthetic, panel, units), tiles=tiles,
-                agglomerations=default_agglomerations(agglomerations))
-    values = finite_or_nan(align(page.units, rows, [variable], "the panel")[variable])
+    if period is None:
+        period = first_value(rows, "period")
+    page = new_page(units, page, title=label, period=period, method=cl.describe(scheme, k, pooled),
+                    data=[panel])
+    values = joined_values(page.units, rows, variable, "the panel")
     if pooled:
         if "period" not in panel.columns:
             raise InputError("pooled=True needs a panel with a 'period' column")
         periods = sort_periods(panel["period"].astype(str).unique())
-        per_period = [finite_or_nan(align(page.units, panel[panel["period"].astype(str) == p],
-                                          [variable], "the panel")[variable]) for p in periods]
+        per_period = [joined_values(page.units, panel[panel["period"].astype(str) == p], variable, "the panel")
+                      for p in periods]
         classes = cl.pooled_classes(per_period, scheme, k, breaks)[periods.index(str(period))]
     else:
         classes = cl.classify(values, scheme, k, breaks)
     colors = sequential_colors(palette, classes.k)
     page.set_legend([class_legend(f"{label} · {period}" if period else label, classes, colors, fmt)])
     heading = f"{label} {period}" if period else label
-    page.add_layer(heading, "unitLayer", {
-        "colors": colors,
-        "nodata": NODATA_COLOR,
-        "frames": [{
-            "label": period,
-            "cls": classes.classes.tolist(),
-            "rows": [
-                {"label": heading, "values": fmt_values(values, fmt)},
-                {"label": "排名 Rank", "values": ranks(values)},
-                {"label": "分级 Class", "values": [lab for lab in _class_names(classes, fmt)]},
-            ],
-        }],
-    })
+    page.add_layer(heading, "unitLayer", unit_layer(colors, [{
+        "label": period, "cls": classes.classes.tolist(),
+        "rows": [*value_rank_rows(heading, values, fmt), class_row(classes, fmt)],
+    }]))
     return page.finish()
 
 
-def _class_names(classes: cl.Classes, fmt: str) -> list[str]:
-    labels = classes.labels(fmt)
-    return [labels[c] if c >= 0 else "—" for c in classes.classes]
+def _draw(inputs: MapInputs) -> GeodtiMap:
+    return choropleth_map(inputs.panel, inputs.variable, inputs.last, inputs.units, label=inputs.label,
+                          **inputs.page_keywords())
+
+
+KIND = MapKind("choropleth", "{variable}_{last}", "指数地图", "Index map", needs=("panel",), draw=_draw)

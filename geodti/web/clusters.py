@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Unpack
 
 import geopandas as gpd
 import numpy as np
@@ -29,11 +30,11 @@ import pandas as pd
 from geodti.errors import InputError
 from geodti.labels import HOTSPOT, NOT_SIGNIFICANT, QUADRANT
 from geodti.web._common import (
-    NODATA_COLOR, category_legend, default_agglomerations, default_units, subtitle, synthetic_flag,
-    value_rows,
+    CATEGORY_STYLE, PageKeywords, category_legend, fmt_values, new_page, unit_layer, value_rows,
 )
-from geodti.web._data import align, select
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._data import align, first_value, select
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 # the figures' short key "ns" for not significant; labels and colours from the one vocabulary
 LISA_CATEGORIES = tuple(("ns" if lab.key == NOT_SIGNIFICANT else lab.key, lab.text, lab.colour)
@@ -136,7 +137,7 @@ def _extra_rows(frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]]) ->
     for col, label, fmt in columns:
         if col in frame.columns:
             vals = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype="float64")
-            rows.append({"label": label, "values": [fmt.format(v) if np.isfinite(v) else "—" for v in vals]})
+            rows.append({"label": label, "values": fmt_values(vals, fmt)})
     return rows
 
 
@@ -149,26 +150,19 @@ def _method_details(rows: pd.DataFrame) -> str:
     return ", ".join(parts)
 
 
-def _category_map(*, table, units, labels_col, categories, title, statistic, method, period,
-                  extra, legend_note, source, synthetic, tiles, agglomerations, what,
-                  panel=None, variable=None, value_period=None) -> GeodtiMap:
-    units = default_units(units)
-    page = Page(units, title=title, period=period,
-                subtitle=subtitle(method, source, [table, panel], units),
-                synthetic=synthetic_flag(synthetic, table, panel, units), tiles=tiles,
-                agglomerations=default_agglomerations(agglomerations))
+def _category_map(*, table, units, page, labels_col, categories, title, statistic, method, period,
+                  extra, legend_note, what, panel=None, variable=None, value_period=None) -> GeodtiMap:
+    page = new_page(units, page, title=title, period=period, method=method, data=[table, panel])
     aligned = align(page.units, table, [labels_col, *[c for c, _, _ in extra if c in table.columns]], what)
     codes = _codes(aligned[labels_col].tolist(), categories, what)
     names = [categories[c][1] if c >= 0 else "—" for c in codes]
     page.set_legend([category_legend(statistic, codes, categories, note=legend_note)])
-    page.add_layer(f"{statistic} {period}" if period else statistic, "unitLayer", {
-        "colors": [c[2] for c in categories],
-        "nodata": NODATA_COLOR,
-        "style": {"color": "#9a9a9a", "weight": 0.4, "fillOpacity": 0.9},
-        "frames": [{"label": period, "cls": codes.tolist(),
-                    "rows": [*value_rows(page.units, panel, variable, value_period),
-                             {"label": statistic, "values": names}, *_extra_rows(aligned, extra)]}],
-    })
+    page.add_layer(f"{statistic} {period}" if period else statistic, "unitLayer", unit_layer(
+        [c[2] for c in categories],
+        [{"label": period, "cls": codes.tolist(),
+          "rows": [*value_rows(page.units, panel, variable, value_period),
+                   {"label": statistic, "values": names}, *_extra_rows(aligned, extra)]}],
+        style=CATEGORY_STYLE))
     return page.finish()
 
 
@@ -181,11 +175,7 @@ def lisa_map(
     weights: str | None = None,
     correction: str = "fdr",
     panel: pd.DataFrame | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """LISA cluster map (HH / LL / LH / HL / not significant) under a multiple-testing correction.
 
@@ -203,28 +193,27 @@ def lisa_map(
     panel : DataFrame, optional
         Tidy panel (adcode, period, variable): the tooltips then also show the variable's value
         and rank in the period mapped (for emerging hot spots: the panel's last period).
-    title, source, synthetic, tiles, agglomerations
-        As in :func:`geodti.web.choropleth_map`.
+    **page
+        The page keywords, as in :func:`geodti.web.choropleth_map`.
     """
     if correction not in {"fdr", "bonferroni", "none"}:
         raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none', not {correction!r}")
     rows = select(lisa, "the LISA table", variable=variable, period=period, weights=weights,
                   statistic="lisa" if "statistic" in lisa.columns else None)
     rows = _lisa_labels(rows, correction)
-    period = period or (str(rows["period"].iloc[0]) if "period" in rows.columns and len(rows) else None)
-    variable = variable or (str(rows["variable"].iloc[0]) if "variable" in rows.columns and len(rows) else None)
+    period = period or first_value(rows, "period")
+    variable = variable or first_value(rows, "variable")
     corr = {"fdr": "FDR (Benjamini-Hochberg)", "bonferroni": "Bonferroni", "none": "no"}[correction]
     details = _method_details(rows)
     method = f"Local Moran's I (LISA), permutation inference, {corr} correction" + (f"; {details}" if details else "")
     return _category_map(
-        table=rows, units=units, labels_col="_label", categories=LISA_CATEGORIES,
-        title=title or "LISA 聚类 clusters" + (f": {variable}" if variable else ""), statistic="LISA 聚类 Cluster",
+        table=rows, units=units, page=page, labels_col="_label", categories=LISA_CATEGORIES,
+        title="LISA 聚类 clusters" + (f": {variable}" if variable else ""), statistic="LISA 聚类 Cluster",
         method=method, period=period,
         extra=[("value", "局部 Local I", "{:.3f}"), ("Is", "局部 Local I", "{:.3f}"),
                ("z_sim", "z (permutation)", "{:.2f}"), ("p_sim", "p (permutation)", "{:.4f}"),
                (f"p_{correction}", f"p ({correction})", "{:.4f}")],
-        legend_note=f"{corr} correction", source=source, synthetic=synthetic, tiles=tiles,
-        agglomerations=agglomerations, what="the LISA table", panel=panel, variable=variable,
+        legend_note=f"{corr} correction", what="the LISA table", panel=panel, variable=variable,
         value_period=period)
 
 
@@ -237,11 +226,7 @@ def hotspot_map(
     weights: str | None = None,
     column: str | None = None,
     panel: pd.DataFrame | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Getis-Ord Gi* hot and cold spots at 90 / 95 / 99 % confidence.
 
@@ -254,7 +239,7 @@ def hotspot_map(
         Column with the confidence bins; default ``hotspot``, else ``cluster`` (the labels
         ``hot_99`` ... ``not_significant``, ``isolate`` of ``geodti.spatial``'s local table, whose
         ``statistic`` column then selects the ``gi_star`` rows).
-    units, variable, period, weights, panel, title, source, synthetic, tiles, agglomerations
+    units, variable, period, weights, panel, **page
         As in :func:`lisa_map`.
     """
     rows = select(gi, "the Gi* table", variable=variable, period=period, weights=weights,
@@ -264,19 +249,18 @@ def hotspot_map(
     if column not in rows.columns:
         raise InputError(f"the Gi* table has no column {column!r} (hot/cold spot confidence bins -3..3)")
     rows = rows.assign(_label=[_hotspot_label(v) for v in rows[column]])
-    period = period or (str(rows["period"].iloc[0]) if "period" in rows.columns and len(rows) else None)
-    variable = variable or (str(rows["variable"].iloc[0]) if "variable" in rows.columns and len(rows) else None)
+    period = period or first_value(rows, "period")
+    variable = variable or first_value(rows, "variable")
     details = _method_details(rows)
     return _category_map(
-        table=rows, units=units, labels_col="_label", categories=HOTSPOT_CATEGORIES,
-        title=title or "Gi* 热点 hot and cold spots" + (f": {variable}" if variable else ""), statistic="Gi* 热点 Hot spot",
+        table=rows, units=units, page=page, labels_col="_label", categories=HOTSPOT_CATEGORIES,
+        title="Gi* 热点 hot and cold spots" + (f": {variable}" if variable else ""), statistic="Gi* 热点 Hot spot",
         method="Getis-Ord Gi*" + (f", {rows['correction'].iloc[0]} correction"
                                   if "correction" in rows.columns and len(rows) else "")
                + (f"; {details}" if details else ""), period=period,
         extra=[("value", "G*", "{:.4g}"), ("z", "z", "{:.2f}"), ("Zs", "z", "{:.2f}"),
                ("z_sim", "z (permutation)", "{:.2f}"), ("p_sim", "p (permutation)", "{:.4f}")],
-        legend_note=None, source=source, synthetic=synthetic, tiles=tiles,
-        agglomerations=agglomerations, what="the Gi* table", panel=panel, variable=variable,
+        legend_note=None, what="the Gi* table", panel=panel, variable=variable,
         value_period=period)
 
 
@@ -288,11 +272,7 @@ def emerging_hotspot_map(
     weights: str | None = None,
     column: str | None = None,
     panel: pd.DataFrame | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Emerging hot spot analysis categories (new, consecutive, intensifying, persistent, ...).
 
@@ -305,7 +285,7 @@ def emerging_hotspot_map(
     column : str, optional
         Column with the categories; default ``category``, else ``pattern`` (the table of
         ``geodti.dynamics.emerging_hotspots`` works as it is).
-    units, variable, weights, panel, title, source, synthetic, tiles, agglomerations
+    units, variable, weights, panel, **page
         As in :func:`lisa_map`.
     """
     rows = select(ehsa, "the emerging hot spot table", variable=variable, weights=weights)
@@ -314,18 +294,38 @@ def emerging_hotspot_map(
     if column not in rows.columns:
         raise InputError(f"the emerging hot spot table has no column {column!r}")
     rows = rows.assign(_label=[_emerging_label(v) for v in rows[column]])
-    period = str(rows["period"].iloc[0]) if "period" in rows.columns and len(rows) else None
-    variable = variable or (str(rows["variable"].iloc[0]) if "variable" in rows.columns and len(rows) else None)
+    period = first_value(rows, "period")
+    variable = variable or first_value(rows, "variable")
     details = _method_details(rows)
     return _category_map(
-        table=rows, units=units, labels_col="_label", categories=EMERGING_CATEGORIES,
-        title=title or "时空热点 Emerging hot spots" + (f": {variable}" if variable else ""),
+        table=rows, units=units, page=page, labels_col="_label", categories=EMERGING_CATEGORIES,
+        title="时空热点 Emerging hot spots" + (f": {variable}" if variable else ""),
         statistic="时空热点 Emerging hot spot",
         method="Emerging hot spot analysis (Gi* per period + Mann-Kendall trend)" + (f"; {details}" if details else ""),
         period=period,
         extra=[("n_hot", "热点期数 Hot-spot periods", "{:.0f}"), ("n_cold", "冷点期数 Cold-spot periods", "{:.0f}"),
                ("mk_tau", "Mann-Kendall τ", "{:.3f}"), ("trend_tau", "Mann-Kendall τ", "{:.3f}"),
                ("mk_p", "trend p", "{:.3f}"), ("trend_p", "trend p", "{:.3f}")],
-        legend_note=None, source=source, synthetic=synthetic, tiles=tiles,
-        agglomerations=agglomerations, what="the emerging hot spot table", panel=panel,
+        legend_note=None, what="the emerging hot spot table", panel=panel,
         variable=variable, value_period=None)
+
+
+def _draw_lisa(inputs: MapInputs) -> GeodtiMap:
+    return lisa_map(inputs.lisa, inputs.units, correction=inputs.correction, panel=inputs.panel,
+                    **inputs.page_keywords())
+
+
+def _draw_hotspots(inputs: MapInputs) -> GeodtiMap:
+    return hotspot_map(inputs.gi, inputs.units, panel=inputs.panel, **inputs.page_keywords())
+
+
+def _draw_emerging(inputs: MapInputs) -> GeodtiMap:
+    return emerging_hotspot_map(inputs.emerging, inputs.units, panel=inputs.panel, **inputs.page_keywords())
+
+
+LISA_KIND = MapKind("lisa", "lisa_{variable}_{latest}", "LISA 聚类", "LISA clusters", needs=("lisa",),
+                    draw=_draw_lisa)
+HOTSPOT_KIND = MapKind("hotspots", "hotspots_{variable}_{latest}", "Gi* 冷热点", "Gi* hot and cold spots",
+                       needs=("gi",), draw=_draw_hotspots)
+EMERGING_KIND = MapKind("emerging_hotspots", "emerging_hotspots_{variable}", "时空热点", "Emerging hot spots",
+                        needs=("emerging",), draw=_draw_emerging)

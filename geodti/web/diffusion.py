@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,10 +11,9 @@ import shapely
 from shapely.geometry import mapping
 
 from geodti.errors import InputError
-from geodti.web._common import (
-    default_agglomerations, default_units, sequential_colors, subtitle, synthetic_flag,
-)
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._common import PageKeywords, new_page, sequential_colors, unit_layer
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 TRAJECTORY_COLOR = "#333333"
 UNIT_FILL = "#e8e8e8"
@@ -72,11 +73,7 @@ def diffusion_map(
     labels: str = "ends",
     variable: str | None = None,
     method: str | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Mean-centre trajectory (arrows between consecutive periods) and one ellipse per period.
 
@@ -95,25 +92,22 @@ def diffusion_map(
         show their period on hover.
     variable, method : str, optional
         What the centre is weighted by and how it was computed, for the caption.
-    title, source, synthetic, tiles, agglomerations
-        As in :func:`geodti.web.choropleth_map`.
+    **page
+        The page keywords, as in :func:`geodti.web.choropleth_map`.
     """
     if labels not in {"ends", "all"}:
         raise InputError(f"labels must be 'ends' or 'all', not {labels!r}")
     _check_layer(centres, {"Point"}, "the centres layer", period_column)
     if ellipses is not None:
         _check_layer(ellipses, {"Polygon", "MultiPolygon"}, "the ellipses layer", period_column)
-    units = default_units(units)
     periods = sorted(set(centres[period_column].astype(str)))
     if ellipses is not None:
         periods = sorted(set(periods) | set(ellipses[period_column].astype(str)))
     span = f"{periods[0]}–{periods[-1]}" if len(periods) > 1 else periods[0]
-    page = Page(units, title=title or f"扩散 Diffusion: {variable or 'mean centre'}", period=span,
-                subtitle=subtitle(method or "weighted mean centre per period"
-                                  + ("; standard deviational ellipse" if ellipses is not None else ""),
-                                  source, [centres, ellipses], units),
-                synthetic=synthetic_flag(synthetic, centres, ellipses, units), tiles=tiles,
-                agglomerations=default_agglomerations(agglomerations))
+    page = new_page(units, page, title=f"扩散 Diffusion: {variable or 'mean centre'}", period=span,
+                    method=(method or "weighted mean centre per period"
+                            + ("; standard deviational ellipse" if ellipses is not None else "")),
+                    data=[centres, ellipses])
     # light (early) to dark (late); the palest ColorBrewer shades are skipped to stay visible;
     # beyond 7 periods neighbouring periods may share a colour
     palette = sequential_colors("YlOrRd", 9)[2:]
@@ -126,11 +120,9 @@ def diffusion_map(
         + ([{"color": color[periods[-1]], "kind": "outline", "label": "椭圆 Ellipse (per period)"}]
            if ellipses is not None else [])}])
 
-    page.add_layer("城市 Cities", "unitLayer", {
-        "colors": [UNIT_FILL], "nodata": UNIT_FILL,
-        "style": {"color": "#ffffff", "weight": 0.6, "fillOpacity": 1},
-        "frames": [{"label": span, "cls": [0] * len(page.units), "rows": []}],
-    })
+    page.add_layer("城市 Cities", "unitLayer", unit_layer(
+        [UNIT_FILL], [{"label": span, "cls": [0] * len(page.units), "rows": []}],
+        style={"color": "#ffffff", "weight": 0.6, "fillOpacity": 1}, nodata=UNIT_FILL))
 
     if ellipses is not None:
         ell = page.shift(ellipses)
@@ -164,3 +156,13 @@ def diffusion_map(
     pad_x, pad_y = max((e - w) * 0.15, 1.0), max((n - s) * 0.15, 1.0)
     page.fit.bounds = [[s - pad_y, w - pad_x], [n + pad_y, e + pad_x]]
     return page.finish()
+
+
+def _draw(inputs: MapInputs) -> GeodtiMap:
+    layers = inputs.diffusion_layers
+    return diffusion_map(layers["centres"], layers.get("ellipses"), inputs.units, variable=inputs.variable,
+                         **inputs.page_keywords())
+
+
+KIND = MapKind("diffusion", "diffusion_{variable}", "重心轨迹", "Centre of gravity and ellipses",
+               needs=("diffusion_layers",), draw=_draw, when=lambda inputs: "centres" in inputs.diffusion_layers)

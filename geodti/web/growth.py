@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodti.periods import period_type, shift_quarter
 from geodti.web import classify as cl
 from geodti.web._common import (
-    NODATA_COLOR, class_legend, default_agglomerations, default_units, diverging_colors,
-    fmt_values, ranks, subtitle, synthetic_flag, value_rows,
+    CATEGORY_STYLE, PageKeywords, class_legend, class_row, diverging_colors, new_page, unit_layer,
+    value_rank_rows, value_rows,
 )
-from geodti.web._data import align, finite_or_nan, select
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._data import first_value, joined_values, select
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 
 def growth_map(
@@ -29,13 +32,9 @@ def growth_map(
     breaks: Sequence[float] | None = None,
     fmt: str = "{:+.1%}",
     label: str | None = None,
-    title: str | None = None,
     method: str | None = None,
     panel: pd.DataFrame | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Map of growth rates with a diverging scheme centred at zero.
 
@@ -61,39 +60,46 @@ def growth_map(
     panel : DataFrame, optional
         Tidy panel (adcode, period, ``variable``): the tooltips then also show the index value
         and its rank in the period mapped.
-    label, title, method, source, synthetic, tiles, agglomerations
+    label, method, **page
         As in :func:`geodti.web.choropleth_map`; ``method`` describes how growth was computed
         (default: year-on-year growth, I_q / I_(q-4) - 1).
     """
-    units = default_units(units)
     rows = select(growth, "the growth table", variable=variable, period=period)
-    period = period or (str(rows["period"].iloc[0]) if "period" in rows.columns and len(rows) else None)
+    period = period or first_value(rows, "period")
     if period is None and "window" in rows.columns and rows["window"].nunique() == 1:
         period = str(rows["window"].iloc[0])  # geodti.index.summary_growth: mean YoY over a window
-    variable = variable or (str(rows["variable"].iloc[0]) if "variable" in rows.columns and len(rows) else None)
+    variable = variable or first_value(rows, "variable")
     label = label or (f"{variable} {column}" if variable else column)
     method = method or "year-on-year growth I_q / I_(q-4) - 1"
-    page = Page(units, title=title or f"增长 Growth: {label}", period=period,
-                subtitle=subtitle(f"{method}; {cl.describe(scheme, k_side)} each side of 0", source,
-                                  [growth, panel], units),
-                synthetic=synthetic_flag(synthetic, growth, panel, units), tiles=tiles,
-                agglomerations=default_agglomerations(agglomerations))
-    values = finite_or_nan(align(page.units, rows, [column], "the growth table")[column])
+    page = new_page(units, page, title=f"增长 Growth: {label}", period=period,
+                    method=f"{method}; {cl.describe(scheme, k_side)} each side of 0", data=[growth, panel])
+    values = joined_values(page.units, rows, column, "the growth table")
     classes = cl.diverging_classes(values, k_side, scheme, breaks)
     colors = diverging_colors(classes)
     n_neg = int(np.sum(classes.bins <= 0))
     note = "0 为分界 Zero is a class break" if n_neg else "所有值均为正 All values are above zero"
     page.set_legend([class_legend(label, classes, colors, fmt, note=note)])
-    names = classes.labels(fmt)
-    page.add_layer(f"{label} {period}" if period else label, "unitLayer", {
-        "colors": colors,
-        "nodata": NODATA_COLOR,
-        "style": {"color": "#9a9a9a", "weight": 0.4, "fillOpacity": 0.9},
-        "frames": [{"label": period, "cls": classes.classes.tolist(), "rows": [
-            {"label": label, "values": fmt_values(values, fmt)},
-            {"label": "增长排名 Growth rank", "values": ranks(values)},
-            {"label": "分级 Class", "values": [names[c] if c >= 0 else "—" for c in classes.classes]},
+    page.add_layer(f"{label} {period}" if period else label, "unitLayer", unit_layer(colors, [{
+        "label": period, "cls": classes.classes.tolist(), "rows": [
+            *value_rank_rows(label, values, fmt, rank_label="增长排名 Growth rank"),
+            class_row(classes, fmt),
             *value_rows(page.units, panel, variable, period),
-        ]}],
-    })
+        ]}], style=CATEGORY_STYLE))
     return page.finish()
+
+
+def _has_yoy(inputs: MapInputs) -> bool:
+    last = inputs.last
+    return period_type(last) == "quarter" and shift_quarter(last, -4) in inputs.periods
+
+
+def _draw(inputs: MapInputs) -> GeodtiMap:
+    from geodti.index.growth import growth
+
+    g = growth(inputs.panel[["adcode", "period", inputs.variable]], inputs.variable)
+    return growth_map(g, "yoy", inputs.units, variable=inputs.variable, period=inputs.last, panel=inputs.panel,
+                      label=f"{inputs.label or inputs.variable} YoY", **inputs.page_keywords())
+
+
+KIND = MapKind("growth", "growth_{variable}_{last}", "同比增长", "Year-on-year growth", needs=("panel",),
+               draw=_draw, when=_has_yoy)

@@ -8,6 +8,7 @@ page's own slider control (``geodti.slider`` in ``static/geodti.js``) switches f
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 import geopandas as gpd
 import pandas as pd
@@ -16,11 +17,11 @@ from geodti.errors import InputError
 from geodti.periods import sort_periods
 from geodti.web import classify as cl
 from geodti.web._common import (
-    NODATA_COLOR, class_legend, default_agglomerations, default_units, fmt_values, ranks,
-    sequential_colors, subtitle, synthetic_flag,
+    PageKeywords, class_legend, class_row, new_page, sequential_colors, unit_layer, value_rank_rows,
 )
-from geodti.web._data import align, finite_or_nan
-from geodti.web._page import GeodtiMap, Page
+from geodti.web._data import joined_values
+from geodti.web._page import GeodtiMap
+from geodti.web.kind import MapInputs, MapKind
 
 
 def _sorted_periods(values) -> list[str]:
@@ -40,11 +41,7 @@ def time_slider_map(
     palette: str = "YlGnBu",
     fmt: str = "{:.3f}",
     label: str | None = None,
-    title: str | None = None,
-    source: str | None = None,
-    synthetic: bool | None = None,
-    tiles=None,
-    agglomerations=None,
+    **page: Unpack[PageKeywords],
 ) -> GeodtiMap:
     """Choropleth of one variable over several periods with a slider and a legend.
 
@@ -64,7 +61,7 @@ def time_slider_map(
         One set of breaks for all periods, so a colour means the same values throughout (the
         legend's counts still change per period). With False each period has its own breaks
         and the legend changes with the slider.
-    palette, fmt, label, title, source, synthetic, tiles, agglomerations
+    palette, fmt, label, **page
         As in :func:`geodti.web.choropleth_map`.
 
     Returns
@@ -73,7 +70,6 @@ def time_slider_map(
     """
     if "period" not in panel.columns:
         raise InputError("the panel has no 'period' column; a time slider needs one row per adcode and period")
-    units = default_units(units)
     present = _sorted_periods(panel["period"])
     if periods is None:
         periods = present
@@ -86,13 +82,10 @@ def time_slider_map(
     if not periods:
         raise InputError("the panel has no periods to show")
     label = label or variable
-    page = Page(units, title=title or label, period=periods[0],
-                subtitle=subtitle(cl.describe(scheme, k, pooled), source, [panel], units),
-                synthetic=synthetic_flag(synthetic, panel, units), tiles=tiles,
-                agglomerations=default_agglomerations(agglomerations))
+    page = new_page(units, page, title=label, period=periods[0], method=cl.describe(scheme, k, pooled),
+                    data=[panel])
     period_str = panel["period"].astype(str)
-    matrix = [finite_or_nan(align(page.units, panel[period_str == p], [variable], f"the panel ({p})")[variable])
-              for p in periods]
+    matrix = [joined_values(page.units, panel[period_str == p], variable, f"the panel ({p})") for p in periods]
     if pooled:
         classes = cl.pooled_classes(matrix, scheme, k, breaks)
     else:
@@ -103,20 +96,24 @@ def time_slider_map(
     for p, values, c in zip(periods, matrix, classes):
         # with per-period breaks a period may have fewer classes: it gets its own colours
         frame_colors = colors if c.k == k_max else sequential_colors(palette, c.k)
-        labels = c.labels(fmt)
         frames.append({
             "label": p,
             "cls": c.classes.tolist(),
             **({} if frame_colors is colors else {"colors": frame_colors}),
-            "rows": [
-                {"label": f"{label} {p}", "values": fmt_values(values, fmt)},
-                {"label": "排名 Rank", "values": ranks(values)},
-                {"label": "分级 Class", "values": [labels[j] if j >= 0 else "—" for j in c.classes]},
-            ],
+            "rows": [*value_rank_rows(f"{label} {p}", values, fmt), class_row(c, fmt)],
             "legend": [class_legend(f"{label} · {p}", c, frame_colors, fmt,
                                     note="同一分级用于所有时期 Same breaks for all periods" if pooled else None)],
         })
     page.set_legend(frames[0]["legend"])
-    layer = page.add_layer(label, "unitLayer", {"colors": colors, "nodata": NODATA_COLOR, "frames": frames})
+    layer = page.add_layer(label, "unitLayer", unit_layer(colors, frames))
     page.add_slider(layer, periods)
     return page.finish()
+
+
+def _draw(inputs: MapInputs) -> GeodtiMap:
+    return time_slider_map(inputs.panel, inputs.variable, inputs.units, periods=inputs.periods,
+                           label=inputs.label, **inputs.page_keywords())
+
+
+KIND = MapKind("time_slider", "{variable}_slider", "时间滑块", "Time slider", needs=("panel",), draw=_draw,
+               when=lambda inputs: len(inputs.periods) > 1)

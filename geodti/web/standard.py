@@ -8,13 +8,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geodti.errors import InputError
-from geodti.periods import period_type, sort_periods
 from geodti.web._page import GeodtiMap
-from geodti.web.agglomerations import agglomeration_map
-from geodti.web.choropleth import choropleth_map
-from geodti.web.growth import growth_map
-from geodti.web.slider import time_slider_map
+from geodti.web.kind import MapInputs
+from geodti.web import registry
 
 
 def standard_maps(
@@ -28,7 +24,10 @@ def standard_maps(
     tiles=None,
     agglomerations=None,
 ) -> dict[str, GeodtiMap]:
-    """Choropleth of the last period, time slider, agglomerations and year-on-year growth.
+    """The pages of the map kinds that need only the panel (:data:`geodti.web.registry.MAP_KINDS`).
+
+    These are the choropleth of the last period, the time slider, the agglomerations and the
+    year-on-year growth.
 
     Parameters
     ----------
@@ -45,29 +44,9 @@ def standard_maps(
         (with more than one period), ``agglomerations_<variable>_<last period>``,
         ``growth_<variable>_<last period>`` (when the panel has the quarter a year before the last).
     """
-    if "period" not in panel.columns or variable not in panel.columns:
-        raise InputError(f"the panel needs columns 'period' and {variable!r} for the standard maps")
-    periods = sort_periods(pd.unique(panel["period"].astype(str)))
-    last = periods[-1]
-    common = dict(label=label, source=source, synthetic=synthetic, tiles=tiles)
-    out = {f"{variable}_{last}": choropleth_map(panel, variable, last, units,
-                                                agglomerations=agglomerations, **common)}
-    if len(periods) > 1:
-        out[f"{variable}_slider"] = time_slider_map(panel, variable, units, periods=periods,
-                                                     agglomerations=agglomerations, **common)
-    out[f"agglomerations_{variable}_{last}"] = agglomeration_map(
-        panel, variable, last, units, agglomerations=agglomerations, **common)
-    if period_type(last) == "quarter":
-        from geodti.index.growth import growth
-        from geodti.periods import shift_quarter
-
-        if shift_quarter(last, -4) in periods:
-            g = growth(panel[["adcode", "period", variable]], variable)
-            out[f"growth_{variable}_{last}"] = growth_map(
-                g, "yoy", units, variable=variable, period=last, panel=panel,
-                agglomerations=agglomerations, **{k: v for k, v in common.items() if k != "label"},
-                label=f"{label or variable} YoY")
-    return out
+    inputs = MapInputs(panel=panel, variable=variable, units=units, label=label, source=source,
+                       synthetic=synthetic, tiles=tiles, agglomerations=agglomerations)
+    return registry.draw_kinds(inputs, [k for k in registry.MAP_KINDS if set(k.needs) == {"panel"}])
 
 
 def save_maps(maps: dict[str, GeodtiMap], folder: str | os.PathLike = "maps") -> dict[str, Path]:
