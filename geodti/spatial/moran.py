@@ -29,6 +29,16 @@ from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, pe
 __all__ = ["Moran", "MoranBV", "MoranLocal", "moran_differential"]
 
 
+def _add_simulations(out: dict, I, sims, alternative: str, keep: bool) -> None:
+    """The permutation summary of Moran's I (esda's names: p_sim, EI_sim, seI_sim, VI_sim,
+    z_sim, p_z_sim; the draws as ``sim`` when kept), for the uni- and bivariate forms."""
+    sm = sim_summary(I, sims, alternative)
+    out.update(p_sim=sm["p_sim"], EI_sim=sm["mean"], seI_sim=sm["sd"], VI_sim=sm["sd"] ** 2,
+               z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
+    if keep:
+        out["sim"] = sims
+
+
 def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False, q=None) -> dict:
     """Moran's I of every column of ``Y`` under weights ``W`` (esda's ``Moran``).
 
@@ -67,11 +77,7 @@ def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=F
         if q is None:
             q, _ = permuted_quadratic(Z, W, perms)
         sims = n / s0 * q / z2ss
-        sm = sim_summary(I, sims, alternative)
-        out.update(p_sim=sm["p_sim"], EI_sim=sm["mean"], seI_sim=sm["sd"], VI_sim=sm["sd"] ** 2,
-                   z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
-        if keep:
-            out["sim"] = sims
+        _add_simulations(out, I, sims, alternative, keep)
     return out
 
 
@@ -92,11 +98,7 @@ def moran_bv_arrays(X, Y, W, perms, *, alternative="directed", keep=False) -> di
         sims = np.empty((P, V))
         for v in range(V):
             sims[:, v] = permuted_linear(zy[:, [v]], WTzx[:, v], perms)[:, 0] / (n - 1.0)
-        sm = sim_summary(I, sims, alternative)
-        out.update(p_sim=sm["p_sim"], EI_sim=sm["mean"], seI_sim=sm["sd"], VI_sim=sm["sd"] ** 2,
-                   z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
-        if keep:
-            out["sim"] = sims
+        _add_simulations(out, I, sims, alternative, keep)
     return out
 
 
