@@ -253,6 +253,20 @@ def test_run_with_a_user_tier_table(tmp_path):
     assert "(unassigned)" in set(table.tier)  # cities outside the user's list are kept, not dropped
 
 
+def test_a_grouping_named_like_a_built_in_summary_is_refused(tmp_path, capsys):
+    """A --groups column called region would silently replace the by_region table."""
+    from geodti import cli
+
+    groups = tmp_path / "g.csv"
+    groups.write_text("city,region\n上海,东\n北京,北\n", encoding="utf-8")
+    out = tmp_path / "o"
+    assert cli.main(["run", SMALL, "--groups", str(groups), "--out", str(out), "--permutations", "9",
+                     "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "geodti: error:" in err and "'region'" in err and "by_region" in err and "rename" in err
+    assert not out.exists()  # nothing half-written: the folder the run made is removed
+
+
 def _run_layer_docs() -> dict[str, list[tuple[str, str]]]:
     """{layer: [(field, type)]} from the '### `layer`' tables of docs/layers.md's run section."""
     import re

@@ -181,6 +181,10 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
 
         groups = read_groups(groups_path)
         column = group_column(groups)
+        if f"by_{column}" in t:  # a user's grouping must not replace a built-in summary
+            raise InputError(
+                f"--groups {groups_path}: its group column {column!r} has the name of a built-in "
+                f"summary (by_{column}); rename the column (e.g. my_{column}) and run again.")
         t[f"by_{column}"] = summary.group_summary(panel, groups, column, variable=variable,
                                                   period=latest, window=window)
     layers = [c for c in ("infrastructure", "platform", "application") if c in panel.columns]
