@@ -10,7 +10,10 @@ Regenerate the stored digest only for a deliberate change, and say which in the 
     python tests/run_digest.py OUT_FOLDER > tests/data/run_tables_digest.json
 
 where OUT_FOLDER is ``geodti run --permutations 99 --jobs 2 --out OUT_FOLDER`` on the
-bundled sample (the ``sample_run`` fixture of tests/test_run.py).
+bundled sample (the ``sample_run`` fixture of tests/test_run.py). To compare two run
+folders (before and after a change)::
+
+    python tests/run_digest.py BEFORE_FOLDER AFTER_FOLDER
 """
 
 from __future__ import annotations
@@ -77,6 +80,10 @@ def differences(stored: dict, now: dict, rel: float = 1e-9) -> list[str]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 3:  # two run folders: what differs, one line each
+        lines = differences(digest(Path(sys.argv[1]) / "tables"), digest(Path(sys.argv[2]) / "tables"))
+        print("\n".join(lines) if lines else "every table the same")
+        sys.exit(1 if lines else 0)
     json.dump(digest(Path(sys.argv[1]) / "tables"), sys.stdout, ensure_ascii=False, indent=1,
               sort_keys=True)
     sys.stdout.write("\n")
