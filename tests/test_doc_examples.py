@@ -15,6 +15,11 @@ MODULES = [
     "geodti.places.gazetteer",
     "geodti.index.growth",
     "geodti.index.summary",
+    "geodti.spatial.weights",
+    "geodti.spatial.local",
+    "geodti.spatial.pipeline",
+    "geodti.spatial.losh",
+    "geodti.run.runner",
 ]
 
 

@@ -180,6 +180,21 @@ def local_statistics(
     -------
     DataFrame
         See the module docstring for the columns.
+
+    Examples
+    --------
+    LISA clusters of the bundled (SYNTHETIC) sample's index in 2023Q1, k nearest neighbours,
+    FDR at 0.05, 9,999 permutations:
+
+    >>> import geodti
+    >>> from geodti.spatial import Weights, local_statistics
+    >>> panel = geodti.read_panel("sample:panel")
+    >>> units = geodti.gazetteer()
+    >>> w = Weights.from_spec("knn6", units[units["adcode"].isin(panel["adcode"])])
+    >>> latest = panel[panel["period"] == "2023Q1"]
+    >>> lisa = local_statistics(latest, w, variables=["dti"], statistics=("lisa",), seed=1)
+    >>> lisa["cluster"].value_counts().to_dict()
+    {'not_significant': 324, 'LL': 35, 'HH': 4, 'HL': 3, 'LH': 1}
     """
     if alternative not in ALTERNATIVES:
         raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")

@@ -94,6 +94,23 @@ def spatial_tables(
     dict of DataFrame
         ``global``, ``robustness``, ``local``, ``weights``, ``links`` (links added by the
         island policy) and ``excluded`` (units left out, with the reason).
+
+    Examples
+    --------
+    Moran's I of the bundled (SYNTHETIC) sample's index in 2023Q1 under two weights:
+
+    >>> import geodti
+    >>> from geodti.spatial.pipeline import spatial_tables
+    >>> panel = geodti.read_panel("sample:panel")
+    >>> latest = panel[panel["period"] == "2023Q1"]
+    >>> tables = spatial_tables(latest, ["queen", "knn6"], variables=["dti"], seed=1)
+    >>> sorted(tables)
+    ['excluded', 'global', 'links', 'local', 'robustness', 'weights']
+    >>> moran = tables["global"].query("statistic == 'moran'")
+    >>> print(moran[["weights", "value", "p_sim"]].round(3).to_string(index=False))
+    weights  value  p_sim
+      queen  0.054  0.032
+       knn6  0.065  0.020
     """
     if missing not in ("raise", "drop"):
         raise InputError("missing must be 'raise' or 'drop'")

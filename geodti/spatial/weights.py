@@ -870,6 +870,19 @@ class Weights:
         island_policy : {"auto", "attach", "keep", "drop"}
         k_attach : int
         transform : str
+
+        Examples
+        --------
+        The six nearest neighbours (great-circle) of the units of the bundled sample panel:
+
+        >>> import geodti
+        >>> from geodti.spatial import Weights
+        >>> panel = geodti.read_panel("sample:panel")
+        >>> units = geodti.gazetteer()
+        >>> units = units[units["adcode"].isin(panel["adcode"])]
+        >>> w = Weights.from_spec("knn6", units)
+        >>> w.label, len(w.ids), w.transform
+        ('knn6', 367, 'R')
         """
         if isinstance(spec, str):
             spec = parse_weights_spec(spec)
