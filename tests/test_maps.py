@@ -552,3 +552,17 @@ def test_a_kind_must_name_known_inputs():
 def test_a_misspelt_page_keyword_is_an_error(units, panel):
     with pytest.raises(TypeError, match="titel"):
         web.choropleth_map(panel, "dti", "2023Q1", units, titel="x", agglomerations=False)
+
+
+def test_gi_pages_say_which_inference_the_table_used(units):
+    """One Gi* engine with two inferences: the page states the one its table records."""
+    codes = units["adcode"].iloc[:3]
+    gi = pd.DataFrame({"adcode": codes, "hotspot": [3, 0, -3], "inference": "analytic"})
+    html = web.hotspot_map(gi, units, agglomerations=False).get_root().render()
+    assert "Getis-Ord Gi*, analytic inference" in html
+    ehsa = pd.DataFrame({"adcode": codes, "category": ["Persistent_Hot_Spot"] * 3,
+                         "inference": "permutation", "global_window": "individual_time_step"})
+    html = web.emerging_hotspot_map(ehsa, units, agglomerations=False).get_root().render()
+    assert "permutation inference over the individual time step" in html
+    assert "inference" not in web.hotspot_map(gi.drop(columns="inference"), units,
+                                              agglomerations=False).get_root().render().split("Method:")[1][:80]

@@ -141,6 +141,18 @@ def _extra_rows(frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]]) ->
     return rows
 
 
+def _inference_text(rows: pd.DataFrame) -> str:
+    """What the Gi* p-values rest on, as the table records it (``inference``; for the emerging
+    hot spots also Esri's ``global_window``): ", permutation inference", ", analytic
+    inference over the entire cube"."""
+    if not len(rows) or "inference" not in rows.columns:
+        return ""
+    text = f", {rows['inference'].iloc[0]} inference"
+    if "global_window" in rows.columns:
+        text += f" over the {str(rows['global_window'].iloc[0]).replace('_', ' ')}"
+    return text
+
+
 def _method_details(rows: pd.DataFrame) -> str:
     parts = []
     for col, name in (("weights", "weights"), ("alpha", "alpha"), ("permutations", "permutations"),
@@ -255,8 +267,9 @@ def hotspot_map(
     return _category_map(
         table=rows, units=units, page=page, labels_col="_label", categories=HOTSPOT_CATEGORIES,
         title="Gi* 热点 hot and cold spots" + (f": {variable}" if variable else ""), statistic="Gi* 热点 Hot spot",
-        method="Getis-Ord Gi*" + (f", {rows['correction'].iloc[0]} correction"
-                                  if "correction" in rows.columns and len(rows) else "")
+        method="Getis-Ord Gi*" + _inference_text(rows)
+               + (f", {rows['correction'].iloc[0]} correction"
+                  if "correction" in rows.columns and len(rows) else "")
                + (f"; {details}" if details else ""), period=period,
         extra=[("value", "G*", "{:.4g}"), ("z", "z", "{:.2f}"), ("Zs", "z", "{:.2f}"),
                ("z_sim", "z (permutation)", "{:.2f}"), ("p_sim", "p (permutation)", "{:.4f}")],
@@ -301,7 +314,8 @@ def emerging_hotspot_map(
         table=rows, units=units, page=page, labels_col="_label", categories=EMERGING_CATEGORIES,
         title="时空热点 Emerging hot spots" + (f": {variable}" if variable else ""),
         statistic="时空热点 Emerging hot spot",
-        method="Emerging hot spot analysis (Gi* per period + Mann-Kendall trend)" + (f"; {details}" if details else ""),
+        method="Emerging hot spot analysis (Gi* per period + Mann-Kendall trend)" + _inference_text(rows)
+               + (f"; {details}" if details else ""),
         period=period,
         extra=[("n_hot", "热点期数 Hot-spot periods", "{:.0f}"), ("n_cold", "冷点期数 Cold-spot periods", "{:.0f}"),
                ("mk_tau", "Mann-Kendall τ", "{:.3f}"), ("trend_tau", "Mann-Kendall τ", "{:.3f}"),
