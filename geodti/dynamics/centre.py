@@ -77,6 +77,15 @@ def _weights(mat: pd.DataFrame, weight: str, negative: str) -> tuple[pd.DataFram
     return w.clip(lower=0), neg
 
 
+def _defined_periods(mat, w):
+    """``(period, weights)`` of the periods whose weights are defined (a period in which no
+    unit grew has no increment-weighted centre or ellipse)."""
+    for p in mat.columns:
+        wp = w[p].to_numpy(float)
+        if not np.isnan(wp).all():
+            yield p, wp
+
+
 def _setup(panel, variable, weight, negative, points, drop_incomplete):
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
     w, neg = _weights(mat, weight, negative)
@@ -120,10 +129,7 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
     """
     mat, w, neg, x, y = _setup(panel, variable, weight, negative, points, drop_incomplete)
     rows = []
-    for p in mat.columns:
-        wp = w[p].to_numpy(float)
-        if np.isnan(wp).all():
-            continue
+    for p, wp in _defined_periods(mat, w):
         total = float(wp.sum())
         row = {"period": p, "variable": variable, "weight": weight, "n_units": len(wp),
                "n_weighted": int((wp > 0).sum()), "n_negative": int(neg[p]),
@@ -244,10 +250,7 @@ def standard_deviational_ellipse(panel: pd.DataFrame, variable: str = "dti", *,
         raise MethodError(f"convention={convention!r}: use one of {', '.join(CONVENTIONS)}.")
     mat, w, _, x, y = _setup(panel, variable, weight, negative, points, drop_incomplete)
     rows = []
-    for p in mat.columns:
-        wp = w[p].to_numpy(float)
-        if np.isnan(wp).all():
-            continue
+    for p, wp in _defined_periods(mat, w):
         a, b, rot, n, mx, my = _axes(x, y, wp, convention)
         lon, lat = from_albers([mx], [my])
         rows.append({"period": p, "variable": variable, "weight": weight,
