@@ -147,3 +147,15 @@ def test_ctrl_c_during_run_stops_both_processes_cleanly(step, tmp_path):
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (out / "manifest.json").is_file()
+
+
+def test_a_run_with_two_processes_ends_quietly(tmp_path):
+    """A finished run with the second process prints its progress and its summary, nothing
+    else: no traceback or warning from the second process's shutdown."""
+    command = [sys.executable, "-m", "geodti.cli", "run", SMALL, "--out", str(tmp_path / "out"),
+               "--permutations", "19", "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": str(Path(cli.__file__).parents[2])}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    noise = [line for line in done.stderr.splitlines() if not re.match(r"\[\d+/\d+\] ", line)]
+    assert noise == [], done.stderr

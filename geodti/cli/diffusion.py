@@ -64,13 +64,13 @@ def run(args: argparse.Namespace) -> int:
     import re
     from pathlib import Path
 
-    from rich.console import Console
+    from geodti.cli import output
 
     from geodti.dynamics import default_weights, diffusion_tables
     from geodti.errors import InputError
     from geodti.io.groups import read_groups
 
-    console, err = Console(), Console(stderr=True)
+    console, err = output.console(), output.console(stderr=True)
     m = re.fullmatch(r"knn(\d+)", args.weights.strip().lower())
     if not m or int(m.group(1)) < 1:
         raise InputError(f"--weights {args.weights!r}: use knnK, e.g. knn6.")

@@ -22,12 +22,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from geodti.cli import output
 
     from geodti.io.read import find_city_column, province_columns, read_table
     from geodti.places.match import match
 
-    console = Console()
+    console = output.console()
     table = read_table(args.table, sheet=args.sheet, encoding=args.encoding,
                        header_row=args.header_row)
     city_column = args.city_column

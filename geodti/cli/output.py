@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-__all__ = ["print_table"]
+__all__ = ["console", "print_table"]
+
+
+def console(*, stderr: bool = False):
+    """A rich console for a command's messages. On a terminal it wraps lines to the window;
+    written to a pipe or a file (logs, CI) it never wraps, so a message stays one line."""
+    from rich.console import Console
+
+    out = Console(stderr=stderr)
+    if not out.is_terminal:
+        out = Console(stderr=stderr, soft_wrap=True)
+    return out
 
 
 def print_table(console, headers, rows, *, title=None, caption=None, right=()) -> None:

@@ -57,7 +57,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from geodti.cli import output
 
     from geodti.run.config import RunConfig
     from geodti.run import run as run_job
@@ -70,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
         indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
         framework=args.framework, base_period=args.base_period, **table_options(args),
     )
-    console = Console(stderr=True)
+    console = output.console(stderr=True)
 
     def progress(name: str, index: int, total: int) -> None:
         console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
 
     result = run_job(config, progress=progress, jobs=args.jobs)
     total = result.manifest["seconds"]
-    out = Console()
+    out = output.console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
               f"open {result.out / 'index.html'}")
     if result.context.synthetic:

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     import warnings
 
     import pandas as pd
-    from rich.console import Console
+    from geodti.cli import output
 
     from geodti.errors import InputError
     from geodti.io.outdir import prepare_output_dir
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from geodti.io.tables import write_tables
     from geodti.spatial.pipeline import spatial_tables
 
-    console, err = Console(), Console(stderr=True)
+    console, err = output.console(), output.console(stderr=True)
     units = contiguity = None
     for flag, path in (("--units", args.units), ("--contiguity", args.contiguity)):
         if path:

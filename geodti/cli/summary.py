@@ -52,14 +52,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Compute, print with rich, write with --out. Returns the exit code."""
     import pandas as pd
-    from rich.console import Console
+    from geodti.cli import output
 
     from geodti.errors import InputError
     from geodti.index import summary as S
     from geodti.io.groups import read_groups
     from geodti.io.tables import format_for_display, write_table
 
-    console, err = Console(), Console(stderr=True)
+    console, err = output.console(), output.console(stderr=True)
 
     def gazetteer_tables(by):
         from geodti.places import gazetteer as gz

@@ -171,7 +171,9 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     finally:
         blas.restore_original_limits()
         if worker is not None:
-            worker.close()  # waits for it to remove its temporary files
+            # done: it ends by itself once its input closes; failed or interrupted: it is
+            # stopped, and waited for while it removes its temporary files
+            worker.close(finished=finished)
         if not finished:  # a failed or interrupted run: a folder it made and left empty goes
             remove_unused_folders(made)
 

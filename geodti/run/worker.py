@@ -1,6 +1,7 @@
 """A second Python process for the background steps of ``geodti run``.
 
-The parent starts ``python -m geodti.run.worker``, sends it pickled tasks (picklable
+The parent starts ``python -c "from geodti.run.worker import main; main()"`` (not ``-m``:
+the package ``geodti.run`` imports this module, and ``-m`` would run it a second time), sends it pickled tasks (picklable
 callables without arguments, e.g. a :func:`functools.partial` of a module-level function)
 on its standard input and reads pickled outcomes, in the order sent, from its standard
 output; whatever the tasks print goes to standard error.
@@ -44,6 +45,8 @@ def main() -> None:
         _serve()
     except _Stop:
         sys.exit(128 + signal.SIGTERM)
+    # every task done: a late SIGTERM must not raise into the interpreter's shutdown
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _serve() -> None:
@@ -91,7 +94,7 @@ class Worker:
         # this process in order (close) instead of both printing a KeyboardInterrupt.
         group = {"process_group": 0} if os.name == "posix" else {}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "geodti.run.worker"], stdin=subprocess.PIPE,
+            [sys.executable, "-c", "from geodti.run.worker import main; main()"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env, **group)
         # Threads move the pickles so neither side blocks on a full pipe while the other
         # is busy computing.
@@ -159,13 +162,22 @@ class Worker:
 
         return get
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Stop the process: its tasks are done, or the run failed or was interrupted.
+    def close(self, timeout: float = 10.0, *, finished: bool = False) -> None:
+        """Stop the process: its tasks are done (``finished``), or the run failed or was
+        interrupted.
 
-        SIGTERM first, so a task still writing removes its temporary files; a process that
-        has not ended after ``timeout`` seconds is killed.
+        Its input is closed first; a finished process ends by itself on that, and is given
+        ``timeout`` seconds to (a SIGTERM then would land in its interpreter's shutdown).
+        Otherwise, or if it has not ended by then, SIGTERM, so a task still writing removes
+        its temporary files; a process that has not ended ``timeout`` seconds later is
+        killed.
         """
         self._outbox.put(None)
+        try:
+            if finished:
+                self._process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
         try:
             if self._process.poll() is None:
                 self._process.terminate()
