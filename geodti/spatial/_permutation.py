@@ -338,6 +338,17 @@ def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dic
     return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": norm_sf(np.abs(z))}
 
 
+def add_sim_summary(out: dict, observed, sims, alternative: str, letter: str, keep: bool) -> None:
+    """Store :func:`sim_summary` in a global statistic's result under esda's names for the
+    statistic ``letter`` (``I``: ``p_sim, EI_sim, seI_sim, VI_sim, z_sim, p_z_sim``; ``C``,
+    ``G`` likewise), and the draws as ``sim`` when ``keep``."""
+    sm = sim_summary(observed, sims, alternative)
+    out.update({"p_sim": sm["p_sim"], f"E{letter}_sim": sm["mean"], f"se{letter}_sim": sm["sd"],
+                f"V{letter}_sim": sm["sd"] ** 2, "z_sim": sm["z_sim"], "p_z_sim": sm["p_z_sim"]})
+    if keep:
+        out["sim"] = sims
+
+
 # --------------------------------------------------------------------------------------
 # Conditional randomisation: random lags unit by unit
 # --------------------------------------------------------------------------------------

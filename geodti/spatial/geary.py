@@ -14,7 +14,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
+from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_quadratic
 
 __all__ = ["Geary", "GearyLocal"]
 
@@ -65,11 +65,7 @@ def geary_arrays(Y, W, perms, *, alternative="directed", keep=False, qr=None) ->
             qr = permuted_quadratic(Z, W, perms, diag_weights=row_col_sums(W))
         q, r = qr
         sims = (n - 1) * (r - 2 * q) / den
-        sm = sim_summary(C, sims, alternative)
-        out.update(p_sim=sm["p_sim"], EC_sim=sm["mean"], seC_sim=sm["sd"], VC_sim=sm["sd"] ** 2,
-                   z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
-        if keep:
-            out["sim"] = sims
+        add_sim_summary(out, C, sims, alternative, "C", keep)
     return out
 
 

@@ -27,7 +27,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, require_nonnegative, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, global_permutations, permuted_quadratic, sim_summary
+from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_quadratic
 
 __all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
@@ -61,11 +61,7 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
     if P:
         q, _ = permuted_quadratic(Y, W, perms)
         sims = q / den
-        sm = sim_summary(Gv, sims, alternative)
-        out.update(p_sim=sm["p_sim"], EG_sim=sm["mean"], seG_sim=sm["sd"], VG_sim=sm["sd"] ** 2,
-                   z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
-        if keep:
-            out["sim"] = sims
+        add_sim_summary(out, Gv, sims, alternative, "G", keep)
     return out
 
 

@@ -24,19 +24,9 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, permuted_quadratic, sim_summary
+from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_linear, permuted_quadratic
 
 __all__ = ["Moran", "MoranBV", "MoranLocal", "moran_differential"]
-
-
-def _add_simulations(out: dict, I, sims, alternative: str, keep: bool) -> None:
-    """The permutation summary of Moran's I (esda's names: p_sim, EI_sim, seI_sim, VI_sim,
-    z_sim, p_z_sim; the draws as ``sim`` when kept), for the uni- and bivariate forms."""
-    sm = sim_summary(I, sims, alternative)
-    out.update(p_sim=sm["p_sim"], EI_sim=sm["mean"], seI_sim=sm["sd"], VI_sim=sm["sd"] ** 2,
-               z_sim=sm["z_sim"], p_z_sim=sm["p_z_sim"])
-    if keep:
-        out["sim"] = sims
 
 
 def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False, q=None) -> dict:
@@ -77,7 +67,7 @@ def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=F
         if q is None:
             q, _ = permuted_quadratic(Z, W, perms)
         sims = n / s0 * q / z2ss
-        _add_simulations(out, I, sims, alternative, keep)
+        add_sim_summary(out, I, sims, alternative, "I", keep)
     return out
 
 
@@ -98,7 +88,7 @@ def moran_bv_arrays(X, Y, W, perms, *, alternative="directed", keep=False) -> di
         sims = np.empty((P, V))
         for v in range(V):
             sims[:, v] = permuted_linear(zy[:, [v]], WTzx[:, v], perms)[:, 0] / (n - 1.0)
-        _add_simulations(out, I, sims, alternative, keep)
+        add_sim_summary(out, I, sims, alternative, "I", keep)
     return out
 
 
