@@ -116,8 +116,9 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
     z = gi_star_z(mat.to_numpy(float), w.O, global_window=global_window)
     ids = list(w.ids)
     n = len(ids)
+    p_analytic = 2.0 * stats.norm.sf(np.abs(z))
     if inference == "analytic":
-        pv = 2.0 * stats.norm.sf(np.abs(z))
+        pv = p_analytic
         direction = z
         z_sim = None
     else:
@@ -133,13 +134,13 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         z_sim = loc["z_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
         direction = z_sim
     from geodti.spatial.getisord import gi_star_values
+    from geodti.spatial.local import adjust_pvalues
     from geodti.spatial.registry import LOCAL_STATISTICS
 
     value = gi_star_values(mat.to_numpy(float), w.O)
-    p_analytic = 2.0 * stats.norm.sf(np.abs(z))
     frames = []
     for t, p in enumerate(periods):
-        adj = stats.false_discovery_control(pv[:, t], method="bh") if fdr else pv[:, t]
+        adj = adjust_pvalues(pv[:, t], "fdr" if fdr else "none")  # the one BH of geodti stats
         # the label rule of geodti stats' Gi* (hot_99/95/90, cold_..., Esri's Gi_Bin)
         cluster = LOCAL_STATISTICS["gi_star"].label_rule(
             np.full(len(ids), ""), adj, alpha, direction=direction[:, t])
