@@ -150,7 +150,20 @@ def test_nine_periods_warn_and_cannot_be_historical():
         res = emerging_hotspots(panel, weights=graph)
     assert res.set_index("adcode").loc[centre, "pattern"] == "no pattern detected"
     assert "historical hot spot" not in set(res["pattern"])
-    assert res.attrs["notes"]
+
+
+def test_emerging_hotspots_take_a_given_gi_table():
+    """The run computes the per-period Gi* once, keeps it as a table and classifies from it."""
+    import pandas as pd
+
+    from geodti.dynamics.hotspots import gi_star_panel
+
+    panel, graph, centre = _scenario([10] * 10)
+    gi = gi_star_panel(panel, weights=graph, alpha=0.1)
+    given = emerging_hotspots(panel, gi=gi)
+    own = emerging_hotspots(panel, weights=graph, alpha=0.1)
+    pd.testing.assert_frame_equal(given, own)
+    assert set(given["alpha"]) == {0.1}
 
 
 # ------------------------------------------------- one Gi* engine: global window and inference

@@ -260,7 +260,7 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
                       points: pd.DataFrame | None = None,
                       drop_incomplete: bool = False, inference: str = "analytic",
                       global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
-                      seed: int = defaults.SEED) -> pd.DataFrame:
+                      seed: int = defaults.SEED, gi: pd.DataFrame | None = None) -> pd.DataFrame:
     """Emerging hot spot category of every unit.
 
     Parameters
@@ -270,13 +270,16 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         default).
     trend_alpha : float
         Significance level of the Mann-Kendall trend.
+    gi : DataFrame, optional
+        The per-period Gi* table of :func:`gi_star_panel`, when the caller has it (and
+        keeps it as a table of its own): it is used as it is, and the Gi* arguments above
+        are read from it instead.
 
     Returns
     -------
     DataFrame
         ``adcode, variable, pattern, n_periods, n_hot, n_cold, final_spot, mk_s, mk_z,
-        mk_p, mk_tau, mk_trend, weights, alpha, fdr, trend_alpha, inference, global_window``. ``attrs["gi"]`` holds
-        the per-period table of :func:`gi_star_panel`; ``attrs["notes"]`` the warnings.
+        mk_p, mk_tau, mk_trend, weights, alpha, fdr, trend_alpha, inference, global_window``.
 
     Warns
     -----
@@ -285,21 +288,22 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         hot and cold spots cannot occur and persistent / intensifying / diminishing ones need
         every period significant.
     """
-    gi = gi_star_panel(panel, variable, weights=weights, alpha=alpha, fdr=fdr, points=points,
-                       drop_incomplete=drop_incomplete, inference=inference,
-                       global_window=global_window, permutations=permutations, seed=seed)
+    if gi is None:
+        gi = gi_star_panel(panel, variable, weights=weights, alpha=alpha, fdr=fdr, points=points,
+                           drop_incomplete=drop_incomplete, inference=inference,
+                           global_window=global_window, permutations=permutations, seed=seed)
+    else:
+        alpha, fdr = float(gi["alpha"].iloc[0]), bool(gi["fdr"].iloc[0])
+        inference, global_window = gi["inference"].iloc[0], gi["global_window"].iloc[0]
     periods = list(dict.fromkeys(gi["period"]))
     n = len(periods)
     if n < 3:
         raise MethodError(f"emerging hot spot analysis needs at least 3 periods, the panel has {n}.")
-    notes = []
     if n < 10:
-        notes.append(
+        warnings.warn(
             f"{n} periods (fewer than 10): a pattern that needs 90 % of the periods needs all "
             f"{n}, so historical hot/cold spots cannot occur and persistent, intensifying and "
-            "diminishing ones must be significant in every period."
-        )
-        warnings.warn(notes[-1], UserWarning, stacklevel=2)
+            "diminishing ones must be significant in every period.", UserWarning, stacklevel=2)
     z = gi.pivot(index="adcode", columns="period", values="z_analytic")[periods]
     # a bin is a hot (cold) spot when its adjusted p is at most alpha, on its cluster's side
     side = gi["cluster"].str.split("_").str[0]
@@ -319,6 +323,4 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         gi["weights"].iloc[0], alpha, fdr, trend_alpha)
     out["inference"], out["global_window"] = inference, global_window
     out = out.sort_values("adcode", kind="mergesort").reset_index(drop=True)
-    out.attrs["gi"] = gi
-    out.attrs["notes"] = notes
     return out

@@ -192,15 +192,15 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                 table["weights"] = wlabel
             t[f"{name}_{part}"] = table
     t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
+    # the per-period Gi* is a table of its own and the input of the emerging hot spots
+    gi = _hot.gi_star_panel(panel, variable, weights=weights, alpha=alpha, inference=gi_inference,
+                            global_window=global_window, permutations=permutations, seed=seed)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        ehsa = _hot.emerging_hotspots(panel, variable, weights=weights, alpha=alpha,
-                                      inference=gi_inference, global_window=global_window,
-                                      permutations=permutations, seed=seed)
+        ehsa = _hot.emerging_hotspots(panel, variable, gi=gi)
     notes += [str(w.message) for w in caught]
     ehsa["weights"] = wlabel
-    gi = ehsa.attrs["gi"].assign(weights=wlabel)
-    t["gi_star"] = gi
+    t["gi_star"] = gi.assign(weights=wlabel)
     t["emerging_hotspots"] = ehsa
     t["dagum_components"] = dagum["components"]
     t["dagum_groups"] = dagum["groups"]
