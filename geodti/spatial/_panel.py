@@ -6,21 +6,10 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
-from geodti.schema import METADATA_COLUMNS, check_panel, schema_of
+from geodti.periods import sort_periods
+from geodti.schema import check_panel, schema_of
 
 from .weights import Weights
-
-#: Columns of a panel that are never analysis variables.
-RESERVED = METADATA_COLUMNS
-
-
-def _sort_periods(periods) -> list[str]:
-    try:  # the project's period helper, when present
-        from geodti.periods import sort_periods  # type: ignore[import-not-found]
-
-        return list(sort_periods(list(periods)))
-    except ImportError:
-        return sorted(periods)
 
 
 def choose_variables(panel: pd.DataFrame, variables=None) -> list[str]:
@@ -44,7 +33,7 @@ def choose_variables(panel: pd.DataFrame, variables=None) -> list[str]:
 
 
 def choose_periods(panel: pd.DataFrame, periods=None) -> list[str]:
-    present = _sort_periods(panel["period"].unique())
+    present = list(sort_periods(list(panel["period"].unique())))
     if periods is None:
         return present
     if isinstance(periods, str):
