@@ -7,11 +7,9 @@ import sys
 
 from geodti.cli.arguments import add_table_arguments, parse_window, table_options
 
-# spelled out so building the parser does not import geodti.report (tests check they agree)
-LAYERS = ("cities", "cities_panel", "provinces", "agglomerations")
-
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
+    from geodti.io.layer_builder import LAYERS
     from geodti.io.layers import FORMATS
 
     p = subparsers.add_parser(
