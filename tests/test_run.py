@@ -131,6 +131,8 @@ def test_run_builds_the_index_from_raw_indicators(tmp_path):
     result = run(config)
     assert result.manifest["synthetic_sample"] is True
     assert "index" in [s["step"] for s in result.manifest["steps"]]
+    # every input file is hashed in the manifest, the score tables too
+    assert set(result.manifest["inputs"]) == {config.table, config.indicator_scores, config.layer_scores}
     # the bundled panel was built from these raw indicators (data/sample/generate.py)
     built = pd.read_csv(result.out / "tables/city_ranks.csv", dtype={"adcode": str})
     panel = pd.read_csv("data/sample/dti_panel_SYNTHETIC.csv", dtype={"adcode": str})

@@ -142,20 +142,18 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         raise InputError(f"jobs must be at least 1, got {jobs}.")
     input_path, synthetic = input_of(config)
     # every input is checked before --out is created: a typo leaves nothing behind
-    check_input_file(input_path)
+    inputs = {str(input_path): check_input_file(input_path)}
     for what, path in (("groups", config.groups), ("indicator scores", config.indicator_scores),
                        ("layer scores", config.layer_scores), ("framework", config.framework)):
         if path is not None:
-            check_input_file(path, what)
+            inputs[str(path)] = check_input_file(path, what)  # sample:NAME resolved
     made = folders_created_by(config.out)
     out = prepare_output_dir(config.out, force=config.force)
     context = RunContext(
         config=config, out=out, input_path=input_path, synthetic=synthetic,
         caption=SAMPLE_CAPTION if synthetic else f"data: {input_path.name}",
     )
-    inputs = {str(input_path): _sha256(input_path)}
-    if config.groups:
-        inputs[str(config.groups)] = _sha256(Path(config.groups))
+    inputs = {name: _sha256(path) for name, path in inputs.items()}  # every input file's
     began = time.perf_counter()
     # one worker process: the background steps depend on each other in a chain
     worker = Worker() if jobs > 1 else None
