@@ -143,3 +143,42 @@ def test_bivariate_lisa_only_for_pairs(grid_panel):
     with pytest.raises(InputError, match="two different variables"):
         cross_index_tables(panel, "dti", "dti", ws["queen"], permutations=9)
     assert np.isfinite(adjust_pvalues(np.array([0.01, 0.5]), "fdr")).all()
+
+
+def test_second_index_uses_the_overlap_and_lists_the_rest():
+    import pandas as pd
+
+    from geodti.run.steps import second_index_panel
+
+    first = pd.DataFrame({"adcode": ["1", "1", "2", "2", "3"], "period": ["A", "B", "A", "B", "B"],
+                          "dti": [1.0, 2, 3, 4, 5]})
+    second = pd.DataFrame({"adcode": ["1", "2", "2", "4"], "period": ["B", "A", "B", "B"], "fi": [7.0, 8, 9, 10]})
+    both, left = second_index_panel(first, "dti", second, "fi", "--second x.csv")
+    assert list(both["period"].unique()) == ["A", "B"]
+    assert set(both["adcode"]) == {"2"}  # the only city with both indices in both common periods
+    reasons = dict(zip(zip(left["adcode"], left["period"]), left["reason"]))
+    assert reasons[("1", "A")] == reasons[("3", "B")] == "main index only"
+    assert reasons[("4", "B")] == "second index only"
+    assert reasons[("1", "B")] == "city lacks one index in another common period"
+    assert len(left) == 4
+
+
+def test_second_index_without_overlap_is_a_clear_error():
+    import pandas as pd
+
+    from geodti.run.steps import second_index_panel
+
+    first = pd.DataFrame({"adcode": ["1"], "period": ["2021Q1"], "dti": [1.0]})
+    second = pd.DataFrame({"adcode": ["1"], "period": ["2022Q1"], "fi": [2.0]})
+    with pytest.raises(InputError, match=r"--second x.csv: the second index shares no city and period"):
+        second_index_panel(first, "dti", second, "fi", "--second x.csv")
+
+
+def test_the_second_sample_is_registered_and_synthetic():
+    from geodti.io.panel import read_panel
+    from geodti.io.samples import SAMPLES
+
+    assert "SYNTHETIC" in SAMPLES["second"].file and "SYNTHETIC" in SAMPLES["second"].description
+    panel = read_panel("sample:second")
+    assert panel["adcode"].nunique() == 367 and sorted(panel["period"].unique())[0] == "2022Q1"
+    assert (panel["future_industries"] > 0).all()
