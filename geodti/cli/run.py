@@ -47,6 +47,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "report's, data/dti_framework.csv)")
     p.add_argument("--base-period", help="base quarter of the normalisation "
                    f"(default: {RunConfig.base_period})")
+    p.add_argument("--second", metavar="TABLE",
+                   help="a second index (e.g. future industries), read and matched like TABLE: the run "
+                        "adds its correlation, bivariate Moran both ways and bivariate LISA with the "
+                        "main index (sample:second is a SYNTHETIC one)")
+    p.add_argument("--second-variable", metavar="COLUMN",
+                   help="the second index's value column (default: the second table's first); "
+                        "without --second, a second value column of TABLE")
     p.add_argument("--force", action="store_true", default=None,
                    help="write into a non-empty folder that geodti did not create")
     p.add_argument("--jobs", type=int,
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         weights=args.weights.split(",") if args.weights else None, correction=args.correction,
         alpha=args.alpha, groups=args.groups, force=args.force,
         indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
+        second=args.second, second_variable=args.second_variable,
         framework=args.framework, base_period=args.base_period, **table_options(args),
     )
     console = output.console(stderr=True)

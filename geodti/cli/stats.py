@@ -62,7 +62,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--gi-inference", default="permutation", choices=["permutation", "analytic"],
                    help="Gi* hot/cold bins from the pseudo p (default) or the analytic z")
     p.add_argument("--bivariate", action="append", metavar="X:Y",
-                   help="bivariate Moran of X against the lag of Y (repeat for several)")
+                   help="bivariate Moran and bivariate LISA (lisa_bv rows of the local table) of X "
+                        "against the lag of Y (repeat for several; X:Y and Y:X for both ways)")
     p.add_argument("--join-counts", choices=["binary", "median", "mean"],
                    help="join counts of 0/1 variables (binary) or of above-median/mean indicators")
     p.add_argument("--island-policy", default="auto", choices=ISLAND_POLICIES,

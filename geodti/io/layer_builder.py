@@ -360,6 +360,7 @@ class RunLayerInputs:
     lisa: pd.DataFrame | None = None  # the latest LISA rows of the main variable, first weights
     gi: pd.DataFrame | None = None  # the latest Gi* rows, likewise
     emerging: pd.DataFrame | None = None  # the emerging hot spot table
+    lisa_bv: pd.DataFrame | None = None  # the latest bivariate LISA rows (main variable x lag of the second)
     diffusion_layers: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
 
@@ -422,6 +423,10 @@ RUN_LAYERS: tuple[RunLayer, ...] = (
     RunLayer("lisa", "MultiPolygon", "local Moran's I (LISA) of each unit with data",
              lambda inputs, export: None if inputs.lisa is None else
              _on_units(inputs, inputs.lisa[list(STATISTICS_FIELDS)], export)),
+    RunLayer("lisa_bv", "MultiPolygon", "bivariate LISA of each unit with both indices: the main index "
+             "against the spatial lag of the second",
+             lambda inputs, export: None if inputs.lisa_bv is None else
+             _on_units(inputs, inputs.lisa_bv[list(STATISTICS_FIELDS) + ["variable_y"]], export)),
     RunLayer("hotspots", "MultiPolygon", "Getis-Ord Gi* hot and cold spots",
              lambda inputs, export: None if inputs.gi is None else
              _on_units(inputs, _gi_fields(inputs), export)),

@@ -45,6 +45,8 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in (
            "raw industry indicators, gzip CSV (Python API: geodti.index.build_industry_index)"),
     Sample("industry-scores", "expert_scores_industry_SYNTHETIC.csv",
            "9 experts' scores (1-5) of the 3 industry indicators"),
+    Sample("second", "future_industries_SYNTHETIC.csv",
+           "a second index, SYNTHETIC future industries: 367 cities x 5 quarters (run --second)"),
 )}
 
 

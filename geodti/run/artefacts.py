@@ -112,6 +112,20 @@ class Diffusion(Artefact):
 
 
 @dataclass(frozen=True)
+class SecondIndex(Artefact):
+    """The second index against the main one: correlation, bivariate Moran both ways and
+    bivariate LISA (empty when the run has no second index)."""
+
+    what = "the second-index tables"
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # second_*
+    variable_y: str | None = None
+    lisa_bv_latest: pd.DataFrame | None = None  # main variable x lag of the second, latest common period
+    cards: list[tuple[str, str]] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Maps(Artefact):
     """The map pages written, as (link text, file name) in page order."""
 

@@ -48,6 +48,10 @@ class RunConfig:
     statistics_variables: list[str] = field(default_factory=list)  # empty: the index and its layers
     layer_resolution: str = "map"
     xlsx_max_rows: int = 5000  # larger tables go to CSV only (listed in the workbook); 0: no limit
+    # a second index (e.g. future industries): another table read and matched like TABLE with
+    # the same reading settings, or (second None) another value column of TABLE
+    second: str | None = None
+    second_variable: str | None = None  # its value column; default the second table's first
     correction: str = defaults.CORRECTION
     alpha: float = defaults.ALPHA
     force: bool = False

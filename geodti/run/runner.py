@@ -144,7 +144,8 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     # every input is checked before --out is created: a typo leaves nothing behind
     inputs = {str(input_path): check_input_file(input_path)}
     for what, path in (("groups", config.groups), ("indicator scores", config.indicator_scores),
-                       ("layer scores", config.layer_scores), ("framework", config.framework)):
+                       ("layer scores", config.layer_scores), ("framework", config.framework),
+                       ("second index", config.second)):
         if path is not None:
             inputs[str(path)] = check_input_file(path, what)  # sample:NAME resolved
     made = folders_created_by(config.out)

@@ -18,7 +18,7 @@ from geodti.errors import InputError
 from geodti.schema import schema_of
 from geodti.io.atomic import write_text
 from geodti.run.artefacts import (Diffusion, Figures, Layers, Maps, MatchedTable, Panel,
-                                  ReportPage, Statistics, Summaries, Tables)
+                                  ReportPage, SecondIndex, Statistics, Summaries, Tables)
 from geodti.run.config import RunConfig
 from geodti.run.scheduler import Deferred, Given, SkipStep, Step
 
@@ -289,6 +289,122 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
         findings=findings)
 
 
+def second_index_panel(first: pd.DataFrame, x: str, second: pd.DataFrame, y: str,
+                        source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The two indices on their common units and periods, and what only one of them has.
+
+    ``first`` and ``second`` are placed panels (``adcode``, ``period``); the result holds
+    ``adcode, name, period, x, y`` for the periods both cover and the units with both values in
+    every one of them (the statistics need a complete map); the second table lists every
+    unit-period left out and why. No common unit-period: an :class:`InputError` naming ``source``.
+    """
+    a = first[["adcode", "period", x]].dropna()
+    b = second[["adcode", "period", y]].dropna()
+    both = a.merge(b, on=["adcode", "period"], how="inner", validate="one_to_one")
+    if both.empty:
+        pa, pb = sorted(a["period"].unique()), sorted(b["period"].unique())
+        raise InputError(
+            f"{source}: the second index shares no city and period with the table (table periods "
+            f"{', '.join(pa[:6])}{' ...' if len(pa) > 6 else ''}; second index periods "
+            f"{', '.join(pb[:6])}{' ...' if len(pb) > 6 else ''}); give a second table of the same "
+            "cities and periods.")
+    periods = sorted(both["period"].unique())
+    counts = both.groupby("adcode")["period"].nunique()
+    units = set(counts[counts == len(periods)].index)
+    ka, kb = set(zip(a["adcode"], a["period"])), set(zip(b["adcode"], b["period"]))
+    left = []
+    for code, period in sorted(ka | kb):
+        if (code, period) in ka and (code, period) in kb and code in units:
+            continue
+        if (code, period) not in kb:
+            reason = "main index only"
+        elif (code, period) not in ka:
+            reason = "second index only"
+        else:
+            reason = "city lacks one index in another common period"
+        left.append({"adcode": code, "period": period, "reason": reason})
+    used = both[both["adcode"].isin(units)].sort_values(["adcode", "period"], kind="stable")
+    return used.reset_index(drop=True), pd.DataFrame(left, columns=["adcode", "period", "reason"])
+
+
+def step_second(context: RunContext, given: Given) -> SecondIndex:
+    """The second index against the main one, when the run has one (else an empty artefact)."""
+    cfg = context.config
+    if cfg.second is None and cfg.second_variable is None:
+        return SecondIndex()
+    from geodti.spatial.bivariate import cross_index_tables
+
+    panel = given[Panel]
+    x = panel.variable
+    caveats = []
+    if cfg.second is None:
+        source = f"second_variable {cfg.second_variable!r}"
+        if cfg.second_variable not in panel.value_columns:
+            raise InputError(f"{source}: not a value column of the table ({', '.join(panel.value_columns)}); "
+                             "name one, or give a second table with --second.")
+        y = cfg.second_variable
+        second = panel.placed
+    else:
+        from geodti.io.panel import read_panel_with_report
+        from geodti.io.read import check_input_file
+
+        source = f"--second {cfg.second}"
+        path = check_input_file(cfg.second, "second index")
+        read, _report = read_panel_with_report(
+            path, city_column=cfg.city_column, province_column=cfg.province_column,
+            period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
+            header_row=cfg.header_row, allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
+        values = list(schema_of(read).value_columns)
+        y = cfg.second_variable or values[0]
+        if y not in values:
+            raise InputError(f"{source}: no value column {y!r} (its value columns: {', '.join(values)}); "
+                             "choose one with --second-variable.")
+        second = _placed(read)
+        if y == x:  # the same name in both tables: the second one is told apart
+            second = second.rename(columns={y: f"{y}_second"})
+            y = f"{y}_second"
+        if "SYNTHETIC" in path.name:
+            caveats.append(f"The second index ({cfg.second}, {y}) is SYNTHETIC: invented data for "
+                           "demonstration, not the report's future-industries index.")
+    if y == x:
+        raise InputError(f"{source}: the second index is the main variable {x!r}; choose another column.")
+    both, left = second_index_panel(panel.placed, x, second, y, source)
+    if len(left):
+        n_units = both["adcode"].nunique()
+        caveats.append(
+            f"Second index: {len(left)} city-period(s) with only one of {x} and {y} (or not in every "
+            f"common period) were left out of the cross-index tables, listed in second_coverage; "
+            f"{n_units} cities x {both['period'].nunique()} periods were used.")
+    n = both["adcode"].nunique()
+    if n < MIN_UNITS_FOR_STATISTICS:
+        raise SkipStep(f"second index skipped: {n} cities have both indices; spatial statistics need at "
+                       f"least {MIN_UNITS_FOR_STATISTICS}")
+    weights = first_weights(both, list(cfg.weights))
+    tables = cross_index_tables(both, x, y, weights, permutations=cfg.permutations, seed=cfg.seed,
+                                correction=cfg.correction, alpha=cfg.alpha, on_budget="warn")
+    from geodti.periods import sort_periods
+
+    latest = sort_periods(both["period"].unique())[-1]
+    lisa = tables["lisa_bv"]
+    lisa_latest = lisa[(lisa.variable == x) & (lisa.variable_y == y) & (lisa.period == latest)]
+    cor = tables["correlation"]
+    row = cor[cor.period == latest].iloc[0]
+    cards = [(f"correlation {x} x {y}, {latest}", f"Pearson {row['pearson']:.3f}, Spearman {row['spearman']:.3f}")]
+    g = tables["moran_bv"]
+    ways = [f"{r.variable} on the lag of {r.variable_y} {r.value:.3f} (p_sim {r.p_sim:.4f})"
+            for r in g[g.period == latest].itertuples()]
+    counts = lisa_latest["cluster"].value_counts()
+    findings = [
+        f"Bivariate Moran's I, {latest} ({weights.label}): " + "; ".join(ways) + ".",
+        f"Bivariate LISA, {x} against the neighbours' {y} ({cfg.permutations} permutations, "
+        f"{cfg.correction} at alpha {cfg.alpha}): " + ", ".join(f"{k} {v}" for k, v in counts.items()) + ".",
+    ]
+    out = {f"second_{name}": t for name, t in tables.items()}
+    out["second_coverage"] = left
+    return SecondIndex(tables=out, variable_y=y, lisa_bv_latest=lisa_latest, cards=cards,
+                       findings=findings, caveats=caveats)
+
+
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
                       alpha: float, window: str | None, permutations: int = 0) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
@@ -338,7 +454,7 @@ def _diffusion_artefact(result: dict) -> Diffusion:
 def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, source: str,
               synthetic: bool, correction: str, lisa: pd.DataFrame | None = None,
               gi: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
-              diffusion_layers: dict | None = None) -> dict[str, Path]:
+              diffusion_layers: dict | None = None, lisa_bv: pd.DataFrame | None = None) -> dict[str, Path]:
     """Draw and write the map pages of a run (runs in the worker process when there is one)."""
     from geodti.web import save_maps
     from geodti.web.kind import MapInputs
@@ -346,6 +462,7 @@ def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, sou
 
     # every registered kind whose inputs the run has (geodti.web.registry.MAP_KINDS)
     inputs = MapInputs(panel=panel, variable=variable, latest=latest, lisa=lisa, gi=gi, emerging=emerging,
+                       lisa_bv=lisa_bv,
                        diffusion_layers=diffusion_layers, correction=correction, source=source,
                        synthetic=synthetic)
     return save_maps(draw_kinds(inputs), out)
@@ -353,13 +470,15 @@ def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, sou
 
 def step_maps(context: RunContext, given: Given) -> Deferred:
     panel, statistics, diffusion = given[Panel], given.get(Statistics), given.get(Diffusion)
+    second = given.get(SecondIndex)
     work = partial(
         draw_maps, context.out, panel.placed, panel.variable, panel.latest,
         source=context.caption, synthetic=context.synthetic, correction=context.config.correction,
         lisa=statistics.lisa_latest if statistics else None,
         gi=statistics.gi_latest if statistics else None,
         emerging=diffusion.emerging_hotspots if diffusion else None,
-        diffusion_layers=diffusion.layers if diffusion else None)
+        diffusion_layers=diffusion.layers if diffusion else None,
+        lisa_bv=second.lisa_bv_latest if second else None)
     return Deferred(work, _maps_artefact)
 
 
@@ -375,6 +494,7 @@ def step_layers(context: RunContext, given: Given) -> Layers:
     from geodti.io.layers import write_layers
 
     panel, statistics, diffusion = given[Panel], given.get(Statistics), given.get(Diffusion)
+    second = given.get(SecondIndex)
     window = given[Summaries].growth_window
     layers = build_run_layers(RunLayerInputs(
         panel=panel.placed, variable=panel.variable, resolution=context.config.layer_resolution,
@@ -382,6 +502,7 @@ def step_layers(context: RunContext, given: Given) -> Layers:
         lisa=statistics.lisa_latest if statistics else None,
         gi=statistics.gi_latest if statistics else None,
         emerging=diffusion.emerging_hotspots if diffusion else None,
+        lisa_bv=second.lisa_bv_latest if second else None,
         diffusion_layers=diffusion.layers if diffusion else {}))
     written = write_layers(layers, context.out / "layers" / "geodti.gpkg", format="gpkg")
     return Layers(counts={name: len(layer) for name, layer in layers.items()},
@@ -442,7 +563,7 @@ def step_tables(context: RunContext, given: Given) -> Tables:
     # the match report, the index weights, the summaries, the statistics, the diffusion
     tables = {"match_report": given[MatchedTable].match_report, **given[Panel].tables,
               **given[Summaries].tables}
-    for kind in (Statistics, Diffusion):
+    for kind in (Statistics, SecondIndex, Diffusion):
         made = given.get(kind)
         if made is not None:
             tables.update(made.tables)
@@ -456,7 +577,7 @@ def step_report(context: RunContext, given: Given) -> ReportPage:
     html = render_report(
         context, given[MatchedTable], given[Panel], given[Summaries],
         statistics=given.get(Statistics), diffusion=given.get(Diffusion), maps=given.get(Maps),
-        skipped=given.skipped)
+        skipped=given.skipped, second=given.get(SecondIndex))
     return ReportPage(files=(write_text(context.out / "index.html", html),))
 
 
@@ -470,16 +591,17 @@ STEPS: list[Step] = [
     Step("index", step_index, gives=Panel, needs=(MatchedTable,)),
     Step("summaries", step_summaries, gives=Summaries, needs=(Panel,)),
     Step("statistics", step_statistics, gives=Statistics, needs=(Panel,)),
+    Step("second index", step_second, gives=SecondIndex, needs=(Panel,)),
     Step("diffusion", step_diffusion, gives=Diffusion, needs=(Panel,), background=True),
-    Step("maps", step_maps, gives=Maps, needs=(Panel,), uses=(Statistics, Diffusion),
+    Step("maps", step_maps, gives=Maps, needs=(Panel,), uses=(Statistics, Diffusion, SecondIndex),
          background=True),
     Step("figures", step_figures, gives=Figures, needs=(Panel,), uses=(Statistics, Diffusion),
          background=True),
     Step("layers", step_layers, gives=Layers, needs=(Panel, Summaries),
-         uses=(Statistics, Diffusion)),
+         uses=(Statistics, Diffusion, SecondIndex)),
     Step("tables", step_tables, gives=Tables, needs=(MatchedTable, Panel, Summaries),
-         uses=(Statistics, Diffusion)),
+         uses=(Statistics, Diffusion, SecondIndex)),
     # written last, once every map, figure and table it speaks of is there
     Step("report page", step_report, gives=ReportPage, needs=(MatchedTable, Panel, Summaries),
-         uses=(Statistics, Diffusion, Maps, Figures, Layers, Tables)),
+         uses=(Statistics, Diffusion, SecondIndex, Maps, Figures, Layers, Tables)),
 ]

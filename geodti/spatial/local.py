@@ -53,10 +53,11 @@ from geodti.schema import check_panel
 from ._localcore import local_core
 from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
 from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
-from .registry import DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS, check_local_statistics
+from .registry import (BIVARIATE_LOCAL_STATISTICS, DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS,
+                       check_local_statistics)
 
-__all__ = ["CORRECTIONS", "DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "adjust_pvalues", "cluster_labels",
-           "local_statistics"]
+__all__ = ["CORRECTIONS", "DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "adjust_pvalues",
+           "bivariate_local_statistics", "cluster_labels", "local_statistics"]
 
 CORRECTIONS = ("none", "fdr", "bonferroni")
 COLUMNS = [
@@ -64,6 +65,8 @@ COLUMNS = [
     "p_bonferroni", "p_adjusted", "sig_none", "sig_fdr", "sig_bonferroni", "cluster", "correction", "alpha", "z_analytic",
     "p_analytic", "neighbours", "inference", "alternative", "permutations", "seed", "note",
 ]
+#: The bivariate table: the same columns and ``variable_y``, the variable whose spatial lag is taken.
+BIVARIATE_COLUMNS = COLUMNS + ["variable_y"]
 
 
 def adjust_pvalues(p: np.ndarray, correction: str) -> np.ndarray:
@@ -203,6 +206,10 @@ def local_statistics(
     if gi_inference not in ("permutation", "analytic"):
         raise MethodError("gi_inference must be 'permutation' or 'analytic'")
     statistics = check_local_statistics(statistics)
+    two = [s for s in statistics if LOCAL_STATISTICS[s].bivariate]
+    if two:
+        raise MethodError(f"{', '.join(two)}: a statistic of two variables; compute it for pairs of variables "
+                          "with bivariate_local_statistics (geodti stats --bivariate X:Y)")
     P = int(permutations)
     inference = {s: _inference(s, gi_inference) for s in statistics}
     if P == 0 and any(i == "permutation" for i in inference.values()):
@@ -244,6 +251,87 @@ def local_statistics(
                                  correction, alpha, inference[s], ok))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out[COLUMNS]
+
+
+def bivariate_local_statistics(
+    panel: pd.DataFrame,
+    weights,
+    pairs,
+    *,
+    periods=None,
+    statistics=BIVARIATE_LOCAL_STATISTICS,
+    permutations: int = defaults.PERMUTATIONS,
+    seed: int = DEFAULT_SEED,
+    alternative: str = "directed",
+    correction: str = defaults.CORRECTION,
+    alpha: float = defaults.ALPHA,
+    on_budget: str = "warn",
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Bivariate LISA of every unit and period: variable x at a unit against the spatial lag of
+    variable y (Anselin, Syabri and Smirnov 2002; esda ``Moran_Local_BV``).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        Tidy panel: ``adcode``, ``period`` and the variables of ``pairs``.
+    weights : Weights, list or dict of Weights
+        Built on the panel's units.
+    pairs : list of (x, y)
+        The variable at the unit (x) and the one whose spatial lag is taken (y); both
+        directions are two pairs.
+    periods : list of str, optional
+    statistics : iterable of bivariate names in :data:`~geodti.spatial.registry.LOCAL_STATISTICS`
+        Default: every bivariate one (``lisa_bv``).
+    permutations, seed, alternative, correction, alpha, on_budget, progress
+        As in :func:`local_statistics`: the same draws (esda's for this seed), the same
+        conditional randomisation (x stays at the unit, the other units' y are permuted) and
+        the same correction of one map's p-values.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`local_statistics` and ``variable_y``; ``variable`` is x,
+        ``quadrant`` and ``cluster`` say HH (high x, high neighbouring y), LL, HL, LH.
+    """
+    if alternative not in ALTERNATIVES:
+        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
+    if correction not in CORRECTIONS:
+        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
+    statistics = check_local_statistics(statistics)
+    one = [s for s in statistics if not LOCAL_STATISTICS[s].bivariate]
+    if one:
+        raise MethodError(f"{', '.join(one)}: not a statistic of two variables; use local_statistics")
+    P = int(permutations)
+    if P <= 0:
+        raise MethodError(f"bivariate local statistics need permutations > 0 (pseudo p-values); got {P}")
+    pairs = [tuple(p) for p in pairs]
+    panel = check_panel(panel)
+    bad = [p for p in pairs if len(p) != 2]
+    if bad:
+        raise MethodError(f"bivariate pairs must be (x, y); got {bad}")
+    variables = choose_variables(panel, list(dict.fromkeys(v for p in pairs for v in p)))
+    periods = choose_periods(panel, periods)
+    frames = []
+    for label, w in as_weights_dict(weights).items():
+        Yall, cols = panel_matrix(panel, variables, periods, w.ids)
+        rows = RowStructure.from_matrix(w.O)
+        n = Yall.shape[0]
+        isolate = rows.cardinality == 0
+        check_permutation_budget(int((~isolate).sum()), P, alpha, correction, alternative, on_budget,
+                                 context=f"weights {label}: ")
+        draws = local_draws(n, P, seed, int(rows.cardinality.max(initial=0)))
+        for x, y in pairs:
+            jx = [cols.index((p, x)) for p in periods]
+            jy = [cols.index((p, y)) for p in periods]
+            res = local_core(Yall[:, jy], w.O, statistics, permutations=P, seed=seed, alternative=alternative,
+                             draws=draws, progress=progress, X=Yall[:, jx])
+            for s in statistics:
+                t = _table(s, res[s], w, label, [cols[j] for j in jx], isolate, rows.cardinality, P, seed,
+                           alternative, correction, alpha, "permutation", np.ones(len(jx), bool))
+                frames.append(t.assign(variable_y=y))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BIVARIATE_COLUMNS)
+    return out[BIVARIATE_COLUMNS]
 
 
 def _inference(statistic: str, gi_inference: str) -> str:

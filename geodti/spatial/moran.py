@@ -26,7 +26,7 @@ from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, no
 from ._localcore import local_core
 from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_linear, permuted_quadratic
 
-__all__ = ["Moran", "MoranBV", "MoranLocal", "moran_differential"]
+__all__ = ["Moran", "MoranBV", "MoranLocal", "MoranLocalBV", "moran_differential"]
 
 
 def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False, q=None) -> dict:
@@ -199,5 +199,46 @@ class MoranLocal(Result):
             res["sim"] = np.moveaxis(res["sim"], -1, 0)
         self._set(res, one)
         self.y = y
+        self.n = m["n"]
+        self.permutations, self.seed, self.alternative = int(permutations), seed, alternative
+
+
+class MoranLocalBV(Result):
+    """Bivariate local Moran's I (bivariate LISA; esda ``Moran_Local_BV``): ``x`` at each unit
+    against the spatial lag of ``y``, with conditional randomisation of ``y``.
+
+    Parameters
+    ----------
+    x, y : array (n,) or (n, V)
+    w : Weights or libpysal Graph
+        Row-standardised for the statistic (esda's default ``transformation="r"``).
+    permutations, seed, alternative, keep_simulations, progress
+        As :class:`MoranLocal`; ``seed`` gives esda's draws.
+
+    Attributes
+    ----------
+    Is, q (HH: high x, high neighbouring y; LH, LL, HL), p_sim, EI_sim, seI_sim, VI_sim,
+    z_sim, p_z_sim, zx, zy (standardised x and y), lag (spatial lag of zy), sim (with
+    keep_simulations). Units without neighbours get NaN.
+
+    Reference: Anselin, Syabri and Smirnov (2002) Visualizing multivariate spatial
+    correlation with dynamically linked windows.
+    """
+
+    _fields = ("Is",)
+
+    def __init__(self, x, y, w, permutations=999, seed=DEFAULT_SEED, alternative="directed",
+                 keep_simulations=False, progress=False):
+        m = matrices(w, "o")
+        X, one = as_matrix(x, m["n"], "x")
+        Y, _ = as_matrix(y, m["n"], "y")
+        if constant_columns(X).any() or constant_columns(Y).any():
+            raise MethodError("bivariate local Moran is undefined for a variable that is constant across units")
+        res = local_core(Y, m["O"], ("lisa_bv",), permutations=permutations, seed=seed, alternative=alternative,
+                         keep_simulations=keep_simulations, progress=progress, X=X)["lisa_bv"]
+        if "sim" in res:
+            res["sim"] = np.moveaxis(res["sim"], -1, 0)
+        self._set(res, one)
+        self.x, self.y = x, y
         self.n = m["n"]
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative

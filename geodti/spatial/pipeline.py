@@ -16,7 +16,7 @@ from geodti.schema import check_panel
 
 from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
-from .local import DEFAULT_LOCAL_STATISTICS, local_statistics
+from .local import DEFAULT_LOCAL_STATISTICS, bivariate_local_statistics, local_statistics
 from .weights import build_weights_set, parse_weights_specs, weights_summary
 
 __all__ = ["bundled_inputs", "spatial_tables"]
@@ -195,6 +195,13 @@ def spatial_tables(
                          alpha=alpha, gi_inference=gi_inference, on_budget=on_budget, progress=progress)
         for w in lweights.values()
     ]
+    if bivariate:  # bivariate LISA of each pair (x at the unit, the lag of y), rows with variable_y
+        lparts += [
+            bivariate_local_statistics(restricted(w), w, bivariate, periods=periods, permutations=permutations,
+                                       seed=seed, alternative=alternative, correction=correction, alpha=alpha,
+                                       on_budget=on_budget, progress=progress)
+            for w in lweights.values()
+        ]
     local_table = pd.concat(lparts, ignore_index=True)
     links = pd.concat(
         [w.attached.assign(weights=label) for label, w in built.items() if len(w.attached)] or

@@ -22,10 +22,10 @@ from geodti.errors import MethodError
 from geodti.labels import HOTSPOT_LEVELS, NOT_SIGNIFICANT, hotspot_key
 
 from ._common import norm_sf
-from ._localcore import gi_star_kernel, lisa_kernel, local_geary_kernel, quadrants
+from ._localcore import gi_star_kernel, lisa_bv_kernel, lisa_kernel, local_geary_kernel, quadrants
 from .losh import losh_kernel
 
-__all__ = ["DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "LocalStatistic", "check_local_statistics"]
+__all__ = ["BIVARIATE_LOCAL_STATISTICS", "DEFAULT_LOCAL_STATISTICS", "LOCAL_STATISTICS", "LocalStatistic", "check_local_statistics"]
 
 
 def _significant(p_adjusted, alpha) -> np.ndarray:
@@ -106,6 +106,9 @@ class LocalStatistic:
         Defined for non-negative variables only (others get ``not_computed``).
     default : bool
         Computed by default (``geodti stats``, the run).
+    bivariate : bool
+        Of two variables (x against the lag of y): computed for pairs
+        (:func:`~geodti.spatial.local.bivariate_local_statistics`), never by default.
     gives : tuple of str
         The statistics-table columns it fills (the others stay empty).
     description : str
@@ -122,6 +125,7 @@ class LocalStatistic:
     quadrant: Callable | None = None
     nonnegative: bool = False
     default: bool = True
+    bivariate: bool = False
     gives: tuple[str, ...] = ()
     description: str = ""
 
@@ -163,10 +167,18 @@ LOCAL_STATISTICS: dict[str, LocalStatistic] = {s.name: s for s in (
         analytic=lambda attrs: (None, attrs["pval"]), analytic_alternative="greater (chi-square)",
         default=False, gives=("value", "p_analytic", "p_fdr", "p_bonferroni", "cluster"),
         description="Ord and Getis (2012): neighbourhoods whose values vary more than the map's."),
+    LocalStatistic(
+        "lisa_bv", "Bivariate local Moran's I (bivariate LISA)", lisa_bv_kernel, "Is", quadrant_rule,
+        ("permutation",), quadrant=_moran_quadrant, default=False, bivariate=True,
+        gives=("value", "quadrant", "z_sim", "p_sim", "p_fdr", "p_bonferroni", "cluster"),
+        description="Anselin, Syabri and Smirnov (2002): a unit's x against its neighbours' y; HH, LL "
+                    "clusters and HL, LH outliers."),
 )}
 
 #: What ``geodti stats`` and the run compute unless asked otherwise.
 DEFAULT_LOCAL_STATISTICS = tuple(name for name, s in LOCAL_STATISTICS.items() if s.default)
+#: The statistics of two variables (computed for pairs of variables only).
+BIVARIATE_LOCAL_STATISTICS = tuple(name for name, s in LOCAL_STATISTICS.items() if s.bivariate)
 
 
 def check_local_statistics(statistics: Iterable[str]) -> tuple[str, ...]:

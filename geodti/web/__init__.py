@@ -20,7 +20,7 @@ from geodti.io.atomic import write_text
 from geodti.web._page import GeodtiMap
 from geodti.web.agglomerations import agglomeration_map
 from geodti.web.choropleth import choropleth_map
-from geodti.web.clusters import emerging_hotspot_map, hotspot_map, lisa_map
+from geodti.web.clusters import bivariate_lisa_map, emerging_hotspot_map, hotspot_map, lisa_map
 from geodti.web.diffusion import diffusion_map
 from geodti.web.growth import growth_map
 from geodti.web.kind import MapInputs, MapKind
@@ -40,6 +40,7 @@ __all__ = [
     "growth_map",
     "hotspot_map",
     "lisa_map",
+    "bivariate_lisa_map",
     "save_map",
     "save_maps",
     "standard_maps",

@@ -229,6 +229,57 @@ def lisa_map(
         value_period=period)
 
 
+def bivariate_lisa_map(
+    lisa_bv: pd.DataFrame,
+    units: gpd.GeoDataFrame | None = None,
+    *,
+    variable: str | None = None,
+    variable_y: str | None = None,
+    period: str | None = None,
+    weights: str | None = None,
+    correction: str = "fdr",
+    panel: pd.DataFrame | None = None,
+    **page: Unpack[PageKeywords],
+) -> GeodtiMap:
+    """Bivariate LISA cluster map: a unit's ``variable`` against its neighbours' ``variable_y``
+    (HH: high x among high neighbouring y; LL, HL, LH; not significant) under a correction.
+
+    Parameters
+    ----------
+    lisa_bv : DataFrame
+        Bivariate LISA table (:func:`geodti.spatial.local.bivariate_local_statistics`):
+        ``adcode``, ``variable``, ``variable_y`` and ``quadrant`` + ``sig_<correction>`` or ``cluster``.
+    variable, variable_y, period, weights : str, optional
+        Rows to map when the table holds several (default: its first direction and period).
+    correction, panel, units, **page
+        As in :func:`lisa_map`.
+    """
+    if correction not in {"fdr", "bonferroni", "none"}:
+        raise InputError(f"correction must be 'fdr', 'bonferroni' or 'none', not {correction!r}")
+    rows = select(lisa_bv, "the bivariate LISA table", variable=variable, period=period, weights=weights,
+                  statistic="lisa_bv" if "statistic" in lisa_bv.columns else None)
+    if "variable_y" in rows.columns:
+        variable_y = variable_y or first_value(rows, "variable_y")
+        rows = rows[rows["variable_y"] == variable_y]
+        if rows.empty:
+            raise InputError(f"the bivariate LISA table has no rows with variable_y {variable_y!r}")
+    rows = _lisa_labels(rows, correction)
+    period = period or first_value(rows, "period")
+    variable = variable or first_value(rows, "variable")
+    corr = {"fdr": "FDR (Benjamini-Hochberg)", "bonferroni": "Bonferroni", "none": "no"}[correction]
+    details = _method_details(rows)
+    method = (f"Bivariate local Moran's I: {variable} against the spatial lag of {variable_y}, permutation "
+              f"inference, {corr} correction" + (f"; {details}" if details else ""))
+    return _category_map(
+        table=rows, units=units, page=page, labels_col="_label", categories=LISA_CATEGORIES,
+        title="双变量 LISA 聚类 Bivariate clusters" + (f": {variable} × W·{variable_y}" if variable else ""),
+        statistic="双变量 LISA Bivariate cluster", method=method, period=period,
+        extra=[("value", "局部 Local I", "{:.3f}"), ("z_sim", "z (permutation)", "{:.2f}"),
+               ("p_sim", "p (permutation)", "{:.4f}"), (f"p_{correction}", f"p ({correction})", "{:.4f}")],
+        legend_note=f"{corr} correction", what="the bivariate LISA table", panel=panel, variable=variable,
+        value_period=period)
+
+
 def hotspot_map(
     gi: pd.DataFrame,
     units: gpd.GeoDataFrame | None = None,
@@ -329,6 +380,11 @@ def _draw_lisa(inputs: MapInputs) -> GeodtiMap:
                     **inputs.page_keywords())
 
 
+def _draw_bivariate(inputs: MapInputs) -> GeodtiMap:
+    return bivariate_lisa_map(inputs.lisa_bv, inputs.units, correction=inputs.correction, panel=inputs.panel,
+                              **inputs.page_keywords())
+
+
 def _draw_hotspots(inputs: MapInputs) -> GeodtiMap:
     return hotspot_map(inputs.gi, inputs.units, panel=inputs.panel, **inputs.page_keywords())
 
@@ -339,6 +395,8 @@ def _draw_emerging(inputs: MapInputs) -> GeodtiMap:
 
 LISA_KIND = MapKind("lisa", "lisa_{variable}_{latest}", "LISA 聚类", "LISA clusters", needs=("lisa",),
                     draw=_draw_lisa)
+BIVARIATE_KIND = MapKind("bivariate_lisa", "lisa_bv_{variable}_{latest}", "双变量 LISA 聚类",
+                         "Bivariate LISA clusters", needs=("lisa_bv",), draw=_draw_bivariate)
 HOTSPOT_KIND = MapKind("hotspots", "hotspots_{variable}_{latest}", "Gi* 冷热点", "Gi* hot and cold spots",
                        needs=("gi",), draw=_draw_hotspots)
 EMERGING_KIND = MapKind("emerging_hotspots", "emerging_hotspots_{variable}", "时空热点", "Emerging hot spots",

@@ -36,6 +36,8 @@ class MapInputs:
         The period of the statistics tables (``lisa``, ``gi``); default: the panel's last period.
     lisa, gi, emerging : DataFrame, optional
         LISA table, Gi* table, emerging hot spot table (see :mod:`geodti.web.clusters`).
+    lisa_bv : DataFrame, optional
+        Bivariate LISA table of the second index (one direction, the latest period).
     diffusion_layers : mapping, optional
         ``"centres"`` (and optionally ``"ellipses"``) GeoDataFrames, one row per period.
     correction : str, default "fdr"
@@ -50,6 +52,7 @@ class MapInputs:
     lisa: pd.DataFrame | None = None
     gi: pd.DataFrame | None = None
     emerging: pd.DataFrame | None = None
+    lisa_bv: pd.DataFrame | None = None
     diffusion_layers: Mapping[str, gpd.GeoDataFrame] | None = None
     correction: str = "fdr"
     units: gpd.GeoDataFrame | None = None

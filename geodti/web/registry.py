@@ -16,6 +16,7 @@ MAP_KINDS: tuple[MapKind, ...] = (
     agglomerations.KIND,
     growth.KIND,
     clusters.LISA_KIND,
+    clusters.BIVARIATE_KIND,
     clusters.HOTSPOT_KIND,
     clusters.EMERGING_KIND,
     diffusion.KIND,
