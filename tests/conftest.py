@@ -106,6 +106,13 @@ def make_stats(units) -> dict:
         "sig_none": rng.uniform(size=n) < 0.5, "sig_fdr": rng.uniform(size=n) < 0.3,
         "sig_bonferroni": rng.uniform(size=n) < 0.1, "permutations": 999, "seed": 12345,
     })
+    lisa_bv = pd.DataFrame({
+        "adcode": codes, "period": "2023Q1", "variable": "dti", "variable_y": "future_industries",
+        "weights": "queen", "statistic": "lisa_bv", "quadrant": rng.integers(1, 5, n),
+        "value": rng.normal(size=n), "z_sim": rng.normal(size=n), "p_sim": rng.uniform(0, 0.2, n),
+        "sig_none": rng.uniform(size=n) < 0.5, "sig_fdr": rng.uniform(size=n) < 0.3,
+        "sig_bonferroni": rng.uniform(size=n) < 0.1, "permutations": 999, "seed": 12345,
+    })
     gi = pd.DataFrame({"adcode": codes, "period": "2023Q1", "variable": "dti",
                        "hotspot": rng.integers(-3, 4, n), "z": rng.normal(size=n)})
     ehsa = pd.DataFrame({"adcode": codes, "variable": "dti",
@@ -120,9 +127,9 @@ def make_stats(units) -> dict:
         {"period": PERIODS},
         geometry=[shapely.affinity.rotate(shapely.affinity.scale(p.buffer(1.0), 6 + 0.2 * i, 4), 20)
                   for i, p in enumerate(centres.geometry)], crs=4326)
-    for frame in (lisa, gi, ehsa, growth, centres, ellipses):
+    for frame in (lisa, lisa_bv, gi, ehsa, growth, centres, ellipses):
         frame.attrs["synthetic"] = True
-    return {"lisa": lisa, "gi": gi, "ehsa": ehsa, "growth": growth, "centres": centres, "ellipses": ellipses}
+    return {"lisa": lisa, "lisa_bv": lisa_bv, "gi": gi, "ehsa": ehsa, "growth": growth, "centres": centres, "ellipses": ellipses}
 
 
 HOSTILE = {
@@ -148,7 +155,7 @@ def map_inputs(units, panel, stats, agglomerations):
     from geodti.web.kind import MapInputs
 
     return MapInputs(panel=panel, variable="dti", latest="2023Q1", lisa=stats["lisa"], gi=stats["gi"],
-                     emerging=stats["ehsa"],
+                     lisa_bv=stats["lisa_bv"], emerging=stats["ehsa"],
                      diffusion_layers={"centres": stats["centres"], "ellipses": stats["ellipses"]},
                      units=units, agglomerations=agglomerations)
 
