@@ -213,7 +213,7 @@ def claim_output_dir(path: str | Path, force: bool = False) -> OutputFolder:
             "finished, or choose another --out.")
     folder = OutputFolder(path=path, _lock=lock)
     try:
-        present = _files(path)
+        present = _files(path) - set(BOOKKEEPING)
         manifest = _read_json(path / MANIFEST)
         owned = {p for p in manifest.get("outputs", []) if _inside(p)}
         if manifest:
@@ -229,7 +229,7 @@ def claim_output_dir(path: str | Path, force: bool = False) -> OutputFolder:
             file.unlink()
             folder.removed_temporary.append(file.relative_to(path).as_posix())
         present -= set(folder.removed_temporary)
-        folder.owned = (owned & present) - set(BOOKKEEPING)
+        folder.owned = owned & present
         marker = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                   "owned": sorted(folder.owned), "existing": sorted(present)}
         write_text(path / INCOMPLETE, json.dumps(marker, ensure_ascii=False, indent=1) + "\n")
