@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from geodti import cli
-from geodti.io.outdir import MARKER, folders_created_by, prepare_output_dir, remove_unused_folders
+from geodti.io.outdir import (BOOKKEEPING, INCOMPLETE, MARKER, folders_created_by,
+                               prepare_output_dir, remove_unused_folders)
 
 SMALL = "data/sample/dti_sample_small_SYNTHETIC.csv"
 
@@ -140,8 +141,9 @@ def test_ctrl_c_during_run_stops_both_processes_cleanly(step, tmp_path):
         return
     left = [p.relative_to(out).as_posix() for p in out.rglob("*")]
     assert MARKER in left and "layers/geodti.gpkg" in left and "manifest.json" not in left
+    assert INCOMPLETE in left  # the folder says it is unfinished
     temporary = [p for p in left if p.endswith(".tmp") or
-                 (Path(p).name.startswith(".") and Path(p).name != MARKER)]
+                 (Path(p).name.startswith(".") and Path(p).name not in BOOKKEEPING)]
     assert temporary == []
     # the interrupted folder is geodti's: the next run writes into it without --force
     again = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)

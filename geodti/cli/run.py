@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
 
 from geodti.cli.arguments import add_table_arguments, table_options
 
@@ -63,6 +66,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM reached the run: unwinds it as Ctrl-C does (temporary files removed, the
+    second process stopped), outside ``except Exception``."""
+
+
+def _terminate(signum, frame):
+    raise Terminated
+
+
 def run(args: argparse.Namespace) -> int:
     from geodti.cli import output
 
@@ -83,7 +95,21 @@ def run(args: argparse.Namespace) -> int:
     def progress(name: str, index: int, total: int) -> None:
         console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
 
-    result = run_job(config, progress=progress, jobs=args.jobs)
+    def notice(text: str) -> None:
+        print(f"geodti: note: {text}", file=sys.stderr)
+
+    # SIGTERM (kill, a service manager) ends the run in order; only the main thread may
+    # set a handler (the run called from another thread keeps the default)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        result = run_job(config, progress=progress, jobs=args.jobs, notice=notice)
+    except Terminated:
+        print("geodti: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
     total = result.manifest["seconds"]
     out = output.console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "

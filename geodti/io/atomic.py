@@ -1,6 +1,9 @@
 """Atomic file writes: write to a temporary sibling, then rename over the target.
 
-An interrupted write leaves either the old file or nothing, never half a file.
+An interrupted write leaves either the old file or nothing, never half a file. A process
+killed mid-write (SIGKILL, power loss) cannot remove its temporary file; every temporary name
+starts with :data:`TEMP_PREFIX`, so the next writer into that folder can find and remove it
+(:func:`temporary_files`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+#: Start of every temporary file's name (GDAL's side files, e.g. ``-journal``, share it).
+TEMP_PREFIX = ".geodti-tmp."
 
 
 @contextlib.contextmanager
@@ -23,7 +29,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=suffix if suffix is not None else target.suffix,
+        prefix=f"{TEMP_PREFIX}{target.stem}.", suffix=suffix if suffix is not None else target.suffix,
         dir=target.parent,
     )
     os.close(fd)
@@ -48,3 +54,12 @@ def write_bytes(target: str | os.PathLike, data: bytes) -> Path:
 def write_text(target: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``target`` atomically (``\\n`` line endings on every platform)."""
     return write_bytes(target, text.encode(encoding))
+
+
+def temporary_files(folder: str | os.PathLike) -> list[Path]:
+    """The temporary files that writes into ``folder`` or its subfolders left behind (their
+    process was killed), sorted; symbolic links to other folders are not followed."""
+    found = []
+    for root, _dirs, files in os.walk(folder):
+        found.extend(Path(root) / name for name in files if name.startswith(TEMP_PREFIX))
+    return sorted(found)

@@ -7,6 +7,8 @@ processes, and writes the configuration and the manifest.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -24,7 +26,7 @@ from geodti import __version__
 from geodti.bundled import data_dir
 from geodti.errors import InputError
 from geodti.io.atomic import write_text
-from geodti.io.outdir import folders_created_by, prepare_output_dir, remove_unused_folders
+from geodti.io.outdir import claim_output_dir, folders_created_by, remove_unused_folders
 from geodti.io.read import check_input_file
 from geodti.io.samples import resolve_table
 from geodti.run import steps as run_steps
@@ -103,8 +105,34 @@ def _start(work: partial, worker: Worker | None) -> Callable[[], tuple[object, f
     return lambda: (result, seconds)
 
 
+#: Errors of a folder that cannot be written: read-only, not ours, full, over quota.
+UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def writing_into(out: str | Path):
+    """Turn a failed write into ``out`` (read-only, not writable, full) into an
+    :class:`InputError` naming the folder; any other error passes unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        folder = Path(out).absolute()
+        where = Path(exc.filename).absolute() if isinstance(exc.filename, str) else None
+        ours = where is None or where == folder or folder in where.parents or \
+            (where in folder.parents)  # creating --out inside a read-only folder
+        if exc.errno not in UNWRITABLE or not ours:
+            raise
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise InputError(
+            f"{out}: cannot write into this output folder: "
+            + ("the disk is full" if full else "it is read-only or not writable")
+            + f" ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''}). "
+            + ("Free some space" if full else "Make it writable")
+            + " or choose another --out; no file was left half-written.") from exc
+
+
 def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None,
-        jobs: int | None = None) -> RunResult:
+        jobs: int | None = None, notice: Callable[[str], None] | None = None) -> RunResult:
     """Run the whole pipeline described by ``config``; return where it wrote and its manifest.
 
     Parameters
@@ -118,6 +146,10 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         faster) the background steps, the diffusion tables and then the maps and figures,
         run in a second process while the summaries, statistics, layers and tables are done
         here; 1 runs every step here. Either way the outputs are the same, byte for byte.
+    notice : callable, optional
+        ``notice(text)`` is told what the run found or did in its folder beyond its outputs:
+        an earlier run that did not finish there, and (at the end) the earlier run's files it
+        removed and other files it left in place (the CLI prints them).
 
     Returns
     -------
@@ -149,7 +181,34 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         if path is not None:
             inputs[str(path)] = check_input_file(path, what)  # sample:NAME resolved
     made = folders_created_by(config.out)
-    out = prepare_output_dir(config.out, force=config.force)
+    with writing_into(config.out):
+        # locked against a second run into --out until this one ends, marked incomplete
+        folder = claim_output_dir(config.out, force=config.force)
+    try:
+        with writing_into(config.out):
+            return _run_in(folder, config, input_path, synthetic, inputs, made, jobs, progress,
+                           notice or (lambda text: None))
+    finally:
+        folder.release()
+
+
+def _files(n: int) -> str:
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
+def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs: dict,
+            made: list[Path], jobs: int, progress, notice) -> RunResult:
+    out = folder.path
+    if folder.unfinished:
+        pid = folder.unfinished.get("pid")
+        notice(f"{out}: the earlier run into this folder"
+               + (f" (process {pid}, started {folder.unfinished.get('started')})" if pid else "")
+               + " did not finish; this run replaces its files"
+               + (f" and removed the {_files(len(folder.removed_temporary))} it was writing"
+                  if folder.removed_temporary else "") + ".")
+    elif folder.removed_temporary:
+        notice(f"{out}: removed {_files(len(folder.removed_temporary))} that a killed run was "
+               "writing.")
     context = RunContext(
         config=config, out=out, input_path=input_path, synthetic=synthetic,
         caption=SAMPLE_CAPTION if synthetic else f"data: {input_path.name}",
@@ -177,8 +236,11 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
             remove_unused_folders(made)
 
     outputs = [*record.files(), write_text(out / "geodti.toml", config.to_toml())]
+    # the run owns its folder: what an earlier run wrote and this one did not goes
+    removed, foreign = folder.finish([*outputs, out / "manifest.json"])
     manifest = {
         "geodti": __version__,
+        "complete": True,
         "inputs": inputs,
         "synthetic_sample": synthetic,
         "config": config.to_dict(),
@@ -190,7 +252,19 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         "seconds": round(time.perf_counter() - began, 3),
         "jobs": jobs,
         "outputs": sorted(str(Path(p).relative_to(out)) for p in set(outputs)),
+        # an earlier geodti run's files that this run did not write again, removed
+        "removed": removed,
+        # files in the folder that no geodti run wrote (a user's): left in place
+        "not_written_by_geodti": foreign,
     }
     # step times vary from run to run; everything else in the manifest is deterministic
     write_text(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
+    folder.complete()
+    if removed:
+        notice(f"{out}: removed {_files(len(removed))} of an earlier run that this run did not "
+               "write (listed in manifest.json, removed).")
+    if foreign:
+        notice(f"{out}: left {_files(len(foreign))} that geodti did not write in place: "
+               + ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
+               + " (listed in manifest.json, not_written_by_geodti).")
     return RunResult(out=out, manifest=manifest, context=context, artefacts=record.artefacts)

@@ -1,6 +1,6 @@
 """A second Python process for the background steps of ``geodti run``.
 
-The parent starts ``python -c "from geodti.run.worker import main; main()"`` (not ``-m``:
+The parent starts ``python -c "from geodti.run.worker import main; main(PID)"`` (not ``-m``:
 the package ``geodti.run`` imports this module, and ``-m`` would run it a second time), sends it pickled tasks (picklable
 callables without arguments, e.g. a :func:`functools.partial` of a module-level function)
 on its standard input and reads pickled outcomes, in the order sent, from its standard
@@ -9,10 +9,17 @@ output; whatever the tasks print goes to standard error.
 Why not :mod:`multiprocessing`: its ``spawn`` start re-imports the caller's main script in
 the child, so a plain script calling ``geodti.run`` without an ``if __name__ == "__main__"``
 guard would start itself again; ``fork`` is unsafe once libraries have started threads.
+
+The process ends with its parent, however the parent ends (SIGKILL too), so a killed run
+leaves no process behind that goes on writing map pages: on Linux the kernel sends it
+SIGTERM when the parent dies (``prctl(PR_SET_PDEATHSIG)``), which stops even a task that is
+busy for seconds and never reads its input; elsewhere a thread watches the parent's id.
+Either way the SIGTERM unwinds the task, so its temporary files are removed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import queue
@@ -39,9 +46,35 @@ def _stop(signum, frame):
     raise _Stop
 
 
-def main() -> None:
+#: prctl option: the signal this process gets when its parent ends (linux/prctl.h)
+PR_SET_PDEATHSIG = 1
+
+
+def _end_with(parent: int) -> None:
+    """Have this process receive SIGTERM as soon as its parent, process ``parent``, ends."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            error = ctypes.get_errno()
+            raise OSError(error, f"prctl(PR_SET_PDEATHSIG): {os.strerror(error)}")
+    else:  # no such call: look every half second
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the parent ended before the call above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def main(parent: int | None = None) -> None:
+    """Serve tasks until the input closes; ``parent``: the process id of the run, with which
+    this process ends."""
     signal.signal(signal.SIGTERM, _stop)
     try:
+        if parent is not None:
+            _end_with(parent)
         _serve()
     except _Stop:
         sys.exit(128 + signal.SIGTERM)
@@ -94,7 +127,8 @@ class Worker:
         # this process in order (close) instead of both printing a KeyboardInterrupt.
         group = {"process_group": 0} if os.name == "posix" else {}
         self._process = subprocess.Popen(
-            [sys.executable, "-c", "from geodti.run.worker import main; main()"], stdin=subprocess.PIPE,
+            [sys.executable, "-c", f"from geodti.run.worker import main; main({os.getpid()})"],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, env=env, **group)
         # Threads move the pickles so neither side blocks on a full pipe while the other
         # is busy computing.
