@@ -16,6 +16,7 @@ from geodti.errors import InputError, MethodError
 from geodti.model import fit_model, lm_tests, model_data, spatial_effects, spatial_panel_models
 from geodti.model.data import ModelData, demean
 from geodti.model.estimate import spatial_lag
+from geodti.model.spectrum import spectrum
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_unit_fe_equals_spreg_and_own_ml(stl, model):
     # the estimator of SAC / time effects, restricted to one spatial parameter, agrees too
     n, T = data.n, data.T
     yd, Xd = demean(data.y, n, T, "unit"), demean(data.X, n, T, "unit")
-    b, rho, lam, s2, ll = _ml(yd, Xd, sparse.csr_array(W), np.linalg.eigvals(W), n, T,
+    b, rho, lam, s2, ll = _ml(yd, Xd, sparse.csr_array(W), spectrum(W), n, T,
                               model == "sar", model == "sem")
     np.testing.assert_allclose(np.r_[b, rho if rho is not None else lam], ref.betas.ravel(), atol=1e-6)
     vm = np.linalg.inv(information(Xd, b, rho, lam, s2, W, n, T))[:-1, :-1]
@@ -210,3 +211,52 @@ def test_spatial_panel_models_tables(tmp_path):
     paths = write_model_tables(out, tmp_path, caption="y on x")
     assert (tmp_path / "table.tex").read_text().count(r"\begin{table}") == 1
     assert "(" in (tmp_path / "table.md").read_text() and len(paths) == len(out) + 2
+
+
+@pytest.mark.parametrize("kind", ["queen", "knn"])
+def test_spectrum_against_dense_linear_algebra(kind):
+    """One eigen decomposition of W gives log|I - pW|, traces and (I - pW)^-1 as the dense
+    solvers do: symmetric solver for row-standardised contiguity, general one for kNN."""
+    if kind == "queen":
+        w = libpysal.weights.lat2W(7, 6, rook=False)
+    else:
+        pts = np.random.default_rng(4).random((40, 2))
+        w = libpysal.weights.KNN.from_array(pts, k=4)
+    w.transform = "r"
+    W = w.full()[0]
+    spec = spectrum(W)
+    assert spec.symmetric == (kind == "queen")
+    np.testing.assert_allclose(np.sort_complex(spec.values.astype(complex)),
+                               np.sort_complex(np.linalg.eigvals(W)), atol=1e-10)
+    for p in (-0.6, 0.3, 0.85):
+        assert spec.logdet(p) == pytest.approx(np.linalg.slogdet(np.eye(len(W)) - p * W)[1], abs=1e-9)
+        inv = np.linalg.inv(np.eye(len(W)) - p * W)
+        np.testing.assert_allclose(spec.lag_inverse(p), W @ inv, atol=1e-9)
+        assert spec.trace(lambda v: v / (1 - p * v)) == pytest.approx(np.trace(W @ inv), abs=1e-9)
+
+
+def test_information_equals_dense_formula():
+    """The SAC information matrix from the spectrum against the dense formulas (Anselin 1988,
+    ch. 6) with explicit inverses and H = B W A^-1 B^-1 as written."""
+    from geodti.model.estimate import information
+
+    data, W = _sar_panel(n_side=6, T=4, rho=0.3, lam=0.2, seed=9)
+    n, T = data.n, data.T
+    X, beta, r, lm, s2 = demean(data.X, n, T, "twoway"), np.array([1.0, -0.5]), 0.3, 0.2, 1.3
+    I = np.eye(n)
+    B, Binv = I - lm * W, np.linalg.inv(I - lm * W)
+    WA, WB = W @ np.linalg.inv(I - r * W), W @ Binv
+    H = B @ WA @ Binv
+    BX = X - lm * spatial_lag(W, X, n, T)
+    g = spatial_lag(B @ WA, X @ beta, n, T)
+    k = 2
+    ref = np.zeros((k + 3, k + 3))
+    ref[:k, :k] = BX.T @ BX / s2
+    ref[:k, k] = ref[k, :k] = BX.T @ g / s2
+    ref[k, k] = T * np.trace(WA @ WA) + T * np.trace(H.T @ H) + g @ g / s2
+    ref[k, k + 1] = ref[k + 1, k] = T * (np.trace(WB.T @ H) + np.trace(W @ WA @ Binv))
+    ref[k + 1, k + 1] = T * (np.trace(WB @ WB) + np.trace(WB.T @ WB))
+    ref[k, -1] = ref[-1, k] = T * np.trace(WA) / s2
+    ref[k + 1, -1] = ref[-1, k + 1] = T * np.trace(WB) / s2
+    ref[-1, -1] = n * T / (2 * s2 ** 2)
+    np.testing.assert_allclose(information(X, beta, r, lm, s2, W, n, T), ref, rtol=1e-10, atol=1e-10)

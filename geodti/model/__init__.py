@@ -21,11 +21,12 @@ from .data import EFFECTS, ModelData, demean, model_data
 from .effects import spatial_effects
 from .estimate import MODELS, Fit, fit_model
 from .specification import hausman, lm_tests, sdm_tests
+from .spectrum import Spectrum, spectrum
 from .tables import coefficients, fit_statistics, paper_table
 
 __all__ = ["EFFECTS", "MODELS", "Fit", "ModelData", "demean", "fit_model", "hausman",
            "lm_tests", "model_data", "paper_table", "sdm_tests", "spatial_effects",
-           "spatial_panel_models", "weights_matrix"]
+           "spatial_panel_models", "Spectrum", "spectrum", "weights_matrix"]
 
 
 def weights_matrix(weights, units) -> sparse.csr_array:
@@ -97,8 +98,10 @@ def spatial_panel_models(panel: pd.DataFrame, dependent: str, covariates, weight
         raise MethodError(f"models {bad or '(none)'}: choose from {', '.join(MODELS)}.")
     data = model_data(panel, dependent, covariates, balance=balance)
     W = weights_matrix(weights, data.units)
-    fits = [fit_model(data, m, W, effects=effects, lee_yu=lee_yu) for m in models]
-    effect_tables = [spatial_effects(f, data.covariates, W, draws=draws, seed=seed, alpha=alpha)
+    spec = spectrum(W)  # one eigen decomposition for every model and the effects
+    fits = [fit_model(data, m, W, effects=effects, lee_yu=lee_yu, spec=spec) for m in models]
+    effect_tables = [spatial_effects(f, data.covariates, W, draws=draws, seed=seed, alpha=alpha,
+                                     spec=spec)
                      for f in fits if f.model != "ols"]
     eff = pd.concat(effect_tables, ignore_index=True) if effect_tables else pd.DataFrame()
     test_tables = []

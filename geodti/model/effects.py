@@ -23,6 +23,7 @@ from scipy import stats
 from geodti import defaults
 
 from .estimate import Fit, wx_names
+from .spectrum import Spectrum, spectrum
 
 __all__ = ["spatial_effects", "EFFECT_COLUMNS"]
 
@@ -41,7 +42,8 @@ def _mean_effects(b, theta, rho, eig):
 
 
 def spatial_effects(fit: Fit, covariates, W, *, draws: int = defaults.DRAWS,
-                    seed: int = defaults.SEED, alpha: float = defaults.ALPHA) -> pd.DataFrame:
+                    seed: int = defaults.SEED, alpha: float = defaults.ALPHA,
+                    spec: Spectrum | None = None) -> pd.DataFrame:
     """Direct, indirect and total effects of every covariate of a fitted model.
 
     Parameters
@@ -57,6 +59,9 @@ def spatial_effects(fit: Fit, covariates, W, *, draws: int = defaults.DRAWS,
     seed : int
     alpha : float
         The interval is the draws' ``alpha/2`` and ``1 - alpha/2`` quantiles.
+    spec : Spectrum, optional
+        ``W``'s :func:`~geodti.model.spectrum.spectrum` (computed when not given); each draw
+        then costs O(n), no inverse.
 
     Returns
     -------
@@ -64,8 +69,7 @@ def spatial_effects(fit: Fit, covariates, W, *, draws: int = defaults.DRAWS,
         :data:`EFFECT_COLUMNS`, three rows (direct, indirect, total) per covariate.
     """
     covariates = list(covariates)
-    Wd = W.toarray() if hasattr(W, "toarray") else np.asarray(W, float)
-    eig = np.linalg.eigvals(Wd)
+    eig = (spec if spec is not None else spectrum(W)).values
     terms = fit.terms
     bi = [terms.index(c) for c in covariates]
     ti = [terms.index(c) for c in wx_names(covariates)] if fit.model == "sdm" else []

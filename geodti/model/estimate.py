@@ -50,6 +50,7 @@ from scipy import optimize, sparse
 from geodti.errors import MethodError
 
 from .data import ModelData, demean
+from .spectrum import Spectrum, spectrum
 
 __all__ = ["MODELS", "Fit", "fit_model", "information", "lee_yu_gradient", "quiet_spreg", "spatial_lag",
            "wx_names"]
@@ -115,11 +116,6 @@ def spatial_lag(W, v: np.ndarray, n: int, T: int) -> np.ndarray:
     return out.reshape(np.shape(v))
 
 
-def _logdet(eig: np.ndarray, p: float) -> float:
-    # complex eigenvalues of an asymmetric W come in conjugate pairs: the sum is real
-    return float(np.sum(np.log((1.0 - p * eig).astype(complex))).real)
-
-
 def _check_columns(X: np.ndarray, names: list[str], raw: np.ndarray, effects: str, n: int, T: int):
     """Refuse covariates the effects absorb or that are collinear, naming them."""
     scale = np.abs(raw).max(axis=0) + 1e-300
@@ -144,7 +140,8 @@ def _check_columns(X: np.ndarray, names: list[str], raw: np.ndarray, effects: st
 
 
 def information(X: np.ndarray, beta: np.ndarray, rho: float | None, lam: float | None,
-                sigma2: float, W_dense: np.ndarray, n: int, T: int) -> np.ndarray:
+                sigma2: float, W_dense: np.ndarray, n: int, T: int, *,
+                spec: Spectrum | None = None) -> np.ndarray:
     """Expected information matrix of (beta, rho, lambda, sigma^2) of the SAC panel model
     (rho None: no spatial lag, SEM; lam None: no spatial error, SAR), on demeaned data.
 
@@ -156,47 +153,50 @@ def information(X: np.ndarray, beta: np.ndarray, rho: float | None, lam: float |
         I_rholam = T [tr(W_B'H) + tr(W W_A B^-1)]
         I_lamlam = T [tr(W_B^2) + tr(W_B'W_B)]
         I_rhos2 = T tr(W_A) / s2    I_lams2 = T tr(W_B) / s2   I_s2s2 = nT / (2 s2^2)
+
+    A, B, W_A and W_B are functions of W, so they commute (H = W_A) and the traces of their
+    products are sums over W's eigenvalues; only the Frobenius products tr(M'N) need the
+    matrices, built from ``spec`` (:func:`geodti.model.spectrum.spectrum` of W; computed
+    here when not given).
     """
-    I = np.eye(n)
+    spec = spec if spec is not None else spectrum(W_dense)
     k = X.shape[1]
     r, lm = (rho or 0.0), (lam or 0.0)
-    Binv = np.linalg.inv(I - lm * W_dense)
-    B = I - lm * W_dense
     BX = X - lm * spatial_lag(W_dense, X, n, T)
-    blocks = {}
     size = k + (rho is not None) + (lam is not None) + 1
     info = np.zeros((size, size))
     info[:k, :k] = BX.T @ BX / sigma2
     pos = k
+    fa = lambda w: w / (1.0 - r * w)  # noqa: E731  eigenvalues of W_A
+    fb = lambda w: w / (1.0 - lm * w)  # noqa: E731  eigenvalues of W_B
     if rho is not None:
-        WA = W_dense @ np.linalg.inv(I - r * W_dense)
-        H = B @ WA @ Binv
+        WA = spec.lag_inverse(r)
         xb = X @ beta
         g = spatial_lag(WA, xb, n, T)
         g = g - lm * spatial_lag(W_dense, g, n, T)
         ir = pos
         info[:k, ir] = info[ir, :k] = BX.T @ g / sigma2
-        info[ir, ir] = T * np.trace(WA @ WA) + T * np.sum(H * H) + g @ g / sigma2
-        info[ir, -1] = info[-1, ir] = T * np.trace(WA) / sigma2
-        blocks["WA"], blocks["H"] = WA, H
+        info[ir, ir] = T * spec.trace(lambda w: fa(w) ** 2) + T * np.sum(WA * WA) + g @ g / sigma2
+        info[ir, -1] = info[-1, ir] = T * spec.trace(fa) / sigma2
         pos += 1
     if lam is not None:
-        WB = W_dense @ Binv
+        WB = spec.lag_inverse(lm)
         il = pos
-        info[il, il] = T * (np.trace(WB @ WB) + np.sum(WB * WB))
-        info[il, -1] = info[-1, il] = T * np.trace(WB) / sigma2
+        info[il, il] = T * (spec.trace(lambda w: fb(w) ** 2) + np.sum(WB * WB))
+        info[il, -1] = info[-1, il] = T * spec.trace(fb) / sigma2
         if rho is not None:
-            WA, H = blocks["WA"], blocks["H"]
-            info[ir, il] = info[il, ir] = T * (np.sum(WB * H) + np.trace(W_dense @ WA @ Binv))
+            info[ir, il] = info[il, ir] = T * (np.sum(WB * WA) + spec.trace(lambda w: fa(w) * fb(w)))
     info[-1, -1] = n * T / (2.0 * sigma2 ** 2)
     return info
 
 
 def lee_yu_gradient(effects: str, k: int, rho: float | None, lam: float | None, sigma2: float,
-                    W_dense: np.ndarray, n: int, T: int) -> np.ndarray:
+                    W_dense: np.ndarray, n: int, T: int, *,
+                    spec: Spectrum | None = None) -> np.ndarray:
     """Gradient of D = (direct log-likelihood) - (Lee & Yu's transformed log-likelihood) over
-    (beta, rho, lambda, sigma^2); see the module docstring."""
-    I = np.eye(n)
+    (beta, rho, lambda, sigma^2); see the module docstring. ``spec``: W's
+    :func:`~geodti.model.spectrum.spectrum` (computed when not given)."""
+    spec = spec if spec is not None else spectrum(W_dense)
     grad = [0.0] * k
     unit, time = effects in ("unit", "twoway"), effects in ("time", "twoway")
     periods_left = T - 1 if unit else T
@@ -205,7 +205,7 @@ def lee_yu_gradient(effects: str, k: int, rho: float | None, lam: float | None, 
             continue
         g = 0.0
         if unit:
-            g -= np.trace(W_dense @ np.linalg.inv(I - p * W_dense))
+            g -= spec.trace(lambda w, p=p: w / (1.0 - p * w))
         if time:
             g -= periods_left / (1.0 - p)
         grad.append(g)
@@ -214,18 +214,18 @@ def lee_yu_gradient(effects: str, k: int, rho: float | None, lam: float | None, 
     return np.array(grad)
 
 
-def _concentrated(y, X, Wy, WWy, WX, rho, lam, n, T, eig):
+def _concentrated(y, X, Wy, WWy, WX, rho, lam, n, T, spec):
     ys = y - rho * Wy - lam * Wy + lam * rho * WWy
     Xs = X - lam * WX
     beta, *_ = np.linalg.lstsq(Xs, ys, rcond=None)
     e = ys - Xs @ beta
     s2 = float(e @ e) / (n * T)
     ll = (-n * T / 2.0 * (np.log(2 * np.pi * s2) + 1.0)
-          + T * (_logdet(eig, rho) + _logdet(eig, lam)))
+          + T * (spec.logdet(rho) + spec.logdet(lam)))
     return ll, beta, s2
 
 
-def _ml(y, X, W, eig, n, T, lag: bool, error: bool):
+def _ml(y, X, W, spec, n, T, lag: bool, error: bool):
     """Direct ML of the SAR (lag), SEM (error) or SAC (both) model on demeaned data."""
     Wy = spatial_lag(W, y, n, T)
     WWy = spatial_lag(W, Wy, n, T)
@@ -234,7 +234,7 @@ def _ml(y, X, W, eig, n, T, lag: bool, error: bool):
     def negll(params):
         rho = params[0] if lag else 0.0
         lam = params[-1] if error else 0.0
-        return -_concentrated(y, X, Wy, WWy, WX, rho, lam, n, T, eig)[0]
+        return -_concentrated(y, X, Wy, WWy, WX, rho, lam, n, T, spec)[0]
 
     if lag and error:
         best = None
@@ -253,15 +253,15 @@ def _ml(y, X, W, eig, n, T, lag: bool, error: bool):
         params = np.array([res.x])
     rho = float(params[0]) if lag else None
     lam = float(params[-1]) if error else None
-    ll, beta, s2 = _concentrated(y, X, Wy, WWy, WX, rho or 0.0, lam or 0.0, n, T, eig)
+    ll, beta, s2 = _concentrated(y, X, Wy, WWy, WX, rho or 0.0, lam or 0.0, n, T, spec)
     return beta, rho, lam, s2, ll
 
 
-def _loglik(y, X, W, eig, n, T, beta, rho, lam, s2):
+def _loglik(y, X, W, spec, n, T, beta, rho, lam, s2):
     u = y - (rho or 0.0) * spatial_lag(W, y, n, T) - X @ beta
     e = u - (lam or 0.0) * spatial_lag(W, u, n, T)
     ll = (-n * T / 2.0 * np.log(2 * np.pi * s2) - float(e @ e) / (2 * s2)
-          + T * (_logdet(eig, rho or 0.0) + _logdet(eig, lam or 0.0)))
+          + T * (spec.logdet(rho or 0.0) + spec.logdet(lam or 0.0)))
     return ll, e
 
 
@@ -284,7 +284,7 @@ def _spreg_fe(y, X, w_obj, lag: bool):
 
 
 def fit_model(data: ModelData, model: str, W, *, effects: str = "unit", lee_yu: bool = True,
-              w_obj=None) -> Fit:
+              w_obj=None, spec: Spectrum | None = None) -> Fit:
     """Estimate one model on one panel.
 
     Parameters
@@ -300,6 +300,9 @@ def fit_model(data: ModelData, model: str, W, *, effects: str = "unit", lee_yu: 
         Apply the Lee & Yu (2010) bias correction to two-way fixed-effects models.
     w_obj : libpysal.weights.W, optional
         ``W`` as a libpysal W (for spreg); built from ``W`` when not given.
+    spec : Spectrum, optional
+        ``W``'s :func:`~geodti.model.spectrum.spectrum`, to share one decomposition between
+        the models of one W; computed when not given.
 
     Returns
     -------
@@ -350,7 +353,7 @@ def fit_model(data: ModelData, model: str, W, *, effects: str = "unit", lee_yu: 
         return Fit(model, effects, names, beta, vm, s2, ll, n, T, 1 - float(e @ e) / sst,
                    "least squares (within)" if effects != "none" else "least squares")
     lag, error = model in ("sar", "sdm", "sac"), model in ("sem", "sac")
-    eig = np.linalg.eigvals(Wd)
+    spec = spec if spec is not None else spectrum(Wd)
     if model != "sac" and effects in ("unit", "twoway"):
         from libpysal.weights import WSP
 
@@ -364,13 +367,13 @@ def fit_model(data: ModelData, model: str, W, *, effects: str = "unit", lee_yu: 
         lam = float(est[-1]) if error else None
         estimator = "spreg " + ("Panel_FE_Lag" if lag else "Panel_FE_Error")
     else:
-        beta, rho, lam, s2, ll = _ml(y, X, Ws, eig, n, T, lag, error)
+        beta, rho, lam, s2, ll = _ml(y, X, Ws, spec, n, T, lag, error)
         vm = None
         estimator = "ML (geodti)"
     corrected = False
     if effects == "twoway" and lee_yu:
-        info = information(X, beta, rho, lam, s2, Wd, n, T)
-        grad = lee_yu_gradient(effects, X.shape[1], rho, lam, s2, Wd, n, T)
+        info = information(X, beta, rho, lam, s2, Wd, n, T, spec=spec)
+        grad = lee_yu_gradient(effects, X.shape[1], rho, lam, s2, Wd, n, T, spec=spec)
         theta = np.concatenate([beta, [p for p in (rho, lam) if p is not None], [s2]])
         theta = theta - np.linalg.solve(info, grad)
         beta = theta[:X.shape[1]]
@@ -380,15 +383,15 @@ def fit_model(data: ModelData, model: str, W, *, effects: str = "unit", lee_yu: 
         if lam is not None:
             lam = float(theta[i])
         s2 = float(theta[-1])
-        ll, _ = _loglik(y, X, Ws, eig, n, T, beta, rho, lam, s2)
+        ll, _ = _loglik(y, X, Ws, spec, n, T, beta, rho, lam, s2)
         vm = None
         corrected = True
         estimator += ", Lee-Yu bias correction"
     if vm is None:
-        vm = np.linalg.inv(information(X, beta, rho, lam, s2, Wd, n, T))[:-1, :-1]
+        vm = np.linalg.inv(information(X, beta, rho, lam, s2, Wd, n, T, spec=spec))[:-1, :-1]
     # spreg's panel FE log-likelihood leaves out (nT/2) ln(nT) (its concentrated form uses
     # the residual sum of squares for sigma^2): the full likelihood is computed here
-    ll, e = _loglik(y, X, Ws, eig, n, T, beta, rho, lam, s2)
+    ll, e = _loglik(y, X, Ws, spec, n, T, beta, rho, lam, s2)
     terms = names + (["rho"] if lag else []) + (["lambda"] if error else [])
     est = np.concatenate([beta, [p for p in (rho, lam) if p is not None]])
     return Fit(model, effects, terms, est, vm, s2, ll, n, T, 1 - float(e @ e) / sst,
