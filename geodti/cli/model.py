@@ -60,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from geodti.io.model_tables import write_model_tables
     from geodti.io.outdir import prepare_output_dir
     from geodti.io.panel import read_panel
-    from geodti.model import model_data, spatial_panel_models
-    from geodti.spatial.pipeline import bundled_inputs
-    from geodti.spatial.weights import Weights, parse_weights_spec
+    from threadpoolctl import threadpool_limits
+
+    from geodti.model import model_data, model_weights, spatial_panel_models
+    from geodti.spatial.weights import parse_weights_spec
 
     err = output.console(stderr=True)
     covariates = _names(args.covariates, "--x")
@@ -78,19 +79,15 @@ def run(args: argparse.Namespace) -> int:
         raw = raw.loc[~unmatched].reset_index(drop=True)
     # the units the model keeps, then the weights on exactly those
     units_kept = model_data(raw, args.dependent, covariates, balance=args.balance).units
-    b = bundled_inputs(need_contiguity=spec.kind in ("queen", "rook"))
-    units = b["units"][b["units"]["adcode"].astype(str).isin(units_kept)]
-    unknown = sorted(set(units_kept) - set(units["adcode"].astype(str)))
-    if unknown:
-        raise InputError(f"{args.table}: {len(unknown)} adcode(s) are not bundled units: "
-                         f"{', '.join(unknown[:8])}.")
-    weights = Weights.from_spec(spec, units, contiguity=b["contiguity"],
-                                agglomerations=b["agglomerations"], data=raw)
+    weights = model_weights(raw, spec, units_kept, source=str(args.table))
     for note in weights.notes:
         err.print(f"note: weights: {note}", highlight=False)
-    tables = spatial_panel_models(raw, args.dependent, covariates, weights, models=models,
-                                  effects=args.effects, lee_yu=not args.no_lee_yu,
-                                  draws=args.draws, seed=args.seed, balance=args.balance)
+    # one BLAS thread, as geodti run uses: on a busy 2-CPU machine two threads made the
+    # benchmark 3.4x slower (benchmarks/results/model.md); the numbers are the same
+    with threadpool_limits(limits=1):
+        tables = spatial_panel_models(raw, args.dependent, covariates, weights, models=models,
+                                      effects=args.effects, lee_yu=not args.no_lee_yu,
+                                      draws=args.draws, seed=args.seed, balance=args.balance)
     if not tables["excluded"].empty:
         err.print(f"note: {len(tables['excluded'])} cities missing in some periods were left "
                   "out (--balance; listed in excluded.csv).", highlight=False)

@@ -11,12 +11,13 @@ import pandas as pd
 from .atomic import write_text
 from .tables import to_markdown, write_table
 
-__all__ = ["to_latex", "write_model_tables", "PAPER_FORMATS"]
+__all__ = ["NOTE", "to_latex", "write_model_tables", "write_paper_table", "PAPER_FORMATS"]
 
 #: formats of the paper-style table besides CSV
 PAPER_FORMATS = ("md", "tex")
 
-_NOTE = "Standard errors in brackets; *** p<0.01, ** p<0.05, * p<0.1."
+#: the note under a paper-style table
+NOTE = "Standard errors in brackets; *** p<0.01, ** p<0.05, * p<0.1."
 
 
 def to_latex(table: pd.DataFrame, caption: str | None = None) -> str:
@@ -28,7 +29,7 @@ def to_latex(table: pd.DataFrame, caption: str | None = None) -> str:
     parts = [r"\begin{table}[htbp]", r"\centering"]
     if caption:
         parts.append(r"\caption{" + caption.replace("_", r"\_") + "}")
-    parts += [body.rstrip(), r"\par\footnotesize " + _NOTE, r"\end{table}", ""]
+    parts += [body.rstrip(), r"\par\footnotesize " + NOTE, r"\end{table}", ""]
     return "\n".join(parts)
 
 
@@ -39,8 +40,14 @@ def write_model_tables(tables: dict[str, pd.DataFrame], folder: str | os.PathLik
     folder = Path(folder)
     written = [write_table(t, folder / f"{name}.csv") for name, t in tables.items()]
     if "table" in tables:
-        paper = tables["table"]
-        written.append(write_text(folder / "table.md",
-                                  to_markdown(paper) + "\n" + _NOTE + "\n"))
-        written.append(write_text(folder / "table.tex", to_latex(paper, caption)))
+        written.extend(write_paper_table(tables["table"], folder, "table", caption=caption))
     return written
+
+
+def write_paper_table(paper: pd.DataFrame, folder: str | os.PathLike, stem: str, *,
+                      caption: str | None = None) -> list[Path]:
+    """Write the paper-style table as ``<stem>.md`` (with the stars note) and ``<stem>.tex``,
+    atomically. Returns the written paths."""
+    folder = Path(folder)
+    return [write_text(folder / f"{stem}.md", to_markdown(paper) + "\n" + NOTE + "\n"),
+            write_text(folder / f"{stem}.tex", to_latex(paper, caption))]

@@ -25,7 +25,7 @@ from .spectrum import Spectrum, spectrum
 from .tables import coefficients, fit_statistics, paper_table
 
 __all__ = ["EFFECTS", "MODELS", "Fit", "ModelData", "demean", "fit_model", "hausman",
-           "lm_tests", "model_data", "paper_table", "sdm_tests", "spatial_effects",
+           "lm_tests", "model_data", "model_weights", "paper_table", "sdm_tests", "spatial_effects",
            "spatial_panel_models", "Spectrum", "spectrum", "weights_matrix"]
 
 
@@ -55,6 +55,40 @@ def weights_matrix(weights, units) -> sparse.csr_array:
                           f"({', '.join(alone[:8])}); a spatial panel model needs every unit "
                           "linked: choose weights that attach islands (island policy attach).")
     return sparse.csr_array(sparse.diags(1.0 / rs) @ m)
+
+
+def model_weights(panel: pd.DataFrame, spec, units, *, source: str = "the table"):
+    """Weights of one geodti weights spec on the model's ``units`` (bundled boundaries).
+
+    Parameters
+    ----------
+    panel : DataFrame
+        The tidy panel (for weights built on a value column, e.g. nested weights).
+    spec : str or geodti.spatial.weights.WeightsSpec
+    units : sequence of str
+        The adcodes the model keeps (:attr:`ModelData.units`).
+    source : str
+        Names the input in the error about adcodes that are not bundled units.
+
+    Returns
+    -------
+    geodti.spatial.weights.Weights
+        Keyed by adcode; its ``notes`` say what was added or removed (islands ...).
+    """
+    from geodti.errors import InputError
+    from geodti.spatial.pipeline import bundled_inputs
+    from geodti.spatial.weights import Weights, parse_weights_spec
+
+    spec = parse_weights_spec(spec) if isinstance(spec, str) else spec
+    b = bundled_inputs(need_contiguity=spec.kind in ("queen", "rook"))
+    kept = set(units)
+    bundled = b["units"][b["units"]["adcode"].astype(str).isin(kept)]
+    unknown = sorted(kept - set(bundled["adcode"].astype(str)))
+    if unknown:
+        raise InputError(f"{source}: {len(unknown)} adcode(s) are not bundled units: "
+                         f"{', '.join(unknown[:8])}.")
+    return Weights.from_spec(spec, bundled, contiguity=b["contiguity"],
+                             agglomerations=b["agglomerations"], data=panel)
 
 
 def spatial_panel_models(panel: pd.DataFrame, dependent: str, covariates, weights, *,
