@@ -73,23 +73,25 @@ def paper_table(fits, effects: pd.DataFrame | None = None, *, digits: int = 3) -
         rows.append({"term": name, **{lab: c[0] for lab, c in cells_by_model.items()}})
         rows.append({"term": "", **{lab: c[1] for lab, c in cells_by_model.items()}})
 
+    # a dictionary per table: a boolean filter per cell was most of this function's time
+    coef_at = {(r.model, r.effects, r.term): r for r in coef.itertuples(index=False)}
     for term in order:
         cells = {}
         for f, lab in zip(fits, labels):
-            r = coef[(coef["model"] == f.model) & (coef["effects"] == f.effects) & (coef["term"] == term)]
-            cells[lab] = (("", "") if r.empty else
-                          (fmt.format(r["estimate"].iloc[0]) + r["stars"].iloc[0],
-                           "(" + fmt.format(r["se"].iloc[0]) + ")"))
+            r = coef_at.get((f.model, f.effects, term))
+            cells[lab] = (("", "") if r is None else
+                          (fmt.format(r.estimate) + r.stars, "(" + fmt.format(r.se) + ")"))
         block(term, cells)
     if effects is not None and not effects.empty:
+        effect_at = {(r.model, r.effects, r.covariate, r.effect): r
+                     for r in effects.itertuples(index=False)}
         for (cov, eff), _ in effects.groupby(["covariate", "effect"], sort=False):
             cells = {}
             for f, lab in zip(fits, labels):
-                r = effects[(effects["model"] == f.model) & (effects["effects"] == f.effects)
-                            & (effects["covariate"] == cov) & (effects["effect"] == eff)]
-                cells[lab] = (("", "") if r.empty else
-                              (fmt.format(r["estimate"].iloc[0]) + stars(r["p_value"].iloc[0]),
-                               "(" + fmt.format(r["se"].iloc[0]) + ")"))
+                r = effect_at.get((f.model, f.effects, cov, eff))
+                cells[lab] = (("", "") if r is None else
+                              (fmt.format(r.estimate) + stars(r.p_value),
+                               "(" + fmt.format(r.se) + ")"))
             block(f"{eff} {cov}", cells)
     stats_ = fit_statistics(fits)
     for key, name, f2 in (("log_likelihood", "log-likelihood", fmt), ("aic", "AIC", fmt),
