@@ -53,7 +53,7 @@ def test_sample_run_writes_every_output(sample_run):
     assert manifest["permutations"] == 99 and manifest["weights"] == ["queen", "knn6"]
     assert [s["step"] for s in manifest["steps"]] == [
         "read and match", "index", "diffusion", "summaries", "statistics", "maps", "figures",
-        "layers", "tables", "report page"]
+        "models", "layers", "tables", "report page"]
     assert manifest["jobs"] == 2 and manifest["seconds"] > 0
     assert all(len(h) == 64 for h in manifest["inputs"].values())
     assert set(manifest["outputs"]) >= set(MAP_PAGES)
@@ -202,6 +202,7 @@ def test_same_input_gives_identical_files(tmp_path):
     assert "10 cities with data" in steps["statistics"]["skipped"]
     assert "skipped" in steps["diffusion"] and "skipped" not in steps["maps"]
     assert "spatial statistics skipped" in (result.out / "index.html").read_text(encoding="utf-8")
+    assert "no [run.model] settings" in steps["models"]["skipped"]  # none configured
 
 
 def test_refuses_foreign_non_empty_folder(tmp_path):

@@ -81,7 +81,7 @@ def test_the_run_order_is_derived_from_its_declarations():
     assert listed.index("diffusion") > listed.index("statistics")
     assert [s.name for s in ordered] == [
         "read and match", "index", "diffusion", "summaries", "statistics", "figures", "second index",
-        "maps", "layers", "tables", "report page"]
+        "maps", "models", "layers", "tables", "report page"]
     rng = random.Random(0)
     for _ in range(20):  # any listed order gives an order that respects every need
         shuffled = list(run_steps.STEPS)

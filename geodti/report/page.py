@@ -83,17 +83,34 @@ def table_html(table: pd.DataFrame, columns: Iterable[str] | None = None,
     return "".join(out)
 
 
+def _models_html(models) -> str:
+    """The paper-style table and the specification tests of the run's spatial panel models."""
+    from geodti.io.model_tables import NOTE
+
+    t = models.tables
+    body = f"<p>{esc(models.caption)}</p>" + table_html(t["model_table"])
+    body += f"<p><small>{esc(NOTE)} Effects: LeSage &amp; Pace (2009), simulated standard errors."
+    body += "</small></p>"
+    if len(t.get("model_tests", ())):
+        body += "<p>Specification tests:</p>" + table_html(
+            t["model_tests"], ["test", "null", "effects", "statistic", "df", "p_value"])
+    body += "".join(f"<p><small>{esc(line)}</small></p>" for line in models.findings)
+    body += ("<p><small>All tables: tables/model_*.csv, the workbook, and the table for papers "
+             "as tables/model_table.md and tables/model_table.tex.</small></p>")
+    return body
+
+
 def _section(title: str, body: str, anchor: str) -> str:
     return f"<section id='{esc(anchor)}'><h2>{esc(title)}</h2>{body}</section>"
 
 
 def render_report(context, matched, panel, summaries, *, statistics=None, diffusion=None,
-                  maps=None, skipped=(), second=None) -> str:
+                  maps=None, skipped=(), second=None, models=None) -> str:
     """Render the report page of a run from its artefacts (see :mod:`geodti.run.artefacts`).
 
     ``context`` is the run's :class:`geodti.run.steps.RunContext`; ``statistics``,
-    ``diffusion`` and ``maps`` are None when their steps were skipped, and ``skipped`` holds
-    the reasons, listed among the caveats.
+    ``diffusion``, ``maps`` and ``models`` are None when their steps were skipped, and
+    ``skipped`` holds the reasons, listed among the caveats.
     """
     parts: list[str] = []
     title = "geodti report"
@@ -171,6 +188,9 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
                        {"leading_name": "leading city", "top_k_share": "top-3 share"}),
             "provinces",
         ))
+
+    if models is not None:
+        parts.append(_section("Spatial panel models", _models_html(models), "models"))
 
     match = matched.match_counts
     report = matched.match_report

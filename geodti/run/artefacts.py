@@ -126,6 +126,18 @@ class SecondIndex(Artefact):
 
 
 @dataclass(frozen=True)
+class Models(Artefact):
+    """Spatial panel models of the ``[run.model]`` settings: their tables (``model_*``; the
+    paper-style one also as Markdown and LaTeX in ``files``) and what the report page says."""
+
+    what = "the spatial panel models"
+
+    tables: dict[str, pd.DataFrame]  # model_table (as papers print it), model_coefficients ...
+    caption: str
+    findings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Maps(Artefact):
     """The map pages written, as (link text, file name) in page order."""
 

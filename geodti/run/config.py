@@ -55,6 +55,8 @@ class RunConfig:
     correction: str = defaults.CORRECTION
     alpha: float = defaults.ALPHA
     force: bool = False
+    # spatial panel models ([run.model] in the file): y, x and optionally the MODEL_SETTINGS
+    model: dict[str, Any] | None = None
 
     @classmethod
     def from_toml(cls, path: str | Path) -> RunConfig:
@@ -109,6 +111,8 @@ class RunConfig:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
         if self.growth_window is not None and len(self.growth_window) != 2:
             raise InputError(f"{source}: growth_window needs two periods [first, last].")
+        if self.model is not None:
+            check_model_settings(self.model, source)
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +128,48 @@ class RunConfig:
         return "\n".join(lines) + "\n"
 
 
+#: The settings of ``[run.model]`` and their meaning (``geodti.model.spatial_panel_models``).
+MODEL_SETTINGS = {
+    "y": "the dependent variable: a value column of the table",
+    "x": "the covariates: a list of value columns",
+    "models": 'models among ols, sar, sem, sdm, sac (default ["ols", "sar", "sem", "sdm"])',
+    "effects": "none, unit, time, twoway (default) or random",
+    "weights": "one weights spec (default the run's first weights)",
+    "lee_yu": "Lee & Yu (2010) bias correction of two-way effects (default true)",
+    "draws": f"parameter draws for the effects' standard errors (default {defaults.DRAWS})",
+    "balance": "leave out cities missing in some periods instead of refusing (default false)",
+}
+
+
+def check_model_settings(settings: Any, source: str = "configuration") -> None:
+    """Refuse ``[run.model]`` settings that are unknown or of the wrong type, naming them."""
+    from geodti.model import EFFECTS, MODELS
+
+    where = f"{source}: [run.model]"
+    if not isinstance(settings, dict):
+        raise InputError(f"{where} must be a table of settings ({', '.join(MODEL_SETTINGS)}).")
+    unknown = sorted(set(settings) - set(MODEL_SETTINGS))
+    if unknown:
+        raise InputError(f"{where}: unknown setting(s) {', '.join(unknown)}; known are "
+                         + "; ".join(f"{k}: {v}" for k, v in MODEL_SETTINGS.items()) + ".")
+    if not isinstance(settings.get("y"), str):
+        raise InputError(f'{where}: y names the dependent variable\'s column, e.g. y = "dti".')
+    x = settings.get("x")
+    if not (isinstance(x, list) and x and all(isinstance(c, str) for c in x)):
+        raise InputError(f'{where}: x lists the covariates\' columns, e.g. x = ["a", "b"].')
+    models = settings.get("models", list(MODELS))
+    if not isinstance(models, list) or not models or any(m not in MODELS for m in models):
+        raise InputError(f"{where}: models {models!r}: a list of {', '.join(MODELS)}.")
+    effects = settings.get("effects", "twoway")
+    if effects not in (*EFFECTS, "random"):
+        raise InputError(f"{where}: effects {effects!r}: one of {', '.join(EFFECTS)}, random.")
+    for key, kind in (("weights", str), ("lee_yu", bool), ("draws", int), ("balance", bool)):
+        if key in settings and not isinstance(settings[key], kind):
+            raise InputError(f"{where}: {key} {settings[key]!r}: {MODEL_SETTINGS[key]}.")
+    if settings.get("draws", 0) < 0:
+        raise InputError(f"{where}: draws must be >= 0, got {settings['draws']}.")
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -134,4 +180,6 @@ def _toml_value(value: Any) -> str:
         return f'"{escaped}"'
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table; the keys are settings' names (bare keys)
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"cannot write {value!r} to TOML")

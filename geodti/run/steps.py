@@ -17,8 +17,8 @@ import pandas as pd
 from geodti.errors import InputError
 from geodti.schema import schema_of
 from geodti.io.atomic import write_text
-from geodti.run.artefacts import (Diffusion, Figures, Layers, Maps, MatchedTable, Panel,
-                                  ReportPage, SecondIndex, Statistics, Summaries, Tables)
+from geodti.run.artefacts import (Diffusion, Figures, Layers, Maps, MatchedTable, Models,
+                                  Panel, ReportPage, SecondIndex, Statistics, Summaries, Tables)
 from geodti.run.config import RunConfig
 from geodti.run.scheduler import Deferred, Given, SkipStep, Step
 
@@ -405,6 +405,41 @@ def step_second(context: RunContext, given: Given) -> SecondIndex:
                        findings=findings, caveats=caveats)
 
 
+def step_models(context: RunContext, given: Given) -> Models:
+    """The spatial panel models of the ``[run.model]`` settings (``geodti.model``)."""
+    cfg = context.config
+    if not cfg.model:
+        raise SkipStep("spatial panel models skipped: the configuration has no [run.model] "
+                       "settings (y, x)")
+    from geodti import defaults
+    from geodti.io.model_tables import write_paper_table
+    from geodti.model import model_data, model_weights, spatial_panel_models
+
+    settings = cfg.model
+    placed = given[Panel].placed
+    y, x = settings["y"], list(settings["x"])
+    balance = settings.get("balance", False)
+    units = model_data(placed, y, x, balance=balance).units
+    weights = model_weights(placed, settings.get("weights", cfg.weights[0]), units,
+                            source=context.input_path.name)
+    effects = settings.get("effects", "twoway")
+    tables = spatial_panel_models(
+        placed, y, x, weights, models=settings.get("models", ("ols", "sar", "sem", "sdm")),
+        effects=effects, lee_yu=settings.get("lee_yu", True),
+        draws=settings.get("draws", defaults.DRAWS), seed=cfg.seed, alpha=cfg.alpha,
+        balance=balance)
+    caption = (f"{y} on {', '.join(x)}: spatial panel models, {effects} effects, weights "
+               f"{weights.label}, {len(units)} cities x {placed['period'].nunique()} periods")
+    files = write_paper_table(tables["table"], context.out / "tables", "model_table",
+                              caption=caption)
+    findings = [f"weights: {note}" for note in weights.notes]
+    if len(tables["excluded"]):
+        findings.append(f"{len(tables['excluded'])} cities missing in some periods were left "
+                        "out (balance = true; tables/model_excluded.csv).")
+    return Models(tables={f"model_{name}": t for name, t in tables.items()}, caption=caption,
+                  findings=findings, files=tuple(files))
+
+
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
                       alpha: float, window: str | None, permutations: int = 0) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
@@ -563,7 +598,7 @@ def step_tables(context: RunContext, given: Given) -> Tables:
     # the match report, the index weights, the summaries, the statistics, the diffusion
     tables = {"match_report": given[MatchedTable].match_report, **given[Panel].tables,
               **given[Summaries].tables}
-    for kind in (Statistics, SecondIndex, Diffusion):
+    for kind in (Statistics, SecondIndex, Diffusion, Models):
         made = given.get(kind)
         if made is not None:
             tables.update(made.tables)
@@ -577,7 +612,7 @@ def step_report(context: RunContext, given: Given) -> ReportPage:
     html = render_report(
         context, given[MatchedTable], given[Panel], given[Summaries],
         statistics=given.get(Statistics), diffusion=given.get(Diffusion), maps=given.get(Maps),
-        skipped=given.skipped, second=given.get(SecondIndex))
+        skipped=given.skipped, second=given.get(SecondIndex), models=given.get(Models))
     return ReportPage(files=(write_text(context.out / "index.html", html),))
 
 
@@ -593,6 +628,7 @@ STEPS: list[Step] = [
     Step("statistics", step_statistics, gives=Statistics, needs=(Panel,)),
     Step("second index", step_second, gives=SecondIndex, needs=(Panel,)),
     Step("diffusion", step_diffusion, gives=Diffusion, needs=(Panel,), background=True),
+    Step("models", step_models, gives=Models, needs=(Panel,)),
     Step("maps", step_maps, gives=Maps, needs=(Panel,), uses=(Statistics, Diffusion, SecondIndex),
          background=True),
     Step("figures", step_figures, gives=Figures, needs=(Panel,), uses=(Statistics, Diffusion),
@@ -600,8 +636,8 @@ STEPS: list[Step] = [
     Step("layers", step_layers, gives=Layers, needs=(Panel, Summaries),
          uses=(Statistics, Diffusion, SecondIndex)),
     Step("tables", step_tables, gives=Tables, needs=(MatchedTable, Panel, Summaries),
-         uses=(Statistics, Diffusion, SecondIndex)),
+         uses=(Statistics, Diffusion, SecondIndex, Models)),
     # written last, once every map, figure and table it speaks of is there
     Step("report page", step_report, gives=ReportPage, needs=(MatchedTable, Panel, Summaries),
-         uses=(Statistics, Diffusion, SecondIndex, Maps, Figures, Layers, Tables)),
+         uses=(Statistics, Diffusion, SecondIndex, Models, Maps, Figures, Layers, Tables)),
 ]

@@ -59,6 +59,12 @@ TABLE_DESCRIPTIONS = {
     "diffusion_dagum_groups": "Dagum Gini within each group",
     "diffusion_dagum_pairs": "Dagum Gini between each pair of groups",
     "diffusion_theil": "Theil index with its between and within parts",
+    "model_table": "spatial panel models as papers print them: coefficients with stars, standard errors in brackets, effects, fit",
+    "model_coefficients": "spatial panel models: every coefficient with its standard error, z and p-value",
+    "model_fit": "spatial panel models: log-likelihood, AIC, R2 within, sigma2, N, T, estimator",
+    "model_effects": "direct, indirect and total effects of each covariate, with simulated standard errors",
+    "model_tests": "LM lag/error (robust), LR and Wald tests of the SDM, Hausman fixed vs random effects",
+    "model_excluded": "cities left out of the models (missing in some periods; balance = true)",
 }
 
 
