@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodti.errors import InputError
+from geodti.errors import InputError, MatchError
 from geodti.schema import schema_of
 from geodti.io.atomic import write_text
 from geodti.run.artefacts import (Diffusion, Figures, Layers, Maps, MatchedTable, Panel,
@@ -66,12 +66,24 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
-    if cfg.indicator_scores:
-        panel, report = read_indicators_with_report(context.input_path, **where)
-    else:
-        panel, report = read_panel_with_report(
-            context.input_path, value_columns=cfg.variables or None, layout=cfg.layout,
-            period=cfg.period, value_name=cfg.value_name, **where)
+    try:
+        if cfg.indicator_scores:
+            panel, report = read_indicators_with_report(context.input_path, **where)
+        else:
+            panel, report = read_panel_with_report(
+                context.input_path, value_columns=cfg.variables or None, layout=cfg.layout,
+                period=cfg.period, value_name=cfg.value_name, **where)
+    except MatchError as exc:
+        # the message lists a few rows; the user needs every row and its suggestions
+        from geodti.io.tables import write_table
+
+        path = write_table(exc.report, context.out / "match_report.csv")
+        raise MatchError(f"{exc} The full match report (every row, its status and "
+                         f"suggestions): {path}", report=exc.report) from None
+    if cfg.groups:
+        from geodti.io.groups import read_groups
+
+        read_groups(cfg.groups)  # checked before anything is computed (read again by summaries)
     # every cell checked before anything is computed: a gap must not stop the run minutes later
     panel, dropped = check_values(panel, context.input_path, missing=cfg.missing)
     counts = report["status"].value_counts()
