@@ -322,23 +322,29 @@ def check_values(panel: pd.DataFrame, source, *, missing: str = "error",
     gaps = values.isna().to_numpy() & placed[:, None]
     bad_rows = gaps.any(axis=1)
     empty = pd.DataFrame(columns=["source_row", "adcode", "name", "period", "columns", "reason"])
-    if not bad_rows.any():
+    # a city without a row for a period of the table is missing there too
+    rows = panel.loc[placed, ["adcode", "name", "period"]]
+    grid = pd.MultiIndex.from_product([rows["adcode"].unique(), rows["period"].unique()])
+    absent = grid.difference(pd.MultiIndex.from_frame(rows[["adcode", "period"]]))
+    if not bad_rows.any() and not len(absent):
         return panel, empty
-    cells = [(panel["source_row"].iat[i], panel["name"].iat[i], panel["period"].iat[i], c)
+    names = rows.drop_duplicates("adcode").set_index("adcode")["name"]
+    cells = [f"row {panel['source_row'].iat[i]} ({panel['name'].iat[i]}, "
+             f"{panel['period'].iat[i]}), column {c!r}"
              for i in bad_rows.nonzero()[0] for c, gap in zip(columns, gaps[i]) if gap]
+    cells += [f"no row for {names[code]} ({code}) in {period}" for code, period in sorted(absent)]
     if missing == "error":
-        shown = "; ".join(f"row {r} ({name}, {period}), column {c!r}"
-                          for r, name, period, c in cells[:5])
+        shown = "; ".join(cells[:5])
         more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
         raise InputError(
             f"{source}: {len(cells)} value(s) are missing: {shown}{more}. Fill them, or pass "
             "--missing drop-unit-periods (leave out those rows; statistics and diffusion, which "
             "follow every city through every period, then leave out those cities) or "
-            "--missing drop-units (leave out those cities entirely). The rows left out are "
-            "listed in the run's tables (input_dropped.csv).")
+            "--missing drop-units (leave out those cities entirely); the rows left out are then "
+            "listed in tables/input_dropped.csv.")
     gap_cols = [", ".join(c for c, gap in zip(columns, row) if gap) for row in gaps]
     if missing == "drop-units":
-        codes = set(panel.loc[bad_rows, "adcode"])
+        codes = set(panel.loc[bad_rows, "adcode"]) | {code for code, _ in absent}
         drop = panel["adcode"].isin(codes).to_numpy()
         reason = np.where(bad_rows, "missing value", "city left out: missing value in another period")
     else:
