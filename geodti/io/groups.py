@@ -84,5 +84,6 @@ def group_column(groups: pd.DataFrame, column: str | None = None, *, where: str 
     candidates = [c for c in columns if c not in _KEY_COLUMNS]
     if len(candidates) != 1:
         raise InputError(f"{where}: cannot tell which column holds the groups among "
-                         f"{candidates or columns}; name it (the --by column).")
+                         f"{candidates or columns}; keep the city key columns (adcode, city, ...) and one "
+                         "group column.")
     return candidates[0]

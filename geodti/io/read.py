@@ -221,7 +221,13 @@ def read_table(
         grid, meta = _read_xlsx(path, where, sheet)
     else:
         grid, meta = _read_delimited(path, where, fmt, encoding)
-    frame = _frame_from_grid(grid, where, header_row)
+    try:
+        frame = _frame_from_grid(grid, where, header_row)
+    except InputError as exc:
+        hint = _sheet_hint(meta)
+        if not hint:
+            raise
+        raise InputError(f"{str(exc).rstrip('.')}{hint}.") from None
     frame.attrs = {"source": where, "format": fmt, **meta, **frame.attrs}
     return frame
 
@@ -659,18 +665,23 @@ def _header_hint(table: pd.DataFrame) -> str:
     row = table.attrs.get("header_row")
     if row is not None:
         hint = f" (the header was taken from row {row}; if it is on another row, pass header_row= / --header-row)"
-    sheets = table.attrs.get("sheets") or []
-    if len(sheets) > 1 and table.attrs.get("sheet_chosen") is None:
-        # the first sheet was read by default; workbooks often open with a notes sheet
-        hint += (f". The workbook has {len(sheets)} sheets {sheets} and the first, "
-                 f"{sheets[0]!r}, was read: if the table is on another, pass --sheet NAME "
-                 "(sheet= in Python)")
+    hint += _sheet_hint(table.attrs)
     if table.shape[1] == 1 and re.search(r"[，；、]", str(table.columns[0])):
         hint += (
             ". The header is a single cell: are the cells separated by full-width commas (，)? "
             "Separate them with ASCII commas"
         )
     return hint
+
+
+def _sheet_hint(attrs) -> str:
+    """Where the first of several sheets was read by default (workbooks often open with a
+    notes sheet): the other sheets' names and ``--sheet``."""
+    sheets = attrs.get("sheets") or []
+    if len(sheets) < 2 or attrs.get("sheet_chosen") is not None:
+        return ""
+    return (f". The workbook has {len(sheets)} sheets {sheets} and the first, {sheets[0]!r}, "
+            "was read: if the table is on another, pass --sheet NAME (sheet= in Python)")
 
 
 def _require_column(table, label, role: str, where: str, flag: str):
