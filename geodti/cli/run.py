@@ -26,9 +26,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     # defaults None: a flag not given leaves the --config file's value (else RunConfig's)
     p.set_defaults(allow_unmatched=None, allow_county=None, layout=None, value_name=None)
     p.add_argument("--missing", choices=MISSING,
-                   help="missing values: stop and name the cells (error, the default), leave out "
-                        "those rows (drop-unit-periods) or those cities (drop-units); the rows "
-                        "left out are listed in tables/input_dropped.csv")
+                   help="missing values: stop and name the cells (error), leave out those rows "
+                        "(drop-unit-periods) or those cities (drop-units); the rows left out are "
+                        "listed in tables/input_dropped.csv (default: error)")
     p.add_argument("--config", help="TOML file with the run's settings (flags override it)")
     p.add_argument("--out", help=f"output folder (default: {RunConfig.out})")
     p.add_argument("--seed", type=int, help="random seed of the permutations and of the "
