@@ -24,6 +24,7 @@ COMMANDS = {
     "diffusion": ["--out", "{out}"],
     "stats": ["--out", "{out}"],
     "export": ["--out", "{out}/layers.gpkg"],
+    "model": ["--y", "dti", "--x", "platform", "--out", "{out}"],
 }
 
 
@@ -50,11 +51,13 @@ def test_missing_or_folder_input_exits_2_and_writes_nothing(command, kind, tmp_p
     assert not (tmp_path / "new").exists()
 
 
-def test_run_that_stops_on_unmatched_cities_leaves_no_new_folder(tmp_path, capsys):
+def test_run_that_stops_on_unmatched_cities_leaves_only_the_match_report(tmp_path, capsys):
     table = tmp_path / "t.csv"
     table.write_text("city,period,dti\n深圳,2023Q1,1\nGotham,2023Q1,2\n", encoding="utf-8")
     assert cli.main(["run", str(table), "--out", str(tmp_path / "a" / "b")]) == 1
-    assert not (tmp_path / "a").exists()
+    # the full report, for the user to fix the names (issue 16); nothing else
+    assert [p.name for p in (tmp_path / "a" / "b").iterdir()
+            if not p.name.startswith(".")] == ["match_report.csv"]
     # a folder that existed before the run is kept, even when empty
     (tmp_path / "mine").mkdir()
     assert cli.main(["run", str(table), "--out", str(tmp_path / "mine")]) == 1

@@ -97,7 +97,7 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
             "--value-column", action="append", dest="value_columns", metavar="COLUMN",
             help="a value column (repeat for several; default: every numeric column, or every "
                  "period column)")
-        parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
+        parser.add_argument("--value-name", default="value", help="name of the value in a wide table (default: value)")
     if unmatched is not None:
         parser.add_argument("--allow-unmatched", action="store_true", help=unmatched)
         if county:

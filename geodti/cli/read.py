@@ -33,7 +33,9 @@ def run(args: argparse.Namespace) -> int:
     if info["sheet"]:
         where += f", sheet {info['sheet']!r}"
     print(f"file: {info['source']} ({where})")
-    print(f"header: row {info['header_row']}")
+    print(f"header: row {info['header_row']}" + (
+        f" (years) over row {info['quarter_row']} (quarters), read as quarters"
+        if info.get("quarter_row") else ""))
     for number, text in info["skipped_rows"]:
         print(f"  skipped row {number} (a title or note): {text}")
     print(f"layout: {info['layout']}")

@@ -12,6 +12,7 @@ from geodti.cli.arguments import add_table_arguments, table_options
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     from geodti import defaults
+    from geodti.io.panel import MISSING
     from geodti.run.config import RunConfig
     from geodti.spatial.local import CORRECTIONS
 
@@ -22,11 +23,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "layers, tables and index.html into --out.",
     )
     add_table_arguments(p, table_help="city table (default: the bundled synthetic sample)",
-                        optional=True,
+                        optional=True, shape=True,
                         unmatched="keep going when some rows do not match a city (they are "
                                   "reported)")
     # defaults None: a flag not given leaves the --config file's value (else RunConfig's)
-    p.set_defaults(allow_unmatched=None, allow_county=None)
+    p.set_defaults(allow_unmatched=None, allow_county=None, layout=None, value_name=None)
+    p.add_argument("--missing", choices=MISSING,
+                   help="missing values: stop and name the cells (error), leave out those rows "
+                        "(drop-unit-periods) or those cities (drop-units); the rows left out are "
+                        "listed in tables/input_dropped.csv (default: error)")
     p.add_argument("--config", help="TOML file with the run's settings (flags override it)")
     p.add_argument("--out", help=f"output folder (default: {RunConfig.out})")
     p.add_argument("--seed", type=int, help="random seed of the permutations and of the "
@@ -82,13 +87,17 @@ def run(args: argparse.Namespace) -> int:
     from geodti.run import run as run_job
 
     config = RunConfig.from_toml(args.config) if args.config else RunConfig()
+    reading = table_options(args)
+    # the run calls its value columns "variables" (its configuration key)
+    variables = reading.pop("value_columns")
     config = config.updated(
         table=args.table, out=args.out, seed=args.seed, permutations=args.permutations,
         weights=args.weights.split(",") if args.weights else None, correction=args.correction,
         alpha=args.alpha, groups=args.groups, force=args.force,
         indicator_scores=args.indicator_scores, layer_scores=args.layer_scores,
         second=args.second, second_variable=args.second_variable,
-        framework=args.framework, base_period=args.base_period, **table_options(args),
+        framework=args.framework, base_period=args.base_period, missing=args.missing,
+        variables=variables, **reading,
     )
     console = output.console(stderr=True)
 

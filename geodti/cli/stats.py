@@ -72,8 +72,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--k-attach", type=int, default=1, help="links per attached island/component (default 1)")
     p.add_argument("--on-budget", default="warn", choices=["warn", "raise", "ignore"],
                    help="too few permutations for the corrected alpha: warn (default), refuse, ignore")
-    p.add_argument("--missing", default="raise", choices=["raise", "drop"],
-                   help="units with missing values: error (default) or leave them out (listed)")
+    # error / drop-units: the words of geodti run --missing; raise / drop: the earlier names
+    p.add_argument("--missing", default="error", choices=["error", "drop-units", "raise", "drop"],
+                   help="units with missing values: error (default) or leave them out "
+                        "(drop-units; listed)")
     p.add_argument("--units", metavar="FILE",
                    help="own unit layer (GeoPackage/GeoJSON polygons with adcode, or CSV with adcode,lon,lat) "
                         "instead of the bundled cities; the table's city column then holds its adcodes")
@@ -142,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
             island_policy=args.island_policy, k_attach=args.k_attach,
             local_statistics_=local_names(args.local),
             gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
-            on_budget=args.on_budget, missing=args.missing, progress=progress,
+            on_budget=args.on_budget,
+            missing="drop" if args.missing in ("drop", "drop-units") else "raise",
+            progress=progress,
         )
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):

@@ -120,8 +120,9 @@ def growth(panel: pd.DataFrame, variables: Sequence[str] | str | None = None, *,
     df = check_panel(panel[needed], keys)
     df["_q"] = _map_distinct(df["period"], lambda p: period_number(p, "quarter"))
     first = df["_q"].min()
+    # melted under a private name: a variable may itself be called "value" (a wide table's)
     long = df.melt(id_vars=[*keys, "period", "_q"], value_vars=variables, var_name="variable",
-                   value_name="value")
+                   value_name="_value").rename(columns={"_value": "value"})
     long["value"] = pd.to_numeric(long["value"], errors="coerce").astype(float)
     lookup = long.set_index([*keys, "variable", "_q"])["value"]
     out = long.copy()

@@ -56,6 +56,16 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
             raise InputError(f"--groups {path}: {len(lost)} rows do not match one city ({rows}); "
                              "fix the names or add an adcode column.")
         out = table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
+    # a city in two groups would be counted twice (shares over 100 %)
+    twice = out["adcode"].duplicated(keep=False).to_numpy()
+    if twice.any():
+        listing = "; ".join(
+            f"{code}: rows {', '.join(str(r) for r in rows.index)} "
+            f"({', '.join(str(g) for g in rows[column])})"
+            for code, rows in list(out[twice].groupby("adcode", sort=False))[:5])
+        raise InputError(f"--groups {path}: a city may be in one group only, but "
+                         f"{out.loc[twice, 'adcode'].nunique()} city(ies) are in several rows "
+                         f"({listing}); keep one row per city.")
     return out
 
 
@@ -74,5 +84,6 @@ def group_column(groups: pd.DataFrame, column: str | None = None, *, where: str 
     candidates = [c for c in columns if c not in _KEY_COLUMNS]
     if len(candidates) != 1:
         raise InputError(f"{where}: cannot tell which column holds the groups among "
-                         f"{candidates or columns}; name it (the --by column).")
+                         f"{candidates or columns}; keep the city key columns (adcode, city, ...) and one "
+                         "group column.")
     return candidates[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError, MatchError
@@ -266,3 +267,103 @@ def _unplaced_message(source, report: pd.DataFrame, placed) -> str:
     else:
         text += "Or"
     return text + " allow unmatched rows (--allow-unmatched) to keep them out of the map with a note."
+
+
+#: What to do with missing values (blank, NaN, NA) in a panel's value columns: stop with the
+#: cells named, leave out those rows (a city's other periods stay), or leave out those cities.
+MISSING = ("error", "drop-unit-periods", "drop-units")
+
+
+def check_values(panel: pd.DataFrame, source, *, missing: str = "error",
+                 columns=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check a panel's values before anything is computed: missing cells and all-zero columns.
+
+    Parameters
+    ----------
+    panel : pandas.DataFrame
+        A panel of :func:`read_panel_with_report` (rows without ``adcode``, unmatched and
+        allowed, are not checked: they are analysed nowhere).
+    source : str or path-like
+        The file, named in messages.
+    missing : {"error", "drop-unit-periods", "drop-units"}
+        Missing values: an error naming the cells; leave out the rows (unit-periods) that
+        have one; or leave out every row of the cities that have one.
+    columns : sequence of str, optional
+        The value columns (default :func:`geodti.schema.schema_of` ``(panel)``'s).
+
+    Returns
+    -------
+    panel : pandas.DataFrame
+        The panel without the rows left out.
+    dropped : pandas.DataFrame
+        The rows left out: ``source_row, adcode, name, period, columns`` (the value columns
+        missing in that row; empty for a row left out with its city) and ``reason``.
+
+    Raises
+    ------
+    geodti.errors.InputError
+        A value column is zero in every row, or (``missing="error"``) a value is missing:
+        the message names the file, rows, columns and cities and the ``--missing`` choices.
+    """
+    from geodti.schema import schema_of
+
+    if missing not in MISSING:
+        raise InputError(f"missing must be one of {', '.join(MISSING)}, got {missing!r}.")
+    columns = list(schema_of(panel).value_columns if columns is None else columns)
+    placed = panel["adcode"].notna().to_numpy()
+    values = panel[columns].apply(pd.to_numeric, errors="coerce")
+    for column in columns:
+        v = values.loc[placed, column]
+        if len(v) and v.notna().any() and v.fillna(0).eq(0).all():
+            raise InputError(
+                f"{source}: column {column!r} is zero (or blank) in every row; shares, growth "
+                "and statistics of it are undefined. Check that the right column was read "
+                "(--value-column), or leave it out of the table.")
+    gaps = values.isna().to_numpy() & placed[:, None]
+    bad_rows = gaps.any(axis=1)
+    empty = pd.DataFrame(columns=["source_row", "adcode", "name", "period", "columns", "reason"])
+    # a city without a row for a period of the table is missing there too
+    rows = panel.loc[placed, ["adcode", "name", "period"]]
+    grid = pd.MultiIndex.from_product([rows["adcode"].unique(), rows["period"].unique()])
+    absent = grid.difference(pd.MultiIndex.from_frame(rows[["adcode", "period"]]))
+    if not bad_rows.any() and not len(absent):
+        return panel, empty
+    names = rows.drop_duplicates("adcode").set_index("adcode")["name"]
+    cells = [f"row {panel['source_row'].iat[i]} ({panel['name'].iat[i]}, "
+             f"{panel['period'].iat[i]}), column {c!r}"
+             for i in bad_rows.nonzero()[0] for c, gap in zip(columns, gaps[i]) if gap]
+    cells += [f"no row for {names[code]} ({code}) in {period}" for code, period in sorted(absent)]
+    if missing == "error":
+        shown = "; ".join(cells[:5])
+        more = f" and {len(cells) - 5} more" if len(cells) > 5 else ""
+        raise InputError(
+            f"{source}: {len(cells)} value(s) are missing: {shown}{more}. Fill them, or pass "
+            "--missing drop-unit-periods (leave out those rows; statistics and diffusion, which "
+            "follow every city through every period, then leave out those cities) or "
+            "--missing drop-units (leave out those cities entirely); the rows left out are then "
+            "listed in tables/input_dropped.csv.")
+    gap_cols = [", ".join(c for c, gap in zip(columns, row) if gap) for row in gaps]
+    if missing == "drop-units":
+        codes = set(panel.loc[bad_rows, "adcode"]) | {code for code, _ in absent}
+        drop = panel["adcode"].isin(codes).to_numpy()
+        reason = np.where(bad_rows, "missing value", "city left out: missing value in another period")
+    else:
+        drop = bad_rows
+        reason = np.full(len(panel), "missing value", dtype=object)
+    dropped = pd.DataFrame({
+        "source_row": panel["source_row"].to_numpy()[drop],
+        "adcode": panel["adcode"].to_numpy()[drop], "name": panel["name"].to_numpy()[drop],
+        "period": panel["period"].to_numpy()[drop],
+        "columns": pd.Series(gap_cols).to_numpy()[drop], "reason": reason[drop]})
+    kept = panel.loc[~drop].reset_index(drop=True)
+    kept.attrs = dict(panel.attrs)
+    return kept, dropped.sort_values("source_row", kind="stable").reset_index(drop=True)
+
+
+def non_positive(panel: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The placed rows whose ``column`` is zero or negative (log-based methods cannot take
+    them): ``source_row, adcode, name, period`` and the value."""
+    v = pd.to_numeric(panel[column], errors="coerce")
+    rows = panel["adcode"].notna() & v.le(0)
+    keys = [c for c in ("source_row", "adcode", "name", "period") if c in panel.columns]
+    return panel.loc[rows, [*keys, column]].reset_index(drop=True)

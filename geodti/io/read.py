@@ -221,7 +221,13 @@ def read_table(
         grid, meta = _read_xlsx(path, where, sheet)
     else:
         grid, meta = _read_delimited(path, where, fmt, encoding)
-    frame = _frame_from_grid(grid, where, header_row)
+    try:
+        frame = _frame_from_grid(grid, where, header_row)
+    except InputError as exc:
+        hint = _sheet_hint(meta)
+        if not hint:
+            raise
+        raise InputError(f"{str(exc).rstrip('.')}{hint}.") from None
     frame.attrs = {"source": where, "format": fmt, **meta, **frame.attrs}
     return frame
 
@@ -296,8 +302,8 @@ def _decode(data: bytes, where: str, encoding: str | None) -> tuple[str, str]:
             return _decode_strict(data, name, where, told=False), name
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_mixed_encoding(data, exc.start, where)
     # charset-normalizer often takes short GBK files (a few city names) for Big5, CP949 or
     # UTF-16; Chinese tables are far more often GBK, so test that reading first and accept
     # it only when the text is plausible simplified Chinese (see _plausible_gb).
@@ -320,6 +326,28 @@ def _decode(data: bytes, where: str, encoding: str | None) -> tuple[str, str]:
     if best.encoding in ("gb18030", "gbk", "gb2312"):
         return _decode_strict(data, "gb18030", where, told=False), _gb_name(data)
     return str(best), best.encoding
+
+
+def _refuse_mixed_encoding(data: bytes, bad: int, where: str) -> None:
+    """Stop on UTF-8 lines (with Chinese text) over GBK lines: decoding the whole file either
+    way garbles one part, e.g. the header, and the city column is then not found."""
+    start = data.rfind(b"\n", 0, bad) + 1  # the first line that is not UTF-8
+    head, rest = data[:start], data[start:]
+    if not head or all(b < 0x80 for b in head):
+        return
+    try:
+        text = rest.decode("gb18030")
+    except UnicodeDecodeError:
+        return
+    if not _plausible_gb(text):
+        return
+    line = head.count(b"\n") + 1
+    utf8 = "line 1 is" if line == 2 else f"lines 1-{line - 1} are"
+    raise InputError(
+        f"{where}: the file mixes two encodings: {utf8} UTF-8, line {line} on is GBK (GB18030), e.g. a header typed in an editor over rows exported from Excel. "
+        "Save the whole file in one encoding (Excel: 另存为 -> CSV UTF-8 (逗号分隔)), or pass "
+        "--encoding gbk (encoding= in Python) to read it all as GBK: the UTF-8 lines are then "
+        "garbled, so name their columns again (e.g. --city-column).")
 
 
 def _decode_strict(data: bytes, name: str, where: str, *, told: bool) -> str:
@@ -427,7 +455,8 @@ def _read_xlsx(path: Path, where: str, sheet: str | int | None):
         book.close()
     if not any(any(c is not None for c in cells) for _, cells in grid):
         raise InputError(f"{where}: sheet {name!r} is empty; choose the sheet that holds the table.")
-    return grid, {"encoding": None, "delimiter": None, "sheet": name}
+    return grid, {"encoding": None, "delimiter": None, "sheet": name, "sheets": names,
+                  "sheet_chosen": sheet}
 
 
 def _cell_text(value) -> str | None:
@@ -499,6 +528,7 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
         (n, cells if len(cells) == width else [*cells] + [None] * (width - len(cells)))
         for n, cells in body
     ]
+    header, body, quarter_row = _year_over_quarter_header(header, body, where, header_number)
     keep, names = [], []
     for j in range(width):
         name = None if header[j] is None else str(header[j]).strip()
@@ -515,7 +545,58 @@ def _frame_from_grid(grid: list[tuple[int, list]], where: str, header_row: int |
     )
     frame = frame.astype(text_dtype())
     frame.attrs.update({"header_row": header_number, "skipped_rows": skipped})
+    if quarter_row is not None:
+        frame.attrs["quarter_row"] = quarter_row
     return frame
+
+
+_RE_YEAR_CELL = re.compile(r"((?:19|20)\d{2})\s*(?:年度?)?")
+
+
+def _year_over_quarter_header(header: list, body: list, where: str, header_number: int):
+    """A yearbook header, a row of years (one cell per year, merged or repeated) over a row
+    of quarters (一季度 ... 四季度), as one header of quarters (2021Q1 ...); return the header,
+    the body without the quarter row and that row's number (None if the header is plain).
+
+    A year row whose quarter row is gone (blank headers after each year) is refused: its
+    columns would otherwise be read as one annual value per year.
+    """
+    def year(cell):
+        m = None if cell is None else _RE_YEAR_CELL.fullmatch(
+            unicodedata.normalize("NFKC", str(cell)).strip())
+        return None if m is None else m[1]
+
+    years, current = [], None  # each column's year: its own, else the one to its left (merged)
+    for cell in header:
+        if cell is not None:
+            current = year(cell)
+        years.append(current)
+    if not any(year(c) for c in header):
+        return header, body, None
+    first_number, first = body[0]
+    quarters = [_quarter_number(c) if c is not None else None for c in first]
+    labelled = [j for j, c in enumerate(first) if c is not None]
+    if (len(labelled) >= 2 and all(quarters[j] is not None and years[j] for j in labelled)
+            and all(first[j] is None for j in range(len(first)) if not years[j])):
+        header = [f"{years[j]}Q{quarters[j]}" if quarters[j] else header[j]
+                  for j in range(len(header))]
+        return header, body[1:], first_number
+    # columns without a header right after a year, holding data: the quarters lost their row
+    for j, cell in enumerate(header):
+        if not year(cell):
+            continue
+        blank = 0
+        while (j + blank + 1 < len(header) and header[j + blank + 1] is None
+               and any(cells[j + blank + 1] is not None for _, cells in body)):
+            blank += 1
+        if blank >= 2:
+            raise InputError(
+                f"{where}: the header (row {header_number}) has year {year(cell)} over "
+                f"{blank + 1} columns ({_letter(j)}-{_letter(j + blank)}) and only the first has "
+                "a name: a yearbook header whose quarter row (一季度, 二季度, ...) was removed? "
+                "Keep the quarter row directly under the year row (geodti reads the two as "
+                "quarters, 2021Q1 ...), or name each column by its period (2021Q1, 2021Q2, ...).")
+    return header, body, None
 
 
 def _check_unique_headers(names: list[str], where: str, *, letters, header_number: int = 1) -> None:
@@ -583,13 +664,24 @@ def _header_hint(table: pd.DataFrame) -> str:
     hint = ""
     row = table.attrs.get("header_row")
     if row is not None:
-        hint = f" (the header was taken from row {row}; if it is on another row, pass header_row=)"
+        hint = f" (the header was taken from row {row}; if it is on another row, pass header_row= / --header-row)"
+    hint += _sheet_hint(table.attrs)
     if table.shape[1] == 1 and re.search(r"[，；、]", str(table.columns[0])):
         hint += (
             ". The header is a single cell: are the cells separated by full-width commas (，)? "
             "Separate them with ASCII commas"
         )
     return hint
+
+
+def _sheet_hint(attrs) -> str:
+    """Where the first of several sheets was read by default (workbooks often open with a
+    notes sheet): the other sheets' names and ``--sheet``."""
+    sheets = attrs.get("sheets") or []
+    if len(sheets) < 2 or attrs.get("sheet_chosen") is not None:
+        return ""
+    return (f". The workbook has {len(sheets)} sheets {sheets} and the first, {sheets[0]!r}, "
+            "was read: if the table is on another, pass --sheet NAME (sheet= in Python)")
 
 
 def _require_column(table, label, role: str, where: str, flag: str):
@@ -741,7 +833,7 @@ def detect_layout(
         if value_columns is not None:
             for column in value_columns:
                 if column not in period_headers:
-                    _require_column(table, column, "values", where, "value_columns=")
+                    _require_column(table, column, "values", where, "value_columns= / --value-column")
                     raise InputError(
                         f"{where}: column {column!r} is not a period header; in a wide table every "
                         "value column is headed by its period (2021Q1, 2021年一季度 ...)."
@@ -751,7 +843,7 @@ def detect_layout(
             raise InputError(
                 f"{where}: the headers {', '.join(suspicious)} look like periods but are not "
                 f"in an accepted form, so their values would be left out. Rename them (e.g. "
-                f"2021Q1), or pass value_columns= with the period columns to use. {ACCEPTED_FORMS}."
+                f"2021Q1), or pass value_columns= (--value-column) with the period columns to use. {ACCEPTED_FORMS}."
             )
         by_period: dict[str, list] = {}
         for column, p in period_headers.items():
@@ -767,7 +859,7 @@ def detect_layout(
     if value_columns is not None:
         value_columns = tuple(value_columns)
         for column in value_columns:
-            _require_column(table, column, "values", where, "value_columns=")
+            _require_column(table, column, "values", where, "value_columns= / --value-column")
             if column in roles:
                 raise InputError(f"{where}: column {column!r} is the city, province or period, not a value.")
     else:
@@ -779,7 +871,7 @@ def detect_layout(
     if not value_columns:
         raise InputError(
             f"{where}: no column holds numbers to analyse (columns: {columns}). Pass "
-            "value_columns= with the columns that hold the index values."
+            "value_columns= (--value-column) with the columns that hold the index values."
         )
     labels = tuple(c for c in table.columns if c not in roles and c not in value_columns)
     return Layout("long", city_column, province_column, period_column, period, {}, value_columns, labels)
@@ -944,7 +1036,7 @@ def _raise_value_problems(problems, where: str, total: int) -> None:
     raise InputError(
         f"{where}: cells that should hold numbers do not{more}: {shown}. Numbers may use a "
         "decimal point, thousands separators (1,234.5) and full-width digits; blank, -, —, NA "
-        "mean missing. Fix these cells, or pass value_columns= to choose the value columns."
+        "mean missing. Fix these cells, or pass value_columns= (--value-column) to choose the value columns."
     )
 
 
@@ -1334,6 +1426,7 @@ def summarize(long: pd.DataFrame) -> dict:
         "delimiter": attrs.get("delimiter"),
         "sheet": attrs.get("sheet"),
         "header_row": attrs.get("header_row"),
+        "quarter_row": attrs.get("quarter_row"),  # a yearbook's quarters under the year row
         "skipped_rows": list(attrs.get("skipped_rows", [])),
         "layout": attrs.get("layout"),
         "city_column": attrs.get("city_column"),

@@ -38,6 +38,8 @@ class MatchedTable(Artefact):
     panel: pd.DataFrame  # every row read (unmatched ones, if allowed, have no adcode)
     match_report: pd.DataFrame
     match_counts: dict[str, int]  # rows per match status, every status listed
+    # rows left out for missing values (run --missing drop-...); empty when none
+    dropped: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)

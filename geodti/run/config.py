@@ -33,6 +33,10 @@ class RunConfig:
     header_row: int | None = None  # spreadsheet row of the header; None: detected
     allow_unmatched: bool = False
     allow_county: bool = False  # rows naming a county stand for its containing city
+    layout: str = "auto"  # long, wide or detected
+    period: str | None = None  # the one period of a table without period information
+    value_name: str = "value"  # the name of a wide table's value
+    missing: str = "error"  # missing values: geodti.io.panel.MISSING
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method
@@ -95,6 +99,11 @@ class RunConfig:
             raise InputError(
                 f"{source}: correction must be none, fdr or bonferroni, got {self.correction!r}."
             )
+        if self.missing not in ("error", "drop-unit-periods", "drop-units"):
+            raise InputError(f"{source}: missing must be error, drop-unit-periods or drop-units, "
+                             f"got {self.missing!r}.")
+        if self.layout not in ("auto", "long", "wide"):
+            raise InputError(f"{source}: layout must be auto, long or wide, got {self.layout!r}.")
         if self.layer_resolution not in {"map", "detailed"}:
             raise InputError(
                 f"{source}: layer_resolution must be map or detailed, got {self.layer_resolution!r}."

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geodti.errors import InputError
+from geodti.errors import InputError, MatchError
 from geodti.schema import schema_of
 from geodti.io.atomic import write_text
 from geodti.run.artefacts import (Diffusion, Figures, Layers, Maps, MatchedTable, Models,
@@ -58,7 +58,7 @@ def _placed(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def step_read(context: RunContext, given: Given) -> MatchedTable:
-    from geodti.io.panel import read_indicators_with_report, read_panel_with_report
+    from geodti.io.panel import check_values, read_indicators_with_report, read_panel_with_report
     from geodti.places.match import STATUSES
 
     cfg = context.config
@@ -66,14 +66,30 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
-    if cfg.indicator_scores:
-        panel, report = read_indicators_with_report(context.input_path, **where)
-    else:
-        panel, report = read_panel_with_report(context.input_path,
-                                               value_columns=cfg.variables or None, **where)
+    try:
+        if cfg.indicator_scores:
+            panel, report = read_indicators_with_report(context.input_path, **where)
+        else:
+            panel, report = read_panel_with_report(
+                context.input_path, value_columns=cfg.variables or None, layout=cfg.layout,
+                period=cfg.period, value_name=cfg.value_name, **where)
+    except MatchError as exc:
+        # the message lists a few rows; the user needs every row and its suggestions
+        from geodti.io.tables import write_table
+
+        path = write_table(exc.report, context.out / "match_report.csv")
+        raise MatchError(f"{exc} The full match report (every row, its status and "
+                         f"suggestions): {path}", report=exc.report) from None
+    if cfg.groups:
+        from geodti.io.groups import read_groups
+
+        read_groups(cfg.groups)  # checked before anything is computed (read again by summaries)
+    # every cell checked before anything is computed: a gap must not stop the run minutes later
+    panel, dropped = check_values(panel, context.input_path, missing=cfg.missing)
     counts = report["status"].value_counts()
     return MatchedTable(panel=panel, match_report=report,
-                        match_counts={s: int(counts.get(s, 0)) for s in STATUSES})
+                        match_counts={s: int(counts.get(s, 0)) for s in STATUSES},
+                        dropped=dropped)
 
 
 def step_index(context: RunContext, given: Given) -> Panel:
@@ -82,12 +98,14 @@ def step_index(context: RunContext, given: Given) -> Panel:
     from geodti.index.summary import latest_quarter
 
     cfg = context.config
-    read = given[MatchedTable].panel
+    matched = given[MatchedTable]
+    read = matched.panel
     raw = _placed(read)
     periods = [str(p) for p in sorted(read["period"].unique())]  # unplaced rows' too
+    tables, caveats = _dropped_rows(matched.dropped, cfg.missing)
     if not cfg.indicator_scores:
         return Panel(placed=raw, value_columns=list(schema_of(raw).value_columns), periods=periods,
-                     latest=latest_quarter(raw))
+                     latest=latest_quarter(raw), tables=tables, caveats=caveats)
     from geodti.index import build_index
     from geodti.index.framework import dti_framework
     from geodti.io.read import read_table
@@ -109,8 +127,20 @@ def step_index(context: RunContext, given: Given) -> Panel:
         + ", ".join(f"{r.layer} {r.weight:.3f}" for r in layer_weights.itertuples()) + ".")
     return Panel(placed=_placed(panel), value_columns=values, periods=periods,
                  latest=latest_quarter(panel),
-                 tables={"index_weights": built.weights, "index_indicators": built.indicators},
-                 caveats=[caveat])
+                 tables={**tables, "index_weights": built.weights,
+                         "index_indicators": built.indicators},
+                 caveats=[*caveats, caveat])
+
+
+def _dropped_rows(dropped: pd.DataFrame, missing: str) -> tuple[dict, list[str]]:
+    """The table and caveat of the rows left out for missing values (none: nothing)."""
+    if dropped is None or not len(dropped):
+        return {}, []
+    cities = dropped["adcode"].nunique()
+    return {"input_dropped": dropped}, [
+        f"--missing {missing}: {len(dropped)} row(s) of {cities} cities were left out for "
+        "missing values (tables/input_dropped.csv lists them); statistics and diffusion follow "
+        "every city through every period and leave out cities that lack one."]
 
 
 def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
@@ -262,6 +292,8 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
         panel.placed, list(cfg.weights), variables=_statistics_variables(cfg, panel.value_columns),
         periods=quarters or None, permutations=cfg.permutations, seed=cfg.seed,
         correction=cfg.correction, alpha=cfg.alpha, on_budget="warn",
+        # --missing drop-...: the cities with a gap are left out (tables/stats_excluded.csv)
+        missing="raise" if cfg.missing == "error" else "drop",
     )
     # the first weights serve the figures (and, built the same way, the diffusion step)
     first = parse_weights_specs(list(cfg.weights))[0]
@@ -441,7 +473,8 @@ def step_models(context: RunContext, given: Given) -> Models:
 
 
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
-                      alpha: float, window: str | None, permutations: int = 0) -> dict:
+                      alpha: float, window: str | None, permutations: int = 0,
+                      drop_incomplete: bool = False) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
 
     Gi* (emerging hot spots) uses the statistics step's inference: conditional permutations
@@ -455,7 +488,8 @@ def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], se
                permutations=permutations) if permutations
           else dict(gi_inference="analytic", global_window="entire_cube"))
     return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
-                            alpha=alpha, window=window if window else "auto", **gi)
+                            alpha=alpha, window=window if window else "auto",
+                            drop_incomplete=drop_incomplete, **gi)
 
 
 def step_diffusion(context: RunContext, given: Given) -> Deferred:
@@ -463,8 +497,27 @@ def step_diffusion(context: RunContext, given: Given) -> Deferred:
     _require_units(panel, "diffusion")
     cfg = context.config
     window = growth_window(panel.placed, cfg.growth_window)  # as the summaries step computes it
+    if window is None:
+        # growth, convergence, Markov chains and the hot-spot trends all compare a quarter
+        # with the same quarter a year before
+        raise SkipStep(
+            f"diffusion skipped: the table has {len(panel.periods)} period(s) "
+            f"({', '.join(panel.periods[:5])}); the diffusion tables need year-on-year growth, "
+            "i.e. at least 5 consecutive quarters")
+    from geodti.io.panel import non_positive
+
+    bad = non_positive(panel.placed, panel.variable)
+    if len(bad):
+        shown = "; ".join(f"row {r.source_row} ({r.name}, {r.period}): {getattr(r, panel.variable)}"
+                          if "source_row" in bad.columns else f"{r.name}, {r.period}"
+                          for r in bad.head(3).itertuples())
+        raise SkipStep(
+            f"diffusion skipped: {panel.variable!r} is zero or negative in {len(bad)} row(s) "
+            f"({shown}); convergence and inequality (Theil, log variance) take logs of the "
+            "values. The other steps ran on every value")
     work = partial(compute_diffusion, panel.placed, panel.variable, list(cfg.weights),
-                   cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations)
+                   cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations,
+                   drop_incomplete=cfg.missing != "error")
     return Deferred(work, _diffusion_artefact)
 
 

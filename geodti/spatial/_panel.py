@@ -90,7 +90,7 @@ def panel_matrix(
                 raise InputError(
                     f"period {p}, variable '{v}': no value for {len(bad)} unit(s) of the weights, e.g. "
                     f"{', '.join(bad[:8])}; statistics need every unit; drop those units from the weights "
-                    "(complete_units(), or --missing drop on the command line)"
+                    "(complete_units(), or --missing drop-units on the command line)"
                 )
             blocks.append(values)
             cols.append((p, v))

@@ -138,7 +138,7 @@ def spatial_tables(
             raise InputError(
                 f"{len(problems)} missing value(s) in the selected periods and variables ({listing}"
                 f"{' ...' if len(problems) > 8 else ''}); every unit needs every value. Choose periods/variables "
-                "without gaps, or leave those units out (missing='drop', --missing drop)"
+                "without gaps, or leave those units out (missing='drop', --missing drop-units)"
             )
         for code, grp in problems.groupby("adcode"):
             what = ", ".join(f"{p} {v}" for p, v in grp[["period", "variable"]].head(4).itertuples(index=False))
