@@ -1080,7 +1080,8 @@ def match(
             elif level == "county":
                 cache[key] = _resolve_county_unit(idx, city, prov, parent)
             else:
-                cache[key] = _resolve(idx, city, prov, city_level=level == "city")
+                cache[key] = (_resolve(idx, city, prov) if level is None
+                              else _resolve(idx, city, prov, city_level=True))
         res = cache[key]
         unit = unit_table.loc[res.adcode] if res.adcode is not None else None
         records.append({
