@@ -9,6 +9,7 @@ import re
 __all__ = [
     "ALLOW_COUNTY_HELP",
     "DefaultsHelpFormatter",
+    "LEVEL_HELP",
     "READ_OPTIONS",
     "add_table_arguments",
     "parse_window",
@@ -40,9 +41,13 @@ READ_OPTIONS = {
     "city_column": "city_column", "province_column": "province_column",
     "period_column": "period_column", "table_period": "period", "layout": "layout",
     "value_columns": "value_columns", "value_name": "value_name",
-    "allow_unmatched": "allow_unmatched", "allow_county": "allow_county",
+    "allow_unmatched": "allow_unmatched", "allow_county": "allow_county", "level": "level",
 }
-_MATCHING = ("allow_unmatched", "allow_county")
+_MATCHING = ("allow_unmatched", "allow_county", "level")
+
+LEVEL_HELP = ("level of the table's units: province (34), city (370) or county (~2,850) "
+              "(default: detected from the names or codes; a table whose names fit two "
+              "levels, such as 北京, 吉林, 海南 alone, needs it)")
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
@@ -99,6 +104,9 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
                  "period column)")
         parser.add_argument("--value-name", default="value", help="name of the value in a wide table")
     if unmatched is not None:
+        from geodti.places.levels import LEVELS
+
+        parser.add_argument("--level", choices=LEVELS, help=LEVEL_HELP)
         parser.add_argument("--allow-unmatched", action="store_true", help=unmatched)
         if county:
             parser.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError
+from geodti.geo import hu_line_side
 from geodti.places.gazetteer import counties, gazetteer
 
 __all__ = ["LEVELS", "check_level", "membership", "parents", "units", "within"]
@@ -38,23 +39,11 @@ LEVELS = ("province", "city", "county")
 UNIT_COLUMNS = ["adcode", "name", "name_en", "province", "province_adcode", "region",
                 "hu_line", "lon", "lat"]
 
-# The Hu Huanyong line, from Heihe (黑河) to Tengchong (腾冲), as lon/lat.
-_HU_LINE = ((127.49, 50.25), (98.49, 25.02))
-
-
 def check_level(level: str, what: str = "level") -> str:
     """``level`` if it is one of :data:`LEVELS`, else an error listing them."""
     if level not in LEVELS:
         raise InputError(f"unknown {what} {level!r}; use one of {', '.join(LEVELS)}.")
     return level
-
-
-def hu_line_side(lon, lat) -> np.ndarray:
-    """``"NW"`` or ``"SE"`` of the Hu line for each point (WGS84 degrees)."""
-    (x1, y1), (x2, y2) = _HU_LINE
-    cross = (x2 - x1) * (np.asarray(lat, float) - y1) - (y2 - y1) * (np.asarray(lon, float) - x1)
-    # Heihe -> Tengchong runs south-west: the north-west side is to its right (cross < 0)
-    return np.where(cross < 0, "NW", "SE")
 
 
 @lru_cache(maxsize=None)
@@ -81,7 +70,7 @@ def _units(level: str) -> pd.DataFrame:
         points = shapes.reindex(out["adcode"]).representative_point()
         out["lon"] = np.round(points.x.to_numpy(), 5)
         out["lat"] = np.round(points.y.to_numpy(), 5)
-        out["hu_line"] = hu_line_side(out["lon"], out["lat"])
+        out["hu_line"] = hu_line_side(out["lon"], out["lat"])  # as data/build_gazetteer.py
         return out[UNIT_COLUMNS].sort_values("adcode", ignore_index=True)
     table = counties().rename(columns={"unit_adcode": "city_adcode"})
     city = cities.set_index("adcode")

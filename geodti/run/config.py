@@ -33,6 +33,7 @@ class RunConfig:
     header_row: int | None = None  # spreadsheet row of the header; None: detected
     allow_unmatched: bool = False
     allow_county: bool = False  # rows naming a county stand for its containing city
+    level: str | None = None  # province, city or county; None: detected from the table
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method
@@ -101,6 +102,8 @@ class RunConfig:
         if self.framework is not None and self.indicator_scores is None:
             raise InputError(f"{source}: framework is used only with indicator_scores and "
                              "layer_scores (a raw-indicator table).")
+        if self.level is not None and self.level not in ("province", "city", "county"):
+            raise InputError(f"{source}: level must be province, city or county, got {self.level!r}.")
         if not self.weights:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
         if self.growth_window is not None and len(self.growth_window) != 2:
