@@ -45,6 +45,10 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in (
            "raw industry indicators, gzip CSV (Python API: geodti.index.build_industry_index)"),
     Sample("industry-scores", "expert_scores_industry_SYNTHETIC.csv",
            "9 experts' scores (1-5) of the 3 industry indicators"),
+    Sample("province", "dti_province_SYNTHETIC.csv",
+           "province panel: 31 provinces x 9 quarters, the panel sample summed to provinces"),
+    Sample("county", "dti_county_annual_SYNTHETIC.csv",
+           "annual county panel: 2,844 county-level units x 2011-2021, a score, GDP, population"),
 )}
 
 

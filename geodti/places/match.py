@@ -366,8 +366,15 @@ def _strip_province_suffix(text: str) -> str:
 
 
 def _label(idx: _Index, code: str, with_province: bool = False) -> str:
-    u = idx.units.loc[code]
-    return f"{u['name']} ({code}, {u['province']})" if with_province else f"{u['name']} ({code})"
+    name, province = _unit_names()[code]
+    return f"{name} ({code}, {province})" if with_province else f"{name} ({code})"
+
+
+@lru_cache(maxsize=1)
+def _unit_names() -> dict[str, tuple[str, str]]:
+    """adcode -> (name, province) of the city-level units (a .loc per label was slow)."""
+    units = gazetteer()
+    return dict(zip(units["adcode"], zip(units["name"], units["province"])))
 
 
 def _suggest(idx: _Index, text: str, limit: int = 3) -> list[str]:
@@ -1050,13 +1057,7 @@ def match(
         from geodti.places.levels import check_level
 
         check_level(level)
-    for label, column in (("city", city_column), ("province", province_column),
-                          ("containing city", parent_column)):
-        if column is not None and column not in table.columns:
-            raise InputError(
-                f"{label} column '{column}' not found; the table has columns: "
-                f"{', '.join(map(str, table.columns))}. Pass the right column name."
-            )
+    _check_columns(table, city_column, province_column, parent_column)
     idx = _index()
     cities = table[city_column].tolist()
     provinces = table[province_column].tolist() if province_column is not None else [None] * len(cities)
@@ -1067,6 +1068,9 @@ def match(
         unit_table = level_units(level).set_index("adcode")
     else:
         unit_table = idx.units
+    # plain dicts: a .loc per row took seconds on a county panel
+    unit_names = unit_table["name"].to_dict()
+    unit_provinces = unit_table["province"].to_dict()
 
     cache: dict[tuple, _Result] = {}
     records = []
@@ -1083,14 +1087,14 @@ def match(
                 cache[key] = (_resolve(idx, city, prov) if level is None
                               else _resolve(idx, city, prov, city_level=True))
         res = cache[key]
-        unit = unit_table.loc[res.adcode] if res.adcode is not None else None
+        placed = res.adcode is not None
         records.append({
             "row": row_numbers[position],
             "input": _as_text(city),
             "province_input": _as_text(prov),
             "adcode": res.adcode,
-            "name": unit["name"] if unit is not None else None,
-            "province": unit["province"] if unit is not None else None,
+            "name": unit_names[res.adcode] if placed else None,
+            "province": unit_provinces[res.adcode] if placed else None,
             "method": res.method,
             "status": res.status,
             "note": res.note,
@@ -1100,6 +1104,16 @@ def match(
     report = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS, index=table.index)
     report["row"] = report["row"].astype("int64")
     return report
+
+
+def _check_columns(table: pd.DataFrame, city_column, province_column=None, parent_column=None):
+    for label, column in (("city", city_column), ("province", province_column),
+                          ("containing city", parent_column)):
+        if column is not None and column not in table.columns:
+            raise InputError(
+                f"{label} column '{column}' not found; the table has columns: "
+                f"{', '.join(map(str, table.columns))}. Pass the right column name."
+            )
 
 
 def _row_numbers(table: pd.DataFrame, row_offset: int) -> list[int]:
@@ -1152,6 +1166,7 @@ def detect_level(table: pd.DataFrame, city_column: str, province_column: str | N
         The deciding values are of more than one level (rows listed per level), or no value
         decides and some name units of several levels (the rows named; pass ``level``).
     """
+    _check_columns(table, city_column, province_column)
     units = table[city_column].tolist()
     provinces = table[province_column].tolist() if province_column is not None else [None] * len(units)
     rows = _row_numbers(table, row_offset)
