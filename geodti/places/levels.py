@@ -31,7 +31,8 @@ from geodti.errors import InputError
 from geodti.geo import hu_line_side
 from geodti.places.gazetteer import counties, gazetteer
 
-__all__ = ["LEVELS", "check_level", "membership", "parents", "units", "within"]
+__all__ = ["LEVELS", "check_level", "grouping", "membership", "parents", "points", "shapes",
+           "units", "within"]
 
 #: The unit levels, from the largest unit to the smallest.
 LEVELS = ("province", "city", "county")
@@ -165,6 +166,81 @@ def membership(by: str) -> pd.DataFrame:
     if by == "region":
         return gazetteer().dropna(subset=["region"])[["adcode", "region"]].reset_index(drop=True)
     raise InputError(f"unknown grouping {by!r} of cities; use agglomeration or region.")
+
+
+def grouping(by: str) -> pd.DataFrame:
+    """``adcode`` and ``by`` for the units of every level, for the bundled groupings of the
+    diffusion tables (``region``, ``hu_line``, ``province``, ``agglomeration``,
+    ``admin_rank``): a city's from the gazetteer and agglomeration table, a county's
+    agglomeration through its city, a province's region and side of the Hu line. The
+    levels' codes differ (110000 province, 110100 city, 110101 district) but for units that
+    are one unit at two levels (东莞市, 台湾), whose rows agree."""
+    from geodti.places.gazetteer import agglomerations
+
+    cities = agglomerations()[["adcode", "agglomeration"]] if by == "agglomeration" else gazetteer()
+    frames = [cities[["adcode", by]]] if by in cities.columns else []
+    county = units("county")
+    if by == "agglomeration":
+        frames.append(parents("county", "city").merge(
+            cities.rename(columns={"adcode": "city"}), on="city")[["adcode", by]])
+    elif by in county.columns:
+        frames.append(county[["adcode", by]])
+    province = units("province")
+    if by in ("region", "hu_line", "province"):
+        frames.append(province[["adcode", by]])
+    if not frames:
+        return pd.DataFrame({"adcode": pd.Series(dtype=str), by: pd.Series(dtype=object)})
+    return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
+def points(level: str) -> pd.DataFrame:
+    """``adcode``, ``lon``, ``lat`` of the units of a level (the gazetteer's for cities)."""
+    table = gazetteer() if level == "city" else units(level)
+    return table[["adcode", "lon", "lat"]]
+
+
+def shapes(level: str, resolution: str = "map"):
+    """The bundled polygons of a level with the names maps and layers show.
+
+    Parameters
+    ----------
+    level : {"province", "city", "county"}
+    resolution : {"map", "detailed"}
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``adcode``, ``name``, ``name_short``, ``name_en``, ``province``, ``geometry``
+        (EPSG:4326) at province and county level; the city layer as
+        :func:`geodti.places.boundaries.cities` gives it.
+
+    Raises
+    ------
+    InputError
+        The county layer (``boundaries/counties_map.parquet``) is not bundled.
+    """
+    from geodti.places import boundaries
+
+    check_level(level)
+    if level == "city":
+        return boundaries.cities(resolution)
+    if level == "province":
+        layer = boundaries.provinces(resolution)
+    else:
+        from geodti.bundled import boundaries_dir
+
+        if not (boundaries_dir() / f"counties_{resolution}.parquet").is_file():
+            raise InputError(
+                f"the county boundary layer (boundaries/counties_{resolution}.parquet) is not "
+                "bundled with this geodti; county maps, layers and contiguity need it. Tables "
+                "and aggregation up (geodti aggregate) work without it.")
+        layer = boundaries.layer("county", resolution)
+    table = units(level).set_index("adcode")
+    out = layer[["adcode", "geometry"]].copy()
+    for column in ("name", "name_en", "province"):
+        out[column] = out["adcode"].map(table[column])
+    out["name_short"] = out["name"]
+    return out[["adcode", "name", "name_short", "name_en", "province", "geometry"]]
 
 
 def within(level: str, province: str) -> pd.DataFrame:
