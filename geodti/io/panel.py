@@ -47,6 +47,8 @@ def read_panel_with_report(
     allow_unmatched: bool = False,
     allow_county: bool = False,
     level: str | None = None,
+    crosswalk: str | None = None,
+    crosswalk_weight: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
     each row's city was matched.
@@ -76,6 +78,14 @@ def read_panel_with_report(
         (:func:`geodti.places.match.detect_level`, which refuses a table mixing levels or
         one whose names fit several levels, e.g. only 北京, 上海, 吉林). The panel's level
         is :func:`geodti.schema.schema_of` ``(panel).level``.
+    crosswalk : {"sum", "weighted_mean"}, optional
+        Rows of a unit merged into today's unit (莱芜市 -> 济南市, 2019) are added to their
+        successor's row of the same period: ``sum`` for additive variables,
+        ``weighted_mean`` by ``crosswalk_weight`` (a value column, e.g. population) for
+        intensive ones. Every such row is reported (:mod:`geodti.places.crosswalk`).
+        Default: such rows are unmatched.
+    crosswalk_weight : str, optional
+        The weight column of ``crosswalk="weighted_mean"``.
 
     Returns
     -------
@@ -109,7 +119,7 @@ def read_panel_with_report(
         table, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
         value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county,
-        level=level)
+        level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight)
 
 
 def read_indicators_with_report(
@@ -201,7 +211,7 @@ def read_indicators_with_report(
 
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
                       value_columns, layout, period, value_name, allow_unmatched, allow_county,
-                      level=None):
+                      level=None, crosswalk=None, crosswalk_weight=None):
     long = to_long(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,
@@ -225,13 +235,16 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         report = match(long, "city", province, level=None if level == "city" else level)
     else:
         report = match(long, "city", province, level=level)
+    treated = None
+    if crosswalk is not None:
+        from geodti.places import crosswalk as cw
+
+        cw.check_how(crosswalk, crosswalk_weight, values, str(source))
+        treated = cw.crosswalk_rows(report)
     if allow_county and level != "city":
         raise InputError(f"{source}: --allow-county (allow_county) lets a county row stand for "
                          f"its city in a city table; this table is at {level} level.")
     county = report["status"].eq("county").to_numpy()
-    placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
-    if not placed.all() and not allow_unmatched:
-        raise MatchError(_unplaced_message(source, report, placed, level), report=report)
 
     adcode = report["adcode"].to_numpy(copy=True)
     name = report["name"].to_numpy(copy=True)
@@ -239,6 +252,9 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         # the row stands for its containing city from here on; match_status stays "county"
         adcode[county] = report["containing_city"].to_numpy()[county]
         name[county] = gazetteer().set_index("adcode").loc[adcode[county], "name"].to_numpy()
+    if treated is not None and treated.any():
+        adcode[treated] = report["containing_city"].to_numpy()[treated]
+        name[treated] = gazetteer().set_index("adcode").loc[adcode[treated], "name"].to_numpy()
     panel = pd.DataFrame({
         "adcode": adcode,
         "name": name,
@@ -248,8 +264,22 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     for column in values:
         panel[column] = long[column].to_numpy()
     panel["city_input"] = long["city"].to_numpy()
-    panel["match_status"] = report["status"].to_numpy()
     panel["source_row"] = long["source_row"].to_numpy()
+    if treated is not None and treated.any():
+        from geodti.places.crosswalk import combine
+
+        index = report.index
+        panel, report = combine(panel, report, treated, values, crosswalk, crosswalk_weight)
+        report.index = index
+        county = report["status"].eq("county").to_numpy()
+    placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
+    if not placed.all() and not allow_unmatched:
+        raise MatchError(_unplaced_message(source, report, placed, level), report=report)
+    # rows folded into their successor's row by the crosswalk live on in that row
+    folded = report["method"].astype(str).str.startswith("crosswalk_").to_numpy()
+    panel["match_status"] = report["status"].to_numpy()[~folded]
+    panel = panel[["adcode", "name", "period", "period_type", *values, "city_input",
+                   "match_status", "source_row"]]
 
     # two spellings of one city (深圳 / 深圳市) become one adcode: still one row per period;
     # so do two counties of one city, whose values are never summed
@@ -282,6 +312,10 @@ def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city")
         text += (f"county-level units, not cities: {listing}. A county's value is not its "
                  "city's value: give the city's value, or allow counties (--allow-county) to "
                  "let each such row stand for its containing city. ")
+    if others["method"].eq("merged").any():
+        text += ("A unit merged into another (莱芜 -> 济南, 2019) is only part of it: add its "
+                 "rows to its successor's with a crosswalk (--crosswalk sum for additive "
+                 "variables, or weighted_mean with --crosswalk-weight COLUMN). ")
     if len(others):
         listing = "; ".join(
             f"row {r.row} {r.input!r} ({r.status}{': ' + r.suggestions if r.suggestions else ''})"

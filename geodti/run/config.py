@@ -34,6 +34,8 @@ class RunConfig:
     allow_unmatched: bool = False
     allow_county: bool = False  # rows naming a county stand for its containing city
     level: str | None = None  # province, city or county; None: detected from the table
+    crosswalk: str | None = None  # sum or weighted_mean: merged units onto their successor
+    crosswalk_weight: str | None = None  # the weight column of crosswalk weighted_mean
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method

@@ -69,10 +69,15 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
                  level=cfg.level)
     if cfg.indicator_scores:
+        if cfg.crosswalk:
+            raise InputError("crosswalk works on a table of values, not on raw indicators; "
+                             "build the index first, or leave crosswalk out.")
         panel, report = read_indicators_with_report(context.input_path, **where)
     else:
         panel, report = read_panel_with_report(context.input_path,
-                                               value_columns=cfg.variables or None, **where)
+                                               value_columns=cfg.variables or None,
+                                               crosswalk=cfg.crosswalk,
+                                               crosswalk_weight=cfg.crosswalk_weight, **where)
     counts = report["status"].value_counts()
     return MatchedTable(panel=panel, match_report=report,
                         match_counts={s: int(counts.get(s, 0)) for s in STATUSES})
