@@ -107,7 +107,7 @@ def schema_of(panel: pd.DataFrame, *, source: str | None = None,
     Examples
     --------
     >>> import pandas as pd
-    >>> panel = pd.DataFrame({"adcode": ["110000", "110000"], "period": ["2022", "2023"],
+    >>> panel = pd.DataFrame({"adcode": ["110100", "110100"], "period": ["2022", "2023"],
     ...                       "name": ["北京市", "北京市"], "gdp": [4.2, 4.4]})
     >>> schema_of(panel, source="my.csv")
     PanelSchema(value_columns=('gdp',), frequency='annual', level='city', source='my.csv', units=None)

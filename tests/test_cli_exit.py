@@ -23,6 +23,7 @@ COMMANDS = {
     "diffusion": ["--out", "{out}"],
     "stats": ["--out", "{out}"],
     "export": ["--out", "{out}/layers.gpkg"],
+    "aggregate": ["--to", "province", "--out", "{out}/provinces.csv"],
 }
 
 

@@ -23,8 +23,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     add_table_arguments(
         p, table_help="county- or city-level table (CSV, XLSX, Parquet; long or wide)",
-        shape=True, unmatched="leave rows that do not match a unit out (with a note)",
-        county=False)
+        shape=True, unmatched="leave rows that do not match a unit out (with a note)")
     p.add_argument("--to", required=True,
                    choices=("city", "province", "agglomeration", "region"),
                    help="the larger level")
