@@ -346,3 +346,17 @@ def test_a_county_panel_joins_to_the_county_layer():
     joined = geodti.join(county, periods="2021")
     layer = boundaries.layer("county", "map")
     assert set(joined["adcode"]) == set(layer["adcode"]) & set(levels.units("county")["adcode"])
+
+
+def test_the_level_samples_are_what_their_generator_writes():
+    import importlib.util
+
+    from geodti.bundled import data_dir
+
+    spec = importlib.util.spec_from_file_location(
+        "generate_levels", data_dir() / "sample" / "generate_levels.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, data in module.generate().items():
+        assert (data_dir() / "sample" / name).read_bytes() == data, name
+        assert "SYNTHETIC" in name

@@ -32,7 +32,7 @@ from geodti.geo import hu_line_side
 from geodti.places.gazetteer import counties, gazetteer
 
 __all__ = ["LEVELS", "check_level", "grouping", "membership", "parents", "points", "shapes",
-           "units", "within"]
+           "units"]
 
 #: The unit levels, from the largest unit to the smallest.
 LEVELS = ("province", "city", "county")
@@ -241,13 +241,3 @@ def shapes(level: str, resolution: str = "map"):
         out[column] = out["adcode"].map(table[column])
     out["name_short"] = out["name"]
     return out[["adcode", "name", "name_short", "name_en", "province", "geometry"]]
-
-
-def within(level: str, province: str) -> pd.DataFrame:
-    """The units of ``level`` in one province (given by name, short name or adcode)."""
-    table = units(level)
-    wanted = table["province_adcode"].eq(province) | table["province"].eq(province) | \
-        table["province"].str.startswith(province)
-    if not wanted.any():
-        raise InputError(f"no province {province!r}; give its name (广东省, 广东) or adcode (440000).")
-    return table[wanted].reset_index(drop=True)
