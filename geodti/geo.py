@@ -22,6 +22,7 @@ __all__ = [
     "from_albers",
     "geodesic_km",
     "haversine_km",
+    "hu_line_side",
     "haversine_m",
     "pairwise_haversine_km",
     "to_albers",
@@ -196,3 +197,19 @@ def unit_points(units: pd.DataFrame, adcodes: Sequence[str] | None = None, *,
     if adcodes is not None:
         out = out.loc[codes]
     return out
+
+
+#: The Hu Huanyong line's ends, Heihe and Tengchong (lon, lat), as data/build_gazetteer.py.
+HU_LINE_ENDS = ((127.5, 50.2), (98.5, 25.0))
+
+
+def hu_line_side(lon, lat) -> np.ndarray:
+    """``"SE"`` or ``"NW"``: the side of the Hu line (the great circle through Heihe and
+    Tengchong) each WGS84 point lies on, as the gazetteer's ``hu_line``."""
+    def unit(lo, la):
+        lo, la = np.radians(np.asarray(lo, float)), np.radians(np.asarray(la, float))
+        return np.stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)], axis=-1)
+
+    normal = np.cross(unit(*HU_LINE_ENDS[0]), unit(*HU_LINE_ENDS[1]))
+    # Heihe x Tengchong points to the south-east side
+    return np.where(unit(lon, lat) @ normal > 0, "SE", "NW")

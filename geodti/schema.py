@@ -14,13 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pandas as pd
 
 from geodti.errors import InputError, MethodError
 
 __all__ = ["METADATA_COLUMNS", "PanelError", "PanelSchema", "check_panel", "is_metadata",
-           "schema_of", "text_dtype"]
+           "level_of_codes", "schema_of", "text_dtype"]
 
 #: Columns of a panel that are never variables: the keys (``adcode``, ``period``), what
 #: ``read_panel`` adds (``period_type``, ``name``, ``city_input``, ``match_status``,
@@ -56,8 +57,8 @@ class PanelSchema:
     frequency : {"quarter", "annual", "month", "mixed", "none"}
         The frequency of the periods (:func:`geodti.periods.period_type`); ``"mixed"`` when
         they differ (quarters and annual values in one table), ``"none"`` without rows.
-    level : str
-        The unit level of the key ``adcode``: ``"city"`` (the only level today).
+    level : {"province", "city", "county"}
+        The unit level of the key ``adcode`` (see :func:`schema_of`).
     source : str, optional
         Where the panel was read from, for captions.
     units : mapping, optional
@@ -80,7 +81,7 @@ class PanelSchema:
 
 
 def schema_of(panel: pd.DataFrame, *, source: str | None = None,
-              units: Mapping[str, str] | None = None, level: str = "city") -> PanelSchema:
+              units: Mapping[str, str] | None = None, level: str | None = None) -> PanelSchema:
     """The schema of a panel, derived from its columns.
 
     The value columns are the numeric columns that are not reserved metadata
@@ -91,8 +92,13 @@ def schema_of(panel: pd.DataFrame, *, source: str | None = None,
     ----------
     panel : DataFrame
         A panel (``read_panel``'s, ``join``'s, or one of your own).
-    source, units, level
+    source, units
         Stated by the caller; see :class:`PanelSchema`.
+    level : {"province", "city", "county"}, optional
+        Default: derived from the adcodes. Province codes (``440000``) are province level,
+        a code of a county-level unit that is not a city-level unit (``440305``) makes the
+        panel county level, anything else is city level (also a panel of 东莞, 中山 alone,
+        which are both).
 
     Returns
     -------
@@ -101,7 +107,7 @@ def schema_of(panel: pd.DataFrame, *, source: str | None = None,
     Examples
     --------
     >>> import pandas as pd
-    >>> panel = pd.DataFrame({"adcode": ["110000", "110000"], "period": ["2022", "2023"],
+    >>> panel = pd.DataFrame({"adcode": ["110100", "110100"], "period": ["2022", "2023"],
     ...                       "name": ["北京市", "北京市"], "gdp": [4.2, 4.4]})
     >>> schema_of(panel, source="my.csv")
     PanelSchema(value_columns=('gdp',), frequency='annual', level='city', source='my.csv', units=None)
@@ -116,8 +122,34 @@ def schema_of(panel: pd.DataFrame, *, source: str | None = None,
     kinds = ({period_type(p) for p in pd.unique(panel["period"].dropna())}
              if "period" in panel.columns else set())
     frequency = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "none")
+    if level is None:
+        level = level_of_codes(panel["adcode"]) if "adcode" in panel.columns else "city"
     return PanelSchema(value_columns=values, frequency=frequency, level=level, source=source,
                        units=dict(units) if units is not None else None)
+
+
+@lru_cache(maxsize=1)
+def _level_codes() -> tuple[frozenset, frozenset, frozenset]:
+    """The adcodes of the bundled province-, city- and county-level units."""
+    from geodti.bundled import data_dir
+
+    cities = pd.read_csv(data_dir() / "gazetteer.csv", dtype=str,
+                         usecols=["adcode", "province_adcode"])
+    counties = pd.read_csv(data_dir() / "counties.csv", dtype=str, usecols=["adcode"])
+    return (frozenset(cities["province_adcode"]), frozenset(cities["adcode"]),
+            frozenset(counties["adcode"]))
+
+
+def level_of_codes(codes) -> str:
+    """The level of a set of adcodes: ``"province"``, ``"city"`` or ``"county"`` (see
+    :func:`schema_of`)."""
+    province, city, county = _level_codes()
+    have = {str(c) for c in pd.unique(pd.Series(list(codes), dtype=object).dropna())}
+    if have and have <= province and not have <= city:
+        return "province"
+    if have & (county - city):
+        return "county"
+    return "city"
 
 
 def text_dtype():

@@ -25,6 +25,7 @@ COMMANDS = {
     "stats": ["--out", "{out}"],
     "export": ["--out", "{out}/layers.gpkg"],
     "model": ["--y", "dti", "--x", "platform", "--out", "{out}"],
+    "aggregate": ["--to", "province", "--out", "{out}/provinces.csv"],
 }
 
 

@@ -70,7 +70,7 @@ def _national(panel: pd.DataFrame, columns) -> pd.DataFrame:
 
 def test_every_sample_file_is_labelled_synthetic():
     for path in SAMPLE.iterdir():
-        if path.name in ("README.md", "generate.py") or path.name.startswith("."):
+        if path.name == "README.md" or path.suffix == ".py" or path.name.startswith("."):
             continue
         assert "SYNTHETIC" in path.name, path.name
     readme = (SAMPLE / "README.md").read_text(encoding="utf-8")
@@ -80,8 +80,10 @@ def test_every_sample_file_is_labelled_synthetic():
 
 
 def test_sample_files_are_small():
+    # they travel in every wheel; the annual county panel (31,328 rows, 1.25 MB) is most of the
+    # growth past the city samples' 2.8 MB
     total = sum(p.stat().st_size for p in SAMPLE.iterdir())
-    assert total < 4_000_000
+    assert total < 4_500_000
 
 
 def test_coverage_is_the_mainland_units(panel, gazetteer):

@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from geodti import __version__
-from geodti.cli import diffusion, export, match, model, read, run, sample, stats, summary
+from geodti.cli import aggregate, diffusion, export, match, model, read, run, sample, stats, summary
 from geodti.cli.arguments import DefaultsHelpFormatter
 
 __all__ = ["COMMANDS", "build_parser", "main"]
@@ -29,6 +29,7 @@ COMMANDS = {
     "diffusion": diffusion,
     "export": export,
     "stats": stats,
+    "aggregate": aggregate,
     "model": model,
 }
 

@@ -9,6 +9,7 @@ import re
 __all__ = [
     "ALLOW_COUNTY_HELP",
     "DefaultsHelpFormatter",
+    "LEVEL_HELP",
     "READ_OPTIONS",
     "add_table_arguments",
     "parse_window",
@@ -40,9 +41,14 @@ READ_OPTIONS = {
     "city_column": "city_column", "province_column": "province_column",
     "period_column": "period_column", "table_period": "period", "layout": "layout",
     "value_columns": "value_columns", "value_name": "value_name",
-    "allow_unmatched": "allow_unmatched", "allow_county": "allow_county",
+    "allow_unmatched": "allow_unmatched", "allow_county": "allow_county", "level": "level",
+    "crosswalk": "crosswalk", "crosswalk_weight": "crosswalk_weight",
 }
-_MATCHING = ("allow_unmatched", "allow_county")
+_MATCHING = ("allow_unmatched", "allow_county", "level", "crosswalk", "crosswalk_weight")
+
+LEVEL_HELP = ("level of the table's units: province (34), city (370) or county (~2,850) "
+              "(default: detected from the names or codes; a table whose names fit two "
+              "levels, such as 北京, 吉林, 海南 alone, needs it)")
 
 
 def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
@@ -99,6 +105,18 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
                  "period column)")
         parser.add_argument("--value-name", default="value", help="name of the value in a wide table (default: value)")
     if unmatched is not None:
+        from geodti.places.levels import LEVELS
+
+        parser.add_argument("--level", choices=LEVELS, help=LEVEL_HELP)
+        if county:  # commands that read a panel (not match, which reads names only)
+            parser.add_argument(
+                "--crosswalk", choices=("sum", "weighted_mean"),
+                help="add the rows of a unit merged into another (莱芜 -> 济南, 2019) to its "
+                     "successor's row of the same period: sum for additive variables, "
+                     "weighted_mean (with --crosswalk-weight) for intensive ones; every row so "
+                     "treated is in the match report (default: such rows are unmatched)")
+            parser.add_argument("--crosswalk-weight", metavar="COLUMN",
+                                help="the weight column of --crosswalk weighted_mean, e.g. population")
         parser.add_argument("--allow-unmatched", action="store_true", help=unmatched)
         if county:
             parser.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)

@@ -11,8 +11,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "match", help="match a table's city names or codes to the bundled units",
         description="Match each row's city (name, English/pinyin, traditional, adcode or "
-                    "historical name) to one of the 370 bundled city-level units and report "
-                    "how. Exit code 1 if any row is ambiguous or unmatched.",
+                    "historical name) to one of the bundled units of its level (34 provinces, "
+                    "370 city-level units, ~2,850 county-level units) and report how. Exit code 1 "
+                    "if any row is ambiguous or unmatched.",
     )
     add_table_arguments(p, table_help="CSV, TSV, XLSX or Parquet file", periods=False,
                         unmatched="exit 0 even if some rows are ambiguous or unmatched",
@@ -34,7 +35,16 @@ def run(args: argparse.Namespace) -> int:
     if city_column is None:
         city_column = find_city_column(table, args.table)
         console.print(f"city column: [bold]{city_column}[/bold] (detected)")
-    report = match(table, city_column, args.province_column)
+    level = args.level
+    if level is None:
+        from geodti.places.match import detect_level
+
+        level = detect_level(table, city_column, args.province_column, where=str(args.table))
+        console.print(f"level: [bold]{level}[/bold] (detected)")
+        report = match(table, city_column, args.province_column,
+                       level=None if level == "city" else level)
+    else:
+        report = match(table, city_column, args.province_column, level=level)
     hints = [] if args.province_column else province_columns(table.columns)
     problems = print_match_report(
         console, report, title=f"{args.table}: {len(report)} rows", province_hint=hints[0] if hints else None

@@ -95,9 +95,12 @@ def unit_points(adcodes: Sequence[str], points: pd.DataFrame | None = None) -> p
     (whose point is a representative point inside the unit's polygon), through
     :func:`geodti.geo.unit_points`; a unit without a point is a MethodError naming it."""
     if points is None:
-        from geodti.places.gazetteer import gazetteer
+        from geodti.places.levels import points as level_points
+        from geodti.schema import level_of_codes
 
-        points, source = gazetteer(), "the bundled gazetteer"
+        level = level_of_codes(adcodes)  # the bundled points of the units' level
+        points = level_points(level)
+        source = "the bundled gazetteer" if level == "city" else f"the bundled {level} points"
     else:
         source = "points"
     try:
@@ -140,14 +143,15 @@ def membership(by: str, groups: pd.DataFrame | None = None, *, adcodes: Sequence
         label = [f"{a:g}-{a + band_width:g}E" for a in lo]
         return pd.DataFrame({"adcode": pts["adcode"], "group": label, "_order": lo})
     if groups is None:
-        from geodti.places.gazetteer import agglomerations, gazetteer
+        from geodti.places.levels import grouping
 
         if by not in BUILTIN_GROUPS:
             raise MethodError(
                 f"by={by!r} is not a bundled grouping ({', '.join(BUILTIN_GROUPS)}); pass groups= "
                 f"a table with columns adcode and {by}."
             )
-        groups = agglomerations() if by == "agglomeration" else gazetteer()
+        # the units of every level: a province or county panel groups as a city panel does
+        groups = grouping(by)
     if "adcode" not in groups.columns or by not in groups.columns:
         raise MethodError(f"the grouping table needs columns adcode and {by!r}; it has "
                           f"{list(map(str, groups.columns))}.")

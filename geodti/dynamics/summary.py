@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from geodti import defaults
+from geodti.schema import level_of_codes
 
 from . import centre as _centre
 from . import convergence as _conv
@@ -151,6 +152,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                                                    points=points)
     hu = _grad.hu_line_share(panel, variable)
     grouping = ["longitude_band", "region", "hu_line", "agglomeration"]
+    if level_of_codes(panel["adcode"]) == "province":
+        grouping.remove("agglomeration")  # agglomerations are groups of cities
     if by not in grouping:
         grouping.append(by)
     growth = {g: _grad.growth_by_group(panel, g, variable, groups=groups if g == by else None,

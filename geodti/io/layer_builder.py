@@ -362,6 +362,11 @@ class RunLayerInputs:
     emerging: pd.DataFrame | None = None  # the emerging hot spot table
     lisa_bv: pd.DataFrame | None = None  # the latest bivariate LISA rows (main variable x lag of the second)
     diffusion_layers: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    level: str = "city"  # province or county: the units layer is named after the level
+
+
+#: The name of the units layer at each level (``cities`` at city level).
+UNIT_LAYER = {"province": "provinces", "city": "cities", "county": "counties"}
 
 
 @dataclass(frozen=True)
@@ -387,9 +392,9 @@ def _on_units(inputs: RunLayerInputs, table: pd.DataFrame,
               export: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
     """``table`` (by adcode) on the unit polygons, with the units' names; units without a row
     are left out."""
-    from geodti.places.boundaries import cities as load_cities
+    from geodti.places.levels import shapes as level_shapes
 
-    shapes = load_cities(inputs.resolution)[["adcode", "geometry"]]
+    shapes = level_shapes(inputs.level, inputs.resolution)[["adcode", "geometry"]]
     names = export["cities"][["adcode", "name"]]
     frame = shapes.merge(names, on="adcode").merge(table, on="adcode", how="inner")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.crs)
@@ -417,9 +422,9 @@ RUN_LAYERS: tuple[RunLayer, ...] = (
     RunLayer("cities", "MultiPolygon", "every unit at the latest period: values, rank, share, "
              "growth, and the latest LISA cluster and Gi* class", _run_cities),
     RunLayer("provinces", "MultiPolygon", "provincial totals, shares and growth",
-             lambda inputs, export: export["provinces"]),
+             lambda inputs, export: export.get("provinces")),
     RunLayer("agglomerations", "MultiPolygon", "the urban agglomerations (dissolved outlines)",
-             lambda inputs, export: export["agglomerations"]),
+             lambda inputs, export: export.get("agglomerations")),
     RunLayer("lisa", "MultiPolygon", "local Moran's I (LISA) of each unit with data",
              lambda inputs, export: None if inputs.lisa is None else
              _on_units(inputs, inputs.lisa[list(STATISTICS_FIELDS)], export)),
@@ -460,8 +465,18 @@ def build_run_layers(inputs: RunLayerInputs) -> dict[str, gpd.GeoDataFrame]:
     unknown = sorted(set(inputs.diffusion_layers) - registered)
     if unknown:  # a layer no entry builds would be left out of the GeoPackage unseen
         raise ValueError(f"diffusion layer(s) {unknown} are not in RUN_LAYERS")
-    export = build_layers(inputs.panel, layers=[n for n in LAYERS if n in registered],
-                          variables=inputs.variable, resolution=inputs.resolution,
-                          window=inputs.window)
+    if inputs.level == "city":
+        export = build_layers(inputs.panel, layers=[n for n in LAYERS if n in registered],
+                              variables=inputs.variable, resolution=inputs.resolution,
+                              window=inputs.window)
+    else:  # the units themselves; provinces and agglomerations are groups of cities
+        from geodti.places.levels import shapes
+
+        export = build_layers(inputs.panel, layers=["cities"], variables=inputs.variable,
+                              resolution=inputs.resolution, window=inputs.window,
+                              cities=shapes(inputs.level, inputs.resolution))
     built = {layer.name: layer.build(inputs, export) for layer in RUN_LAYERS}
+    if inputs.level != "city":  # the units layer is named after its level
+        built = {(UNIT_LAYER[inputs.level] if name == "cities" else name): layer
+                 for name, layer in built.items() if name != UNIT_LAYER[inputs.level]}
     return {name: layer for name, layer in built.items() if layer is not None}

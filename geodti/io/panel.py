@@ -8,7 +8,7 @@ import pandas as pd
 from geodti.errors import InputError, MatchError
 from geodti.io.read import check_duplicates, read_table, to_long
 from geodti.places.gazetteer import gazetteer
-from geodti.places.match import RESOLVED, match
+from geodti.places.match import RESOLVED, detect_level, match
 from geodti.schema import is_metadata
 
 UNRESOLVED = ("ambiguous", "unmatched")
@@ -47,6 +47,9 @@ def read_panel_with_report(
     value_name: str = "value",
     allow_unmatched: bool = False,
     allow_county: bool = False,
+    level: str | None = None,
+    crosswalk: str | None = None,
+    crosswalk_weight: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
     each row's city was matched.
@@ -70,7 +73,20 @@ def read_panel_with_report(
         the city containing it, keeping ``match_status`` ``county``. A county's value is not
         its city's value: allow this only if the table's values for such rows stand for the
         city. Two rows for one city and period (two counties of a city, or a county and its
-        city) are refused as duplicates, never summed.
+        city) are refused as duplicates, never summed. City level only.
+    level : {"province", "city", "county"}, optional
+        The level of the table's units; default detected from the names or codes
+        (:func:`geodti.places.match.detect_level`, which refuses a table mixing levels or
+        one whose names fit several levels, e.g. only 北京, 上海, 吉林). The panel's level
+        is :func:`geodti.schema.schema_of` ``(panel).level``.
+    crosswalk : {"sum", "weighted_mean"}, optional
+        Rows of a unit merged into today's unit (莱芜市 -> 济南市, 2019) are added to their
+        successor's row of the same period: ``sum`` for additive variables,
+        ``weighted_mean`` by ``crosswalk_weight`` (a value column, e.g. population) for
+        intensive ones. Every such row is reported (:mod:`geodti.places.crosswalk`).
+        Default: such rows are unmatched.
+    crosswalk_weight : str, optional
+        The weight column of ``crosswalk="weighted_mean"``.
 
     Returns
     -------
@@ -103,7 +119,8 @@ def read_panel_with_report(
     return _panel_from_table(
         table, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
-        value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county)
+        value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county,
+        level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight)
 
 
 def read_indicators_with_report(
@@ -119,6 +136,7 @@ def read_indicators_with_report(
     header_row=None,
     allow_unmatched: bool = False,
     allow_county: bool = False,
+    level: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read raw indicators in long form, a row per city, period and indicator, into a panel
     with one column per indicator, and report how each city was matched.
@@ -132,7 +150,7 @@ def read_indicators_with_report(
         ``indicator_column`` (indicator names, e.g. ``cloud``) and the ``value_column``.
     indicator_column, value_column : str
         Headers of the indicator-name and value columns.
-    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county
+    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county, level
         As in :func:`read_panel_with_report`.
 
     Returns
@@ -188,11 +206,13 @@ def read_indicators_with_report(
     return _panel_from_table(
         out, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=indicators, layout="long", period=None,
-        value_name="value", allow_unmatched=allow_unmatched, allow_county=allow_county)
+        value_name="value", allow_unmatched=allow_unmatched, allow_county=allow_county,
+        level=level)
 
 
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
-                      value_columns, layout, period, value_name, allow_unmatched, allow_county):
+                      value_columns, layout, period, value_name, allow_unmatched, allow_county,
+                      level=None, crosswalk=None, crosswalk_weight=None):
     long = to_long(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,
@@ -205,13 +225,27 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
             f"{long.attrs.get('source', path)}: the value column(s) {reserved} have names geodti "
             "reserves for a panel's keys and metadata (geodti.schema.METADATA_COLUMNS); rename "
             "them.")
-    has_province = "province" in long.columns
-    report = match(long, "city", "province" if has_province else None)
+    province = "province" if "province" in long.columns else None
     source = long.attrs.get("source", path)
+    if (level is None or level == "auto") and allow_county:
+        level = "city"  # counties allowed to stand for their cities: a city table
+        report = match(long, "city", province)
+    elif level is None or level == "auto":
+        level = detect_level(long, "city", province, where=str(source))
+        # a detected city level keeps the caution about names that are also a province's
+        report = match(long, "city", province, level=None if level == "city" else level)
+    else:
+        report = match(long, "city", province, level=level)
+    treated = None
+    if crosswalk is not None:
+        from geodti.places import crosswalk as cw
+
+        cw.check_how(crosswalk, crosswalk_weight, values, str(source))
+        treated = cw.crosswalk_rows(report)
+    if allow_county and level != "city":
+        raise InputError(f"{source}: --allow-county (allow_county) lets a county row stand for "
+                         f"its city in a city table; this table is at {level} level.")
     county = report["status"].eq("county").to_numpy()
-    placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
-    if not placed.all() and not allow_unmatched:
-        raise MatchError(_unplaced_message(source, report, placed), report=report)
 
     adcode = report["adcode"].to_numpy(copy=True)
     name = report["name"].to_numpy(copy=True)
@@ -219,6 +253,9 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         # the row stands for its containing city from here on; match_status stays "county"
         adcode[county] = report["containing_city"].to_numpy()[county]
         name[county] = gazetteer().set_index("adcode").loc[adcode[county], "name"].to_numpy()
+    if treated is not None and treated.any():
+        adcode[treated] = report["containing_city"].to_numpy()[treated]
+        name[treated] = gazetteer().set_index("adcode").loc[adcode[treated], "name"].to_numpy()
     panel = pd.DataFrame({
         "adcode": adcode,
         "name": name,
@@ -228,8 +265,22 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     for column in values:
         panel[column] = long[column].to_numpy()
     panel["city_input"] = long["city"].to_numpy()
-    panel["match_status"] = report["status"].to_numpy()
     panel["source_row"] = long["source_row"].to_numpy()
+    if treated is not None and treated.any():
+        from geodti.places.crosswalk import combine
+
+        index = report.index
+        panel, report = combine(panel, report, treated, values, crosswalk, crosswalk_weight)
+        report.index = index
+        county = report["status"].eq("county").to_numpy()
+    placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
+    if not placed.all() and not allow_unmatched:
+        raise MatchError(_unplaced_message(source, report, placed, level), report=report)
+    # rows folded into their successor's row by the crosswalk live on in that row
+    folded = report["method"].astype(str).str.startswith("crosswalk_").to_numpy()
+    panel["match_status"] = report["status"].to_numpy()[~folded]
+    panel = panel[["adcode", "name", "period", "period_type", *values, "city_input",
+                   "match_status", "source_row"]]
 
     # two spellings of one city (深圳 / 深圳市) become one adcode: still one row per period;
     # so do two counties of one city, whose values are never summed
@@ -246,24 +297,32 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     return panel, report
 
 
-def _unplaced_message(source, report: pd.DataFrame, placed) -> str:
-    """Which rows have no city and why: counties (with their containing cities), then the rest."""
+def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city") -> str:
+    """Which rows have no unit and why: counties (with their containing cities), then the rest."""
     unplaced = report[~placed]
     counties = unplaced[unplaced["status"] == "county"].drop_duplicates(["input", "province_input"])
     others = unplaced[unplaced["status"] != "county"].drop_duplicates(["input", "province_input"])
-    text = f"{source}: {len(unplaced)} of {len(report)} rows do not match one city: "
+    unit = {"city": "city", "province": "province", "county": "county-level unit"}[level]
+    text = f"{source}: {len(unplaced)} of {len(report)} rows do not match one {unit}: "
+    if level == "county" and others["method"].eq("adcode_unknown").any():
+        text += ("some are not today's county codes (counties that became districts or merged "
+                 "change codes: map them with a crosswalk, geodti.index.crosswalk). ")
     if len(counties):
         listing = "; ".join(f"row {r.row} {r.input!r} (in {r.suggestions})"
                             for r in counties.head(8).itertuples())
         text += (f"county-level units, not cities: {listing}. A county's value is not its "
                  "city's value: give the city's value, or allow counties (--allow-county) to "
                  "let each such row stand for its containing city. ")
+    if others["method"].eq("merged").any():
+        text += ("A unit merged into another (莱芜 -> 济南, 2019) is only part of it: add its "
+                 "rows to its successor's with a crosswalk (--crosswalk sum for additive "
+                 "variables, or weighted_mean with --crosswalk-weight COLUMN). ")
     if len(others):
         listing = "; ".join(
             f"row {r.row} {r.input!r} ({r.status}{': ' + r.suggestions if r.suggestions else ''})"
             for r in others.head(8).itertuples()
         )
-        text += f"{'Not matched: ' if len(counties) else ''}{listing}. Fix the names, add a province column, or"
+        text += f"{'Not matched: ' if len(counties) else ''}{listing}. Fix the names, add a province column, give the table's level (--level), or"
     else:
         text += "Or"
     return text + " allow unmatched rows (--allow-unmatched) to keep them out of the map with a note."

@@ -90,6 +90,10 @@ CITY_HEADERS_WEAK = frozenset({"市", "地区", "名称", "name", "地名", "pre
 # Code columns identify the city when no name column does (a table keyed by adcode).
 CITY_CODE_HEADERS = frozenset({"adcode", "citycode", "城市代码", "区划代码", "行政区划代码", "行政代码"})
 PROVINCE_HEADERS = frozenset({"province", "provincename", "省份", "省", "省区", "所属省份", "省名"})
+# A county column names the table's units when there is one (a county table often carries
+# its city and province too); a province column does when nothing names a city.
+COUNTY_HEADERS = frozenset({"county", "countyname", "district", "区县", "县区", "县", "区县名称",
+                            "县名", "县级", "县市区", "县区名称"})
 PERIOD_HEADERS = frozenset(
     {"period", "time", "date", "yearquarter", "时间", "日期", "期间", "时期", "报告期", "统计期",
      "统计时间", "年季", "年季度", "年月"}
@@ -703,17 +707,21 @@ def province_columns(columns) -> list:
 
 
 def find_city_column(table: pd.DataFrame, source=None):
-    """The column that names the city, found from its header.
+    """The column that names the table's units (cities, or counties or provinces), found
+    from its header.
 
-    Name headers (``city``, ``城市``, ``城市名称``, ``地级市`` ...) come first, then weaker ones
-    (``地区``, ``名称``, ``name``), then code headers (``adcode``, ``行政区划代码``).
+    A county header (``county``, ``区县``, ``县``) comes first, then city name headers
+    (``city``, ``城市``, ``城市名称``, ``地级市`` ...), then weaker ones (``地区``, ``名称``,
+    ``name``), then code headers (``adcode``, ``行政区划代码``), then a province header
+    (``province``, ``省份``: a province table).
 
     Raises
     ------
     geodti.errors.InputError
         No header, or several headers of the same strength, look like the city.
     """
-    for names in (CITY_HEADERS, CITY_HEADERS_WEAK, CITY_CODE_HEADERS):
+    for names in (COUNTY_HEADERS, CITY_HEADERS, CITY_HEADERS_WEAK, CITY_CODE_HEADERS,
+                  PROVINCE_HEADERS):
         found = _find_by_header(table, names, ())
         if found:
             break

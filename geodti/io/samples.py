@@ -47,6 +47,10 @@ SAMPLES: dict[str, Sample] = {s.name: s for s in (
            "9 experts' scores (1-5) of the 3 industry indicators"),
     Sample("second", "future_industries_SYNTHETIC.csv",
            "a second index, SYNTHETIC future industries: 367 cities x 5 quarters (run --second)"),
+    Sample("province", "dti_province_SYNTHETIC.csv",
+           "province panel: 31 provinces x 9 quarters, the panel sample summed to provinces"),
+    Sample("county", "dti_county_annual_SYNTHETIC.csv",
+           "annual county panel: 2,848 county-level units x 2011-2021, a score, GDP, population"),
 )}
 
 

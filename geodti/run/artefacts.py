@@ -61,6 +61,13 @@ class Panel(Artefact):
         """The run's main variable: ``dti`` when the table has it, else its first value column."""
         return "dti" if "dti" in self.value_columns else self.value_columns[0]
 
+    @property
+    def level(self) -> str:
+        """The level of the units: ``province``, ``city`` or ``county`` (:func:`geodti.schema.schema_of`)."""
+        from geodti.schema import level_of_codes
+
+        return level_of_codes(self.placed["adcode"])
+
 
 @dataclass(frozen=True)
 class Summaries(Artefact):

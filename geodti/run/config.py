@@ -37,6 +37,9 @@ class RunConfig:
     period: str | None = None  # the one period of a table without period information
     value_name: str = "value"  # the name of a wide table's value
     missing: str = "error"  # missing values: geodti.io.panel.MISSING
+    level: str | None = None  # province, city or county; None: detected from the table
+    crosswalk: str | None = None  # sum or weighted_mean: merged units onto their successor
+    crosswalk_weight: str | None = None  # the weight column of crosswalk weighted_mean
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method
@@ -116,6 +119,8 @@ class RunConfig:
         if self.framework is not None and self.indicator_scores is None:
             raise InputError(f"{source}: framework is used only with indicator_scores and "
                              "layer_scores (a raw-indicator table).")
+        if self.level is not None and self.level not in ("province", "city", "county"):
+            raise InputError(f"{source}: level must be province, city or county, got {self.level!r}.")
         if not self.weights:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
         if self.growth_window is not None and len(self.growth_window) != 2:

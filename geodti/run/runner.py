@@ -42,6 +42,9 @@ SAMPLE_CAPTION = (
     "SYNTHETIC sample data calibrated to the published tables of the Tencent Research "
     "Institute's DTI report 2023; not the report's data"
 )
+#: The samples made from the calibrated city panel (the others are invented without calibration).
+CALIBRATED_SAMPLES = ("dti_panel_SYNTHETIC.csv", "dti_raw_long_SYNTHETIC.csv",
+                      "dti_sample_small_SYNTHETIC.csv", "dti_province_SYNTHETIC.csv")
 #: Packages whose versions go into the manifest.
 RECORDED_PACKAGES = ("numpy", "pandas", "shapely", "pyogrio", "geopandas", "pyarrow", "libpysal",
                      "esda", "mapclassify", "giddy", "inequality", "pointpats", "spreg", "folium",
@@ -211,7 +214,9 @@ def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs
                "writing.")
     context = RunContext(
         config=config, out=out, input_path=input_path, synthetic=synthetic,
-        caption=SAMPLE_CAPTION if synthetic else f"data: {input_path.name}",
+        caption=(SAMPLE_CAPTION if synthetic and input_path.name in CALIBRATED_SAMPLES
+                 else f"SYNTHETIC sample data ({input_path.name}); invented, not real data"
+                 if synthetic else f"data: {input_path.name}"),
     )
     inputs = {name: _sha256(path) for name, path in inputs.items()}  # every input file's
     began = time.perf_counter()

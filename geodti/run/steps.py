@@ -42,8 +42,9 @@ MIN_UNITS_FOR_STATISTICS = 30
 def _require_units(panel: Panel, what: str) -> None:
     n = panel.placed["adcode"].dropna().nunique()
     if n < MIN_UNITS_FOR_STATISTICS:
+        units = {"city": "cities", "province": "provinces", "county": "county-level units"}[panel.level]
         raise SkipStep(
-            f"{what} skipped: the table has {n} cities with data; spatial statistics need at "
+            f"{what} skipped: the table has {n} {units} with data; spatial statistics need at "
             f"least {MIN_UNITS_FOR_STATISTICS}"
         )
 
@@ -65,14 +66,19 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
     where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
-                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
+                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
+                 level=cfg.level)
     try:
         if cfg.indicator_scores:
+            if cfg.crosswalk:
+                raise InputError("crosswalk works on a table of values, not on raw indicators; "
+                                 "build the index first, or leave crosswalk out.")
             panel, report = read_indicators_with_report(context.input_path, **where)
         else:
             panel, report = read_panel_with_report(
                 context.input_path, value_columns=cfg.variables or None, layout=cfg.layout,
-                period=cfg.period, value_name=cfg.value_name, **where)
+                period=cfg.period, value_name=cfg.value_name, crosswalk=cfg.crosswalk,
+                crosswalk_weight=cfg.crosswalk_weight, **where)
     except MatchError as exc:
         # the message lists a few rows; the user needs every row and its suggestions
         from geodti.io.tables import write_table
@@ -186,25 +192,37 @@ def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
                                if c.startswith("earlier_") or c == "rank_change"])
 
 
+#: The built-in groupings of the summaries at each level (a province is its own province;
+#: agglomerations and administrative ranks are groups of cities).
+LEVEL_GROUPINGS = {"city": ("province", "region", "hu_line", "admin_rank"),
+                   "province": ("region", "hu_line"),
+                   "county": ("province", "region", "hu_line")}
+
+
 def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
                       groups_path: str | None) -> tuple[dict[str, pd.DataFrame], dict]:
     """The report's summary tables of a run and the findings they give (pure but for reading
-    the grouping table)."""
+    the grouping table). At province and county level the agglomeration tables are left out
+    (agglomerations are groups of cities: aggregate a county table up to cities for them)."""
     from geodti.index import summary
     from geodti.index.growth import rank_change, summary_growth
     from geodti.places.gazetteer import agglomerations, gazetteer
+    from geodti.places.levels import units as level_units
+    from geodti.schema import level_of_codes
 
+    level = level_of_codes(panel["adcode"])
     window = growth_window(panel, configured_window)
     latest = summary.latest_quarter(panel)
     members = agglomerations()
-    units = gazetteer()
+    units = gazetteer() if level == "city" else level_units(level)
     t: dict[str, pd.DataFrame] = {}
-    t["agglomerations"] = summary.agglomeration_table(panel, members, variable=variable, period=latest, window=window)
     earlier = earlier_period(panel, latest)
-    within = summary.within_agglomeration(
-        panel, members, variable=variable, earlier=earlier or latest, later=latest, window=window)
-    t["within_agglomerations"] = within if earlier else _without_comparison(within)
-    for by in ("province", "region", "hu_line", "admin_rank"):
+    if level == "city":
+        t["agglomerations"] = summary.agglomeration_table(panel, members, variable=variable, period=latest, window=window)
+        within = summary.within_agglomeration(
+            panel, members, variable=variable, earlier=earlier or latest, later=latest, window=window)
+        t["within_agglomerations"] = within if earlier else _without_comparison(within)
+    for by in LEVEL_GROUPINGS[level]:
         t[f"by_{by}"] = summary.group_summary(panel, units, by, variable=variable, period=latest, window=window)
     if groups_path:
         from geodti.io.groups import group_column, read_groups
@@ -221,7 +239,7 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
     if layers:
         t["layers"] = summary.layer_summary(panel, layers, composite=variable)
         t["layer_variability"] = summary.layer_variability(panel, layers)
-    if any(c.startswith("industry_") for c in panel.columns):
+    if level == "city" and any(c.startswith("industry_") for c in panel.columns):
         t["industry_by_province"] = summary.industry_view(panel, units, by="province", window=window)
     city = rank_change(panel, variable, earlier=earlier or latest, later=latest)
     if earlier is None:
@@ -230,17 +248,20 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
         growth = summary_growth(panel, variable, window=window)[["adcode", "window", "growth", "flag"]]
         city = city.merge(growth.rename(columns={"flag": "growth_flag"}), on="adcode", how="left")
     city.insert(1, "name", city["adcode"].map(units.set_index("adcode")["name"]))
-    t["city_ranks"] = city.sort_values("later_rank", kind="stable").reset_index(drop=True)
-    coverage = summary.agglomeration_coverage(panel, members, variable=variable, period=latest)
-    t["agglomeration_coverage"] = coverage
+    ranks = f"{level}_ranks"  # city_ranks, province_ranks, county_ranks
+    t[ranks] = city.sort_values("later_rank", kind="stable").reset_index(drop=True)
+    coverage = None
+    if level == "city":
+        coverage = summary.agglomeration_coverage(panel, members, variable=variable, period=latest)
+        t["agglomeration_coverage"] = coverage
     findings = {
         "growth_window": "-".join(window) if window else None,
         "variable": variable,
         "latest": latest,
         "earlier": earlier,
-        "coverage_zh": coverage["statement_zh"].iloc[0],
-        "coverage_en": coverage["statement_en"].iloc[0],
-        "top_cities": t["city_ranks"].head(10)[["name", "later_rank", "later_value"]].to_dict("records"),
+        "coverage_zh": coverage["statement_zh"].iloc[0] if coverage is not None else None,
+        "coverage_en": coverage["statement_en"].iloc[0] if coverage is not None else None,
+        "top_cities": t[ranks].head(10)[["name", "later_rank", "later_value"]].to_dict("records"),
     }
     return t, findings
 
@@ -273,8 +294,10 @@ def first_weights(panel: pd.DataFrame, specs: list[str]):
     from geodti.spatial.pipeline import bundled_inputs
     from geodti.spatial.weights import build_weights_set, parse_weights_specs
 
+    from geodti.schema import level_of_codes
+
     first = parse_weights_specs(specs)[0]
-    bundled = bundled_inputs()
+    bundled = bundled_inputs(level=level_of_codes(panel["adcode"]))
     units = bundled["units"][bundled["units"]["adcode"].isin(set(panel["adcode"]))]
     return build_weights_set([first], units, contiguity=bundled["contiguity"],
                              agglomerations=bundled["agglomerations"])[first.label]
@@ -544,16 +567,25 @@ def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, sou
               gi: pd.DataFrame | None = None, emerging: pd.DataFrame | None = None,
               diffusion_layers: dict | None = None, lisa_bv: pd.DataFrame | None = None) -> dict[str, Path]:
     """Draw and write the map pages of a run (runs in the worker process when there is one)."""
+    from geodti.schema import level_of_codes
     from geodti.web import save_maps
     from geodti.web.kind import MapInputs
-    from geodti.web.registry import draw_kinds
+    from geodti.web.registry import MAP_KINDS, draw_kinds
 
+    level = level_of_codes(panel["adcode"])
+    units, kinds = None, None
+    if level != "city":  # the level's polygons; agglomerations are groups of cities
+        from geodti.places.levels import shapes
+
+        units = shapes(level, "map")
+        kinds = [k for k in MAP_KINDS if k.name != "agglomerations"]
     # every registered kind whose inputs the run has (geodti.web.registry.MAP_KINDS)
     inputs = MapInputs(panel=panel, variable=variable, latest=latest, lisa=lisa, gi=gi, emerging=emerging,
                        lisa_bv=lisa_bv,
                        diffusion_layers=diffusion_layers, correction=correction, source=source,
-                       synthetic=synthetic)
-    return save_maps(draw_kinds(inputs), out)
+                       synthetic=synthetic, units=units,
+                       agglomerations=None if level == "city" else False)
+    return save_maps(draw_kinds(inputs, kinds), out)
 
 
 def step_maps(context: RunContext, given: Given) -> Deferred:
@@ -591,7 +623,7 @@ def step_layers(context: RunContext, given: Given) -> Layers:
         gi=statistics.gi_latest if statistics else None,
         emerging=diffusion.emerging_hotspots if diffusion else None,
         lisa_bv=second.lisa_bv_latest if second else None,
-        diffusion_layers=diffusion.layers if diffusion else {}))
+        diffusion_layers=diffusion.layers if diffusion else {}, level=panel.level))
     written = write_layers(layers, context.out / "layers" / "geodti.gpkg", format="gpkg")
     return Layers(counts={name: len(layer) for name, layer in layers.items()},
                   files=tuple(written))
@@ -606,7 +638,9 @@ def draw_figures(folder: Path, variable: str, latest: str, *, values: pd.Series 
     ``centres``."""
     from geodti.io.paths import output_path, safe_slug
     from geodti.places.boundaries import cities, provinces
+    from geodti.places.levels import shapes
     from geodti.report import figures
+    from geodti.schema import level_of_codes
 
     def png(stem: str) -> Path:  # variable and period come from the table: a safe name
         return output_path(folder, f"{safe_slug(stem)}.png")
@@ -621,7 +655,9 @@ def draw_figures(folder: Path, variable: str, latest: str, *, values: pd.Series 
             y, lag=weights.lag(z), clusters=lisa["cluster"].reindex(ids).to_numpy(),
             moran_i=moran_i, variable=variable, title=f"Moran scatterplot: {variable} {latest}")
         written.append(figures.save_figure(fig, png(f"moran_scatter_{variable}_{latest}")))
-        units = cities("map").merge(lisa[["cluster"]], left_on="adcode", right_index=True, how="left")
+        level = level_of_codes(lisa.index)
+        polygons = cities("map") if level == "city" else shapes(level, "map")
+        units = polygons.merge(lisa[["cluster"]], left_on="adcode", right_index=True, how="left")
         fig = figures.lisa_cluster_map(units, "cluster", outlines=provinces("map"),
                                        title=f"LISA clusters: {variable} {latest}")
         written.append(figures.save_figure(fig, png(f"lisa_clusters_{variable}_{latest}")))

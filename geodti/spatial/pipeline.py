@@ -12,7 +12,7 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import InputError
-from geodti.schema import check_panel
+from geodti.schema import check_panel, level_of_codes
 
 from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
@@ -24,22 +24,29 @@ __all__ = ["bundled_inputs", "spatial_tables"]
 _CONTIGUITY_KINDS = ("queen", "rook")
 
 
-def bundled_inputs(need_contiguity: bool = True) -> dict:
-    """Units, contiguity and agglomerations shipped with geodti.
+def bundled_inputs(need_contiguity: bool = True, level: str = "city") -> dict:
+    """Units, contiguity and agglomerations shipped with geodti, at one level.
 
     Units are the gazetteer's 370 city-level units with their representative points
     (``lon``/``lat``: the centre of the largest inscribed circle, always inside the unit;
-    see data/README.md). Contiguity is :func:`geodti.places.boundaries.queen_pairs`
-    (precomputed on the full-resolution boundaries; never rebuilt at run time).
+    see data/README.md), or the units of another level (:func:`geodti.places.levels.units`).
+    Contiguity is :func:`geodti.places.boundaries.queen_pairs` of the level (precomputed on
+    the full-resolution boundaries; never rebuilt at run time).
     """
     from geodti.places.gazetteer import agglomerations, gazetteer
 
-    out = {"units": gazetteer(), "agglomerations": agglomerations(), "contiguity": None,
-           "source": "bundled gazetteer points"}
+    if level == "city":
+        units, source = gazetteer(), "bundled gazetteer points"
+    else:
+        from geodti.places.levels import units as level_units
+
+        units, source = level_units(level), f"bundled {level} points"
+    out = {"units": units, "agglomerations": agglomerations(), "contiguity": None,
+           "source": source}
     if need_contiguity:
         from geodti.places.boundaries import queen_pairs
 
-        out["contiguity"] = queen_pairs(level="city")
+        out["contiguity"] = queen_pairs(level=level)
     return out
 
 
@@ -147,13 +154,14 @@ def spatial_tables(
 
     need_pairs = (any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
                   and (units is None or "geometry" not in units.columns))
+    level = level_of_codes(panel["adcode"])  # the bundled units and pairs of the panel's level
     if units is None:
-        b = bundled_inputs(need_contiguity=need_pairs)
+        b = bundled_inputs(need_contiguity=need_pairs, level=level)
         units = b["units"]
         contiguity = contiguity if contiguity is not None else b["contiguity"]
         agglomerations = agglomerations if agglomerations is not None else b["agglomerations"]
     elif need_pairs:
-        contiguity = bundled_inputs(True)["contiguity"]
+        contiguity = bundled_inputs(True, level=level)["contiguity"]
     if agglomerations is None and any(s.kind == "block" for s in all_specs):
         from geodti.places.gazetteer import agglomerations as load_agglomerations
 
