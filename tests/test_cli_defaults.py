@@ -45,8 +45,10 @@ def test_every_seed_and_weights_flag_defaults_to_the_shared_constant():
                 weights.append(name)
                 value = _effective_default(action)
                 specs = value.split(",") if isinstance(value, str) else list(value)
-                # diffusion takes knn weights only: its own (documented) default
+                # diffusion takes knn weights only: its own (documented) default; a model
+                # takes one weights matrix: the first of the shared ones
                 expected = ([defaults.DIFFUSION_WEIGHTS] if name == "diffusion"
+                            else [defaults.WEIGHTS[0]] if name == "model"
                             else list(defaults.WEIGHTS))
                 assert specs == expected, name
     assert {"run", "stats", "diffusion"} <= set(seeds) and {"run", "stats"} <= set(weights)

@@ -41,7 +41,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "(default %(default)s)")
     p.add_argument("--no-lee-yu", action="store_true",
                    help="two-way effects without the Lee & Yu (2010) bias correction")
-    p.add_argument("--weights", default="queen", help=f"one {SPEC_HELP} (default %(default)s)")
+    p.add_argument("--weights", default=defaults.WEIGHTS[0], help=f"one {SPEC_HELP} (default %(default)s)")
     p.add_argument("--draws", type=int, default=defaults.DRAWS,
                    help="parameter draws for the effects' standard errors (default %(default)s)")
     p.add_argument("--seed", type=int, default=defaults.SEED, help="seed of the draws (default %(default)s)")
