@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodti.cli.arguments import add_table_arguments, read_quarterly_panel
+from geodti.cli.arguments import add_table_arguments, read_city_panel
 from geodti.cli.output import print_table
 
 
@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--weights {args.weights!r}: use knnK, e.g. knn6.")
     k_neighbours = int(m.group(1))
     cores = [c.strip() for c in re.split(r"[,，]", args.cores) if c.strip()]
-    panel = read_quarterly_panel(args, err, needs="diffusion needs a", left_out="left out",
-                                 variable=args.variable)
+    panel = read_city_panel(args, err, left_out="left out",
+                            variable=args.variable)
     panel = panel[["adcode", "period", args.variable]]
     groups = read_groups(args.groups, args.by) if args.groups else None
     units = sorted(panel["adcode"].unique())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodti.cli.arguments import add_table_arguments, parse_window, read_quarterly_panel
+from geodti.cli.arguments import add_table_arguments, parse_window, read_city_panel
 from geodti.cli.output import print_table
 
 
@@ -65,8 +65,7 @@ def run(args: argparse.Namespace) -> int:
         from geodti.places import gazetteer as gz
         return gz.agglomerations() if by == "agglomeration" else gz.gazetteer()
 
-    panel = read_quarterly_panel(args, err, needs="summary tables need a",
-                                 left_out="left out of the tables")
+    panel = read_city_panel(args, err, left_out="left out of the tables")
     panel = panel.drop(columns=["period_type", "city_input", "match_status", "source_row"])
     window = parse_window(args.window)
     by = args.by

@@ -33,6 +33,7 @@ class RunConfig:
     header_row: int | None = None  # spreadsheet row of the header; None: detected
     allow_unmatched: bool = False
     allow_county: bool = False  # rows naming a county stand for its containing city
+    frequency: str | None = None  # annual / quarter / month: keep those rows; None: the table's one
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method
@@ -103,6 +104,9 @@ class RunConfig:
                              "layer_scores (a raw-indicator table).")
         if not self.weights:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
+        if self.frequency not in (None, "annual", "quarter", "month"):
+            raise InputError(f"{source}: frequency must be annual, quarter or month, got "
+                             f"{self.frequency!r}.")
         if self.growth_window is not None and len(self.growth_window) != 2:
             raise InputError(f"{source}: growth_window needs two periods [first, last].")
         return self

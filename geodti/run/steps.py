@@ -65,7 +65,8 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
     where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
-                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
+                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
+                 frequency=cfg.frequency)
     if cfg.indicator_scores:
         panel, report = read_indicators_with_report(context.input_path, **where)
     else:
