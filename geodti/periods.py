@@ -92,6 +92,7 @@ __all__ = [
     "quarter_containing",
     "settle_months",
     "period_label",
+    "years_since",
 ]
 
 MIN_YEAR = 1900
@@ -694,6 +695,18 @@ def parse_span(spec, frequency: str = "quarter") -> tuple[str, list[str]]:
                          "a range ('2022M01-2022M06', the mean over the range)"}[frequency]
     raise PeriodError(f"period {spec!r} is not understood for a {frequency} panel; give "
                       f"{examples}.")
+
+
+def years_since(start, period) -> float:
+    """Years from ``start`` to ``period`` (same frequency): periods apart / periods per year.
+
+    Examples
+    --------
+    >>> years_since("2021Q1", "2023Q1"), years_since("2011", "2021"), years_since("2021M01", "2021M07")
+    (2.0, 10.0, 0.5)
+    """
+    frequency = period_type(start)
+    return (period_number(period, frequency) - period_number(start, frequency)) / PER_YEAR[frequency]
 
 
 def quarter_containing(period) -> str:

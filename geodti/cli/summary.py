@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         caption = "波动最小的层 (环比增速标准差最小): " + ", ".join(steady)
     elif args.within:
         table = S.within_groups(panel, groups, by, variable=args.variable,
-                                earlier=args.earlier, later=args.period or S.latest_quarter(panel),
+                                earlier=args.earlier, later=args.period or S.latest_period(panel),
                                 window=window, only=args.within, names=names)
     elif by == "agglomeration":
         table = S.agglomeration_table(panel, groups, variable=args.variable, period=args.period,

@@ -102,7 +102,7 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel (``adcode``, ``period``, ``variable``), balanced.
+        Tidy panel of one frequency (annual, quarterly or monthly) (``adcode``, ``period``, ``variable``), balanced.
     variable : str
         Index column.
     weight : {"level", "yoy_increment", "increment_from_first"}

@@ -28,8 +28,9 @@ import pandas as pd
 
 from geodti.errors import MethodError
 from geodti import schema as _schema
+from geodti.schema import frequency_of
 from geodti.periods import (
-    PER_YEAR, check_period, parse_span, period_number, period_type, periods_between, sort_periods,
+    PER_YEAR, check_period, parse_span, period_number, periods_between, sort_periods,
     year_earlier, year_of,
 )
 
@@ -52,22 +53,9 @@ STEP_GROWTH = {"quarter": "qoq", "month": "mom"}
 #: The column counting a window's or a year's periods, in the frequency's own word.
 COUNT_COLUMN = {"annual": "n_years", "quarter": "n_quarters", "month": "n_months"}
 
-
-def frequency_of(panel: pd.DataFrame) -> str:
-    """The one frequency of a panel's periods (``"annual"``, ``"quarter"`` or ``"month"``).
-
-    Raises
-    ------
-    geodti.schema.PanelError
-        The panel mixes frequencies (growth and ranks compare like with like).
-    """
-    kinds = {period_type(p) for p in pd.unique(panel["period"].dropna())}
-    if len(kinds) > 1:
-        raise _schema.PanelError(
-            f"the panel mixes {' and '.join(sorted(kinds))} periods; growth, ranks and the "
-            "dynamics compare like with like: keep one frequency (geodti.read_panel(..., "
-            "frequency=...), --frequency).")
-    return kinds.pop() if kinds else "quarter"
+#: Periods of the default growth window at each frequency: the report's five quarters
+#: (2022Q1-2023Q1), a year of months, the latest year.
+DEFAULT_WINDOW_PERIODS = {"quarter": 5, "month": 12, "annual": 1}
 
 
 def check_panel(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> pd.DataFrame:
@@ -348,7 +336,7 @@ def rank_change(panel: pd.DataFrame, variable: str = "dti", *, earlier: str = "2
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel.
+        Tidy panel of one frequency (annual, quarterly or monthly).
     variable : str
         The column to rank (default ``"dti"``).
     earlier, later : str

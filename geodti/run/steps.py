@@ -80,7 +80,7 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
 def step_index(context: RunContext, given: Given) -> Panel:
     """The panel of index values: the table's own, or built from its raw indicators by the
     report's method when the run has the expert scores."""
-    from geodti.index.summary import latest_quarter
+    from geodti.index.summary import latest_period
 
     cfg = context.config
     read = given[MatchedTable].panel
@@ -88,7 +88,7 @@ def step_index(context: RunContext, given: Given) -> Panel:
     periods = [str(p) for p in sorted(read["period"].unique())]  # unplaced rows' too
     if not cfg.indicator_scores:
         return Panel(placed=raw, value_columns=list(schema_of(raw).value_columns), periods=periods,
-                     latest=latest_quarter(raw))
+                     latest=latest_period(raw))
     from geodti.index import build_index
     from geodti.index.framework import dti_framework
     from geodti.io.read import read_table
@@ -109,7 +109,7 @@ def step_index(context: RunContext, given: Given) -> Panel:
         "weighted by the experts' scores (a_j = sum_i a_ij / sum_i sum_j a_ij); layer weights "
         + ", ".join(f"{r.layer} {r.weight:.3f}" for r in layer_weights.itertuples()) + ".")
     return Panel(placed=_placed(panel), value_columns=values, periods=periods,
-                 latest=latest_quarter(panel),
+                 latest=latest_period(panel),
                  tables={"index_weights": built.weights, "index_indicators": built.indicators},
                  caveats=[caveat])
 
@@ -118,21 +118,24 @@ def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
     """The growth window of a run: as configured, else the report's rule on this panel.
 
     The report's summary growth is the mean of quarterly YoY over the five quarters ending at
-    the latest one (2022Q1-2023Q1). Without a configured window the run uses the five
-    quarters ending at the panel's latest quarter, shortened to the quarters whose YoY exists;
-    ``None`` when no quarter has one (fewer than five consecutive quarters).
+    the latest one (2022Q1-2023Q1). Without a configured window the run uses the
+    :data:`geodti.index.growth.DEFAULT_WINDOW_PERIODS` periods ending at the panel's latest period (five
+    quarters, twelve months or one year), shortened to the periods whose YoY exists;
+    ``None`` when no period has one (less than a year and a period of data).
     """
     if configured:
         return tuple(configured)
-    from geodti.periods import period_type, shift_quarter, sort_periods
+    from geodti.index.growth import DEFAULT_WINDOW_PERIODS, frequency_of
+    from geodti.periods import shift_period, sort_periods, year_earlier
 
-    quarters = sort_periods(p for p in panel["period"].unique() if period_type(p) == "quarter")
-    if not quarters:
+    frequency = frequency_of(panel)
+    periods = sort_periods(panel["period"].unique(), distinct=True, frequency=frequency)
+    if not periods:
         return None
-    have = set(quarters)
-    latest = quarters[-1]
-    window = [shift_quarter(latest, -k) for k in range(4, -1, -1)]
-    usable = [q for q in window if q in have and shift_quarter(q, -4) in have]
+    have = set(periods)
+    latest = periods[-1]
+    window = [shift_period(latest, -k) for k in range(DEFAULT_WINDOW_PERIODS[frequency] - 1, -1, -1)]
+    usable = [q for q in window if q in have and year_earlier(q) in have]
     if not usable:
         return None
     return usable[0], latest
@@ -140,16 +143,18 @@ def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
 
 def earlier_period(panel: pd.DataFrame, latest: str) -> str | None:
     """The period the latest ranks are compared with: the previous year (the report's rule,
-    its annual index needs all four quarters), else the panel's first quarter; ``None`` when
-    the panel has only the latest quarter."""
-    from geodti.periods import period_type, sort_periods
+    its annual index needs all the year's quarters or months; an annual panel's previous
+    year), else the panel's first period; ``None`` when the panel has only the latest one."""
+    from geodti.index.growth import frequency_of
+    from geodti.periods import parse_span, sort_periods, year_of
 
+    frequency = frequency_of(panel)
     have = set(panel["period"].unique())
-    year = str(int(latest[:4]) - 1)
-    if all(f"{year}Q{q}" in have for q in range(1, 5)):
+    year = str(year_of(latest) - 1)
+    if all(p in have for p in parse_span(year, frequency)[1]):
         return year
-    quarters = sort_periods(p for p in have if period_type(p) == "quarter")
-    return quarters[0] if quarters and quarters[0] != latest else None
+    periods = sort_periods(have, distinct=True, frequency=frequency)
+    return periods[0] if periods and periods[0] != latest else None
 
 
 def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -166,7 +171,7 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
     from geodti.places.gazetteer import agglomerations, gazetteer
 
     window = growth_window(panel, configured_window)
-    latest = summary.latest_quarter(panel)
+    latest = summary.latest_period(panel)
     members = agglomerations()
     units = gazetteer()
     t: dict[str, pd.DataFrame] = {}
