@@ -157,13 +157,23 @@ def read_city_panel(args: argparse.Namespace, err, *, left_out: str,
     return raw.loc[~unmatched].reset_index(drop=True)
 
 
-def parse_window(text: str) -> tuple[str, str] | None:
-    """``--window FIRST-LAST`` (two quarters) as a pair; None for ``none``."""
+_PERIOD = r"\d{4}(?:Q[1-4]|M(?:0[1-9]|1[0-2]))?"
+
+
+def parse_window(text: str, panel=None) -> tuple[str, str] | None:
+    """``--window FIRST-LAST`` (two periods of one frequency: 2022Q1-2023Q1, 2019-2021,
+    2022M01-2022M12) as a pair; None for ``none``; ``auto`` with ``panel``: the default
+    window at the panel's frequency (:func:`geodti.index.growth.default_window`)."""
     from geodti.errors import InputError
 
     if text.lower() == "none":
         return None
-    m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", text)
+    if text.lower() == "auto" and panel is not None:
+        from geodti.index.growth import default_window
+
+        return default_window(panel)
+    m = re.fullmatch(rf"({_PERIOD})-({_PERIOD})", text)
     if not m:
-        raise InputError(f"--window {text!r}: write it as 2022Q1-2023Q1, or 'none'.")
+        raise InputError(f"--window {text!r}: write it as 2022Q1-2023Q1 (2019-2021 for years, "
+                         "2022M01-2022M12 for months), 'auto' or 'none'.")
     return m.group(1), m.group(2)

@@ -30,7 +30,7 @@ from geodti.errors import MethodError
 from geodti import schema as _schema
 from geodti.schema import frequency_of
 from geodti.periods import (
-    PER_YEAR, check_period, parse_span, period_number, periods_between, sort_periods,
+    PER_YEAR, check_period, parse_span, period_number, periods_between, shift_period, sort_periods,
     year_earlier, year_of,
 )
 
@@ -56,6 +56,47 @@ COUNT_COLUMN = {"annual": "n_years", "quarter": "n_quarters", "month": "n_months
 #: Periods of the default growth window at each frequency: the report's five quarters
 #: (2022Q1-2023Q1), a year of months, the latest year.
 DEFAULT_WINDOW_PERIODS = {"quarter": 5, "month": 12, "annual": 1}
+
+
+def default_window(panel: pd.DataFrame) -> tuple[str, str] | None:
+    """The default growth window: the report's rule at the panel's frequency.
+
+    The report's summary growth is the mean of quarterly YoY over the five quarters ending at
+    the latest one (2022Q1-2023Q1). The default window is the
+    :data:`DEFAULT_WINDOW_PERIODS` periods ending at the panel's latest period (five
+    quarters, twelve months or one year), shortened to the periods whose YoY exists;
+    ``None`` when no period has one (a year and a period of data or less).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> default_window(pd.DataFrame({"period": [str(y) for y in range(2011, 2022)]}))
+    ('2021', '2021')
+    """
+    frequency = frequency_of(panel)
+    periods = sort_periods(pd.unique(panel["period"]), distinct=True, frequency=frequency)
+    if not periods:
+        return None
+    have = set(periods)
+    latest = periods[-1]
+    window = [shift_period(latest, -k) for k in range(DEFAULT_WINDOW_PERIODS[frequency] - 1, -1, -1)]
+    usable = [q for q in window if q in have and year_earlier(q) in have]
+    if not usable:
+        return None
+    return usable[0], latest
+
+
+def earlier_period(panel: pd.DataFrame, latest: str) -> str | None:
+    """The period the latest ranks are compared with: the previous year (the report's rule;
+    its annual index needs all the year's quarters or months; an annual panel's previous
+    year), else the panel's first period; ``None`` when the panel has only the latest one."""
+    frequency = frequency_of(panel)
+    have = set(panel["period"].unique())
+    year = str(year_of(latest) - 1)
+    if all(p in have for p in parse_span(year, frequency)[1]):
+        return year
+    periods = sort_periods(have, distinct=True, frequency=frequency)
+    return periods[0] if periods and periods[0] != latest else None
 
 
 def check_panel(panel: pd.DataFrame, keys: Sequence[str] = ("adcode",)) -> pd.DataFrame:

@@ -115,46 +115,20 @@ def step_index(context: RunContext, given: Given) -> Panel:
 
 
 def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
-    """The growth window of a run: as configured, else the report's rule on this panel.
-
-    The report's summary growth is the mean of quarterly YoY over the five quarters ending at
-    the latest one (2022Q1-2023Q1). Without a configured window the run uses the
-    :data:`geodti.index.growth.DEFAULT_WINDOW_PERIODS` periods ending at the panel's latest period (five
-    quarters, twelve months or one year), shortened to the periods whose YoY exists;
-    ``None`` when no period has one (less than a year and a period of data).
-    """
+    """The growth window of a run: as configured, else
+    :func:`geodti.index.growth.default_window` (the report's rule at the panel's frequency)."""
     if configured:
         return tuple(configured)
-    from geodti.index.growth import DEFAULT_WINDOW_PERIODS, frequency_of
-    from geodti.periods import shift_period, sort_periods, year_earlier
+    from geodti.index.growth import default_window
 
-    frequency = frequency_of(panel)
-    periods = sort_periods(panel["period"].unique(), distinct=True, frequency=frequency)
-    if not periods:
-        return None
-    have = set(periods)
-    latest = periods[-1]
-    window = [shift_period(latest, -k) for k in range(DEFAULT_WINDOW_PERIODS[frequency] - 1, -1, -1)]
-    usable = [q for q in window if q in have and year_earlier(q) in have]
-    if not usable:
-        return None
-    return usable[0], latest
+    return default_window(panel)
 
 
 def earlier_period(panel: pd.DataFrame, latest: str) -> str | None:
-    """The period the latest ranks are compared with: the previous year (the report's rule,
-    its annual index needs all the year's quarters or months; an annual panel's previous
-    year), else the panel's first period; ``None`` when the panel has only the latest one."""
-    from geodti.index.growth import frequency_of
-    from geodti.periods import parse_span, sort_periods, year_of
+    """The period the latest ranks are compared with (:func:`geodti.index.growth.earlier_period`)."""
+    from geodti.index.growth import earlier_period as earlier
 
-    frequency = frequency_of(panel)
-    have = set(panel["period"].unique())
-    year = str(year_of(latest) - 1)
-    if all(p in have for p in parse_span(year, frequency)[1]):
-        return year
-    periods = sort_periods(have, distinct=True, frequency=frequency)
-    return periods[0] if periods and periods[0] != latest else None
+    return earlier(panel, latest)
 
 
 def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
