@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 
 from geodti.errors import InputError, MatchError
@@ -222,14 +224,18 @@ def mixed_frequency_message(source, long: pd.DataFrame) -> str | None:
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
                       value_columns, layout, period, value_name, allow_unmatched, allow_county,
                       frequency=None):
-    long = to_long(
-        table, city_column=city_column, province_column=province_column,
-        period_column=period_column, value_columns=value_columns, layout=layout,
-        value_name=value_name, period=period, frequency=frequency,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        long = to_long(
+            table, city_column=city_column, province_column=province_column,
+            period_column=period_column, value_columns=value_columns, layout=layout,
+            value_name=value_name, period=period, frequency=frequency,
+        )
     mixed = mixed_frequency_message(long.attrs.get("source", path), long)
-    if mixed:
+    if mixed:  # the error names the rows; the reader's notes on them would only repeat it
         raise InputError(mixed)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     values = list(long.attrs["value_columns"])
     reserved = [c for c in values if is_metadata(c)]
     if reserved:
