@@ -40,8 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="core cities of the distance decay, names or adcodes separated by "
                         "commas (default 上海,北京,深圳,广州)")
     p.add_argument("--window", default="auto",
-                   help="growth window, e.g. 2022Q1-2023Q1 (default: the latest five quarters "
-                        "with a year-on-year growth)")
+                   help="growth window, e.g. 2022Q1-2023Q1, 2019-2021, 2022M01-2022M12 "
+                        "(default: the latest five quarters, twelve months or one year with a "
+                        "year-on-year growth)")
     p.add_argument("--ellipse", choices=["arcgis", "crimestat", "yuill"], default="arcgis",
                    help="standard deviational ellipse convention (default arcgis)")
     p.add_argument("--classes", type=int, default=5,

@@ -1357,7 +1357,7 @@ def summarize(long: pd.DataFrame) -> dict:
         (other columns headed like a province, when no province column was given),
         ``input_rows`` (rows of
         the input table), ``rows`` (of the long table), ``cities`` (distinct),
-        ``periods`` (sorted), ``period_types`` (``{"quarter": n, "annual": n}`` rows),
+        ``periods`` (sorted), ``period_types`` (``{"quarter": n, "annual": n}`` rows, and ``"month"`` when there are monthly rows),
         ``missing`` (``{value column: missing count}``), ``mixed_period_cities``.
     """
     attrs = long.attrs
@@ -1383,7 +1383,8 @@ def summarize(long: pd.DataFrame) -> dict:
         "rows": len(long),
         "cities": len(set(_map_distinct(long["city"], _norm_text))),
         "periods": sort_periods(long["period"].unique()),
-        "period_types": {k: int(kinds.get(k, 0)) for k in ("quarter", "annual")},
+        "period_types": {k: int(kinds.get(k, 0)) for k in ("quarter", "annual")}
+        | {k: int(kinds[k]) for k in ("month",) if kinds.get(k, 0)},
         "missing": {c: int(long[c].isna().sum()) for c in attrs.get("value_columns", [])},
         "mixed_period_cities": list(attrs.get("mixed_period_cities", [])),
     }

@@ -41,7 +41,7 @@ class RunConfig:
     layer_scores: str | None = None
     framework: str | None = None  # indicator -> layer table; default the report's (data/)
     base_period: str = "2021Q1"
-    growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
+    growth_window: list[str] | None = None  # None: the last five quarters (12 months, 1 year) with YoY
     groups: str | None = None
     seed: int = defaults.SEED
     permutations: int = defaults.PERMUTATIONS
