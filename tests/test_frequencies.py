@@ -231,9 +231,14 @@ def test_summary_command_on_mixed_annual_and_monthly_tables(tmp_path, capsys):
     assert "period=2021" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("make, latest, growth_window", [
-    (synthetic_annual, "2021", "2021-2021"), (synthetic_monthly, "2023M03", "2023M01-2023M03")])
-def test_run_end_to_end(tmp_path, make, latest, growth_window):
+def _monthly_with_annual_rows() -> pd.DataFrame:
+    return pd.concat([synthetic_monthly(), synthetic_annual([2021])], ignore_index=True)
+
+
+@pytest.mark.parametrize("make, frequency, latest, growth_window", [
+    (synthetic_annual, None, "2021", "2021-2021"),
+    (_monthly_with_annual_rows, "month", "2023M03", "2023M01-2023M03")])
+def test_run_end_to_end(tmp_path, make, frequency, latest, growth_window):
     from geodti.run import run
     from geodti.run.config import RunConfig
 
@@ -242,8 +247,8 @@ def test_run_end_to_end(tmp_path, make, latest, growth_window):
     out = tmp_path / "out"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the permutation budget warning of 9 permutations
-        result = run(RunConfig(table=str(table), out=str(out), permutations=9, weights=["queen"]),
-                     jobs=1)
+        result = run(RunConfig(table=str(table), out=str(out), permutations=9, weights=["queen"],
+                               frequency=frequency), jobs=1)
     assert [s["step"] for s in result.manifest["steps"]][-1] == "report page"
     ranks = pd.read_csv(out / "tables" / "city_ranks.csv", encoding="utf-8-sig", dtype=str)
     assert set(ranks["later_period"]) == {latest} and set(ranks["window"]) == {growth_window}
@@ -254,5 +259,7 @@ def test_run_end_to_end(tmp_path, make, latest, growth_window):
     word = {"2021": "year-on-year growth of the annual values",
             "2023M03": "monthly year-on-year growth (each month over the same month"}[latest]
     assert word in page
+    if frequency:  # the annual rows the monthly run left out are on the report page
+        assert "frequency month: 56 annual rows of the table were left out." in page
     markov_table = pd.read_csv(out / "tables" / "diffusion_markov_transitions.csv", encoding="utf-8-sig")
     assert set(markov_table["transition_length"]) == {"1 year" if latest == "2021" else "1 month"}

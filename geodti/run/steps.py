@@ -86,9 +86,12 @@ def step_index(context: RunContext, given: Given) -> Panel:
     read = given[MatchedTable].panel
     raw = _placed(read)
     periods = [str(p) for p in sorted(read["period"].unique())]  # unplaced rows' too
+    # rows of another frequency that --frequency left out are reported, never dropped silently
+    left_out = [f"frequency {cfg.frequency}: {n} {kind} rows of the table were left out."
+                for kind, n in read.attrs.get("left_out_frequencies", {}).items()]
     if not cfg.indicator_scores:
         return Panel(placed=raw, value_columns=list(schema_of(raw).value_columns), periods=periods,
-                     latest=latest_period(raw))
+                     latest=latest_period(raw), caveats=left_out)
     from geodti.index import build_index
     from geodti.index.framework import dti_framework
     from geodti.io.read import read_table
@@ -111,7 +114,7 @@ def step_index(context: RunContext, given: Given) -> Panel:
     return Panel(placed=_placed(panel), value_columns=values, periods=periods,
                  latest=latest_period(panel),
                  tables={"index_weights": built.weights, "index_indicators": built.indicators},
-                 caveats=[caveat])
+                 caveats=[*left_out, caveat])
 
 
 def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
