@@ -35,6 +35,10 @@ written as                     becomes     note
 
 With ``monthly=True`` a month (``2021-03``, ``2021年3月``, ``202103``, ``2021M03``) or a
 date stays a month, ``"2021M03"``; by default it is the quarter containing it, as above.
+A table's reader decides for the whole column with :func:`settle_months`: months stay
+months when two of them fall in one quarter (the table cannot be quarterly), or when the
+user says the table is monthly; otherwise each is the quarter containing it (quarterly
+tables are often written with quarter-end dates such as ``2021-03-31``).
 
 Full-width characters (``２０２１Ｑ１``) are normalised first (Unicode NFKC).
 
@@ -85,6 +89,10 @@ __all__ = [
     "shift_quarter",
     "year_earlier",
     "periods_between",
+    "quarter_containing",
+    "settle_months",
+    "period_label",
+    "years_since",
 ]
 
 MIN_YEAR = 1900
@@ -633,22 +641,27 @@ def periods_between(start, end) -> list[str]:
     return [_from_number(i, frequency) for i in range(first, last + 1)]
 
 
-_RE_SPAN = re.compile(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])")
+_RE_SPAN = re.compile(r"(\d{4}(?:Q[1-4]|M(?:0[1-9]|1[0-2]))?)\s*-\s*(\d{4}(?:Q[1-4]|M(?:0[1-9]|1[0-2]))?)")
 
 
-def parse_span(spec) -> tuple[str, list[str]]:
-    """The quarters a period specification covers, and its kind.
+def parse_span(spec, frequency: str = "quarter") -> tuple[str, list[str]]:
+    """The periods of ``frequency`` a period specification covers, and its kind.
 
     Parameters
     ----------
     spec : str
-        A quarter (``"2023Q1"``), a year (``"2022"``: its four quarters) or an inclusive range
-        of quarters (``"2021Q1-2023Q1"``), as the index's averages over a span take them.
+        A period (``"2023Q1"``; a month ``"2023M03"`` or year ``"2022"`` of an annual
+        panel), a coarser period (a year ``"2022"``: its four quarters or twelve months; a
+        quarter of a monthly panel: its three months) or an inclusive range of periods of
+        ``frequency`` (``"2021Q1-2023Q1"``, ``"2019-2021"``, ``"2022M01-2022M06"``), as the
+        index's averages over a span take them.
+    frequency : {"quarter", "annual", "month"}
+        The panel's frequency (default quarter).
 
     Returns
     -------
-    kind : {"quarter", "annual", "range"}
-    quarters : list of str
+    kind : {"quarter", "annual", "month", "range"}
+    periods : list of str
 
     Examples
     --------
@@ -656,15 +669,102 @@ def parse_span(spec) -> tuple[str, list[str]]:
     ('annual', ['2022Q1', '2022Q2', '2022Q3', '2022Q4'])
     >>> parse_span("2021Q4-2022Q1")
     ('range', ['2021Q4', '2022Q1'])
+    >>> parse_span("2022Q2", "month")
+    ('quarter', ['2022M04', '2022M05', '2022M06'])
     """
     spec = str(spec).strip()
-    if is_period(spec, "quarter"):
-        return "quarter", [spec]
-    if is_period(spec, "annual"):
-        return "annual", [f"{spec}Q{q}" for q in range(1, 5)]
-    if m := _RE_SPAN.fullmatch(spec):
+    if frequency not in FREQUENCIES:
+        raise PeriodError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}.")
+    if is_period(spec):
+        kind = period_type(spec)
+        step = {"annual": 3, "quarter": 2, "month": 1}
+        if step[kind] >= step[frequency]:  # the period itself, or the finer periods inside it
+            year, quarter, _ = _split(spec)
+            if kind == frequency:
+                return kind, [spec]
+            if frequency == "quarter":
+                return kind, [f"{year}Q{q}" for q in range(1, 5)]
+            months = range(1, 13) if kind == "annual" else range(3 * quarter - 2, 3 * quarter + 1)
+            return kind, [f"{year}M{m:02d}" for m in months]
+    elif (m := _RE_SPAN.fullmatch(spec)) and is_period(m[1], frequency) and is_period(m[2], frequency):
         return "range", periods_between(m[1], m[2])
-    raise PeriodError(
-        f"period {spec!r} is not understood; give a quarter ('2023Q1'), a year ('2022', the "
-        "mean of its four quarters) or a range ('2021Q1-2023Q1', the mean over the range)."
-    )
+    examples = {"quarter": "a quarter ('2023Q1'), a year ('2022', the mean of its four quarters) "
+                           "or a range ('2021Q1-2023Q1', the mean over the range)",
+                "annual": "a year ('2021') or a range of years ('2019-2021', the mean over the range)",
+                "month": "a month ('2023M03'), a quarter or a year (the mean of its months) or "
+                         "a range ('2022M01-2022M06', the mean over the range)"}[frequency]
+    raise PeriodError(f"period {spec!r} is not understood for a {frequency} panel; give "
+                      f"{examples}.")
+
+
+def years_since(start, period) -> float:
+    """Years from ``start`` to ``period`` (same frequency): periods apart / periods per year.
+
+    Examples
+    --------
+    >>> years_since("2021Q1", "2023Q1"), years_since("2011", "2021"), years_since("2021M01", "2021M07")
+    (2.0, 10.0, 0.5)
+    """
+    frequency = period_type(start)
+    return (period_number(period, frequency) - period_number(start, frequency)) / PER_YEAR[frequency]
+
+
+def quarter_containing(period) -> str:
+    """The quarter containing a monthly period; a quarter or a year is returned as it is.
+
+    Examples
+    --------
+    >>> quarter_containing("2021M05"), quarter_containing("2021Q2"), quarter_containing("2021")
+    ('2021Q2', '2021Q2', '2021')
+    """
+    year, quarter, month = _split(period)
+    return f"{year}Q{quarter}" if month is not None else period
+
+
+def settle_months(parsed: dict, frequency: str | None = None) -> dict:
+    """Decide, for a whole column, whether months stay months or become their quarters.
+
+    Parameters
+    ----------
+    parsed : dict
+        Value -> period as :func:`parse_distinct_periods` with ``monthly=True`` gives it.
+    frequency : {"annual", "quarter", "month"}, optional
+        What the user says the table is. None: months stay months when two distinct months
+        fall in one quarter (a quarterly reading would merge distinct periods), else each
+        month (or date) is the quarter containing it, as quarterly tables written with
+        quarter-end dates (``2021-03-31``, ``2021-06-30``) need.
+
+    Returns
+    -------
+    dict
+        The same keys, months kept or replaced by the quarter containing them.
+
+    Examples
+    --------
+    >>> settle_months({"2021-03-31": "2021M03", "2021-06-30": "2021M06"})
+    {'2021-03-31': '2021Q1', '2021-06-30': '2021Q2'}
+    >>> settle_months({"2021-01": "2021M01", "2021-02": "2021M02"})
+    {'2021-01': '2021M01', '2021-02': '2021M02'}
+    """
+    if frequency is not None and frequency not in FREQUENCIES:
+        raise PeriodError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}.")
+    months = {p for p in parsed.values() if _split(p)[2] is not None}
+    if frequency == "month":
+        return dict(parsed)
+    if frequency is None:
+        quarters = [quarter_containing(p) for p in months]
+        if len(set(quarters)) < len(quarters):
+            return dict(parsed)
+    return {k: quarter_containing(p) for k, p in parsed.items()}
+
+
+def period_label(period) -> str:
+    """A period as maps and tables show it: ``"2021"``, ``"2021Q1"``, ``"2021-03"``.
+
+    Examples
+    --------
+    >>> period_label("2021M03"), period_label("2021Q1"), period_label("2021")
+    ('2021-03', '2021Q1', '2021')
+    """
+    year, _, month = _split(period)
+    return f"{year}-{month:02d}" if month is not None else str(period)

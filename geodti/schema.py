@@ -20,8 +20,8 @@ import pandas as pd
 
 from geodti.errors import InputError, MethodError
 
-__all__ = ["METADATA_COLUMNS", "PanelError", "PanelSchema", "check_panel", "is_metadata",
-           "level_of_codes", "schema_of", "text_dtype"]
+__all__ = ["METADATA_COLUMNS", "PanelError", "PanelSchema", "check_panel", "frequency_of",
+           "is_metadata", "level_of_codes", "schema_of", "text_dtype"]
 
 #: Columns of a panel that are never variables: the keys (``adcode``, ``period``), what
 #: ``read_panel`` adds (``period_type``, ``name``, ``city_input``, ``match_status``,
@@ -150,6 +150,35 @@ def level_of_codes(codes) -> str:
     if have & (county - city):
         return "county"
     return "city"
+
+
+def frequency_of(panel: pd.DataFrame) -> str:
+    """The one frequency of a panel's periods: ``"annual"``, ``"quarter"`` or ``"month"``.
+
+    Growth, ranks and the dynamics compare like with like, so they take a panel of one
+    frequency (``"quarter"`` for a panel without rows).
+
+    Raises
+    ------
+    PanelError
+        The panel mixes frequencies.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frequency_of(pd.DataFrame({"period": ["2021M01", "2021M02"]}))
+    'month'
+    """
+    frequency = schema_of(panel[["period"]]).frequency
+    if frequency == "mixed":
+        from geodti.periods import period_type  # periods imports this module
+
+        kinds = sorted({period_type(p) for p in pd.unique(panel["period"].dropna())})
+        raise PanelError(
+            f"the panel mixes {' and '.join(kinds)} periods; growth, ranks and the dynamics "
+            "compare like with like: keep one frequency (geodti.read_panel(..., frequency=...), "
+            "--frequency).")
+    return "quarter" if frequency == "none" else frequency
 
 
 def text_dtype():

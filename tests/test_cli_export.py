@@ -60,9 +60,13 @@ def test_refusals_exit_2(small_table, tmp_path, capsys):
     assert main(["export", str(small_table), "--format", "geojson", "--crs", "4490",
                  "--window", "none", "--out", str(tmp_path / "g")]) == 2
     assert "RFC 7946" in capsys.readouterr().err
-    assert main(["export", str(small_table), "--out", str(tmp_path / "x.gpkg")]) == 2
+    # a window the two quarters cannot give is refused (the default, auto, leaves growth empty)
+    assert main(["export", str(small_table), "--window", "2022Q1-2023Q1",
+                 "--out", str(tmp_path / "x.gpkg")]) == 2
     assert "--window none" in capsys.readouterr().err
     assert main(["export", str(small_table), "--layers", "roads", "--window", "none",
                  "--out", str(tmp_path / "x.gpkg")]) == 2
     assert "unknown layer" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+    assert main(["export", str(small_table), "--out", str(tmp_path / "auto.gpkg")]) == 0
+    assert "growth window none" in capsys.readouterr().out

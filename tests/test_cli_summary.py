@@ -108,9 +108,10 @@ def test_errors_exit_2(files, tmp_path, capsys):
     _tiers().assign(adcode="1100").to_csv(bad, index=False)
     assert main(["summary", str(panel), "--by", "tier", "--groups", str(bad)]) == 2
     assert "row 2" in capsys.readouterr().err
-    annual = tmp_path / "annual.csv"
-    _panel().assign(period="2022").drop_duplicates(["adcode"]).to_csv(annual, index=False)
-    assert main(["summary", str(annual)]) == 2
-    assert "quarterly panel" in capsys.readouterr().err
+    mixed = tmp_path / "mixed.csv"
+    first = _panel().drop_duplicates(["adcode"])
+    pd.concat([_panel(), first.assign(period="2019")]).to_csv(mixed, index=False)
+    assert main(["summary", str(mixed)]) == 2
+    assert "the table mixes frequencies" in capsys.readouterr().err
     assert main(["summary", str(panel), "--groups", str(agg), "--window", "2024Q1-2024Q2"]) == 2
     assert "growth window" in capsys.readouterr().err

@@ -67,7 +67,7 @@ def test_summary_growth_is_mean_of_quarterly_yoy():
 
 
 def test_summary_growth_window_outside_the_data():
-    with pytest.raises(MethodError, match=r"needs quarters 2021Q4-2022Q4.*lacks.*2021Q4"):
+    with pytest.raises(MethodError, match=r"needs the periods 2021Q4-2022Q4 \(YoY looks back a year, 4 quarter periods\).*lacks.*2021Q4"):
         summary_growth(_panel().query("period != '2021Q4'"), "dti", window=("2022Q4", "2022Q4"))
     with pytest.raises(MethodError, match="lacks"):
         summary_growth(_panel(), "dti", window=("2022Q1", "2023Q1"))
@@ -117,7 +117,8 @@ def test_panel_checks():
     p = pd.concat([_panel(), _panel().iloc[[0]]])
     with pytest.raises(MethodError, match="more than one row for adcode A, period 2021Q1"):
         growth(p, "dti")
-    with pytest.raises(MethodError, match="not a quarter"):
-        growth(_panel().assign(period="2021"), "dti")
+    mixed = pd.concat([_panel(), _panel().iloc[[0]].assign(period="2019")])
+    with pytest.raises(MethodError, match="the panel mixes annual and quarter periods"):
+        growth(mixed, "dti")
     with pytest.raises(MethodError, match="no column"):
         growth(_panel(), "gdp")

@@ -567,8 +567,10 @@ def test_duplicate_city_in_wide_table_and_months_of_one_quarter(tmp_path):
     with pytest.raises(InputError, match=r"'深圳' 2021Q1, 2021Q2 in rows 2, 4"):
         read_long(write_text(tmp_path / "w.csv", text))
     months = pd.DataFrame({"city": ["深圳", "深圳"], "month": ["2021-01", "2021-02"], "v": [1, 2]})
+    # two months of one quarter: a monthly table (no flag needed) unless told it is quarterly
+    assert list(to_long(months, period_column="month")["period"]) == ["2021M01", "2021M02"]
     with pytest.raises(InputError, match="aggregate months"):
-        to_long(months, period_column="month")
+        to_long(months, period_column="month", frequency="quarter")
 
 
 def test_same_name_in_two_provinces_is_not_a_duplicate():

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import warnings
+
+from geodti.errors import InputWarning
 
 __all__ = [
     "ALLOW_COUNTY_HELP",
@@ -13,7 +16,7 @@ __all__ = [
     "READ_OPTIONS",
     "add_table_arguments",
     "parse_window",
-    "read_quarterly_panel",
+    "read_city_panel",
     "read_table_from_args",
     "table_options",
 ]
@@ -43,6 +46,7 @@ READ_OPTIONS = {
     "value_columns": "value_columns", "value_name": "value_name",
     "allow_unmatched": "allow_unmatched", "allow_county": "allow_county", "level": "level",
     "crosswalk": "crosswalk", "crosswalk_weight": "crosswalk_weight",
+    "frequency": "frequency",
 }
 _MATCHING = ("allow_unmatched", "allow_county", "level", "crosswalk", "crosswalk_weight")
 
@@ -91,6 +95,11 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
         parser.add_argument(
             "--period-column",
             help="column of periods in a long table, or YEAR,QUARTER columns (default: detected)")
+        parser.add_argument(
+            "--frequency", choices=("annual", "quarter", "month"),
+            help="analyse the rows of this frequency only and report the others; also reads "
+                 "months written as quarter ends (2021-03, 2021-06) as months (default: the "
+                 "table's one frequency; a table mixing frequencies is refused)")
     if shape:
         # dest table_period: several commands have a --period of their own meaning
         parser.add_argument("--period", dest="table_period", metavar="PERIOD",
@@ -136,24 +145,26 @@ def read_table_from_args(args: argparse.Namespace):
     return read_long(args.table, **table_options(args, matching=False))
 
 
-def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out: str,
-                         variable: str | None = None):
-    """The quarterly panel named by ``args.table`` and :func:`add_table_arguments`' flags,
-    with only the rows whose city matched (the others are counted in a note on ``err``).
+def read_city_panel(args: argparse.Namespace, err, *, left_out: str,
+                    variable: str | None = None):
+    """The panel (of one frequency: annual, quarterly or monthly) named by ``args.table`` and
+    :func:`add_table_arguments`' flags, with only the rows whose city matched (the others,
+    and rows of another frequency left out by ``--frequency``, are counted in notes on ``err``).
 
-    ``needs`` and ``left_out`` word the messages for the command (e.g. "summary tables need",
-    "left out of the tables"); ``variable``, if given, must be a column of the table.
+    ``left_out`` words the message for the command (e.g. "left out of the tables");
+    ``variable``, if given, must be a column of the table.
     """
     from geodti.errors import InputError
     from geodti.io.panel import read_panel
     from geodti.schema import schema_of
 
-    raw = read_panel(args.table, **table_options(args))
-    annual_rows = raw["period_type"] != "quarter"
-    if annual_rows.any():
-        raise InputError(f"{args.table}: {int(annual_rows.sum())} rows carry annual periods "
-                         f"(e.g. {raw.loc[annual_rows, 'period'].iloc[0]}); {needs} "
-                         "quarterly panel (2021Q1, ...).")
+    with warnings.catch_warnings():
+        # the note below says what --frequency left out, once
+        warnings.simplefilter("ignore", InputWarning)
+        raw = read_panel(args.table, **table_options(args))
+    for kind, n in raw.attrs.get("left_out_frequencies", {}).items():
+        err.print(f"note: {n} {kind} rows are {left_out} (--frequency {args.frequency}).",
+                  highlight=False)
     if variable is not None and variable not in raw.columns:
         raise InputError(f"{args.table}: no column {variable!r}; value columns are "
                          f"{list(schema_of(raw).value_columns)}. Pass --variable.")
@@ -164,13 +175,23 @@ def read_quarterly_panel(args: argparse.Namespace, err, *, needs: str, left_out:
     return raw.loc[~unmatched].reset_index(drop=True)
 
 
-def parse_window(text: str) -> tuple[str, str] | None:
-    """``--window FIRST-LAST`` (two quarters) as a pair; None for ``none``."""
+_PERIOD = r"\d{4}(?:Q[1-4]|M(?:0[1-9]|1[0-2]))?"
+
+
+def parse_window(text: str, panel=None) -> tuple[str, str] | None:
+    """``--window FIRST-LAST`` (two periods of one frequency: 2022Q1-2023Q1, 2019-2021,
+    2022M01-2022M12) as a pair; None for ``none``; ``auto`` with ``panel``: the default
+    window at the panel's frequency (:func:`geodti.index.growth.default_window`)."""
     from geodti.errors import InputError
 
     if text.lower() == "none":
         return None
-    m = re.fullmatch(r"(\d{4}Q[1-4])-(\d{4}Q[1-4])", text)
+    if text.lower() == "auto" and panel is not None:
+        from geodti.index.growth import default_window
+
+        return default_window(panel)
+    m = re.fullmatch(rf"({_PERIOD})-({_PERIOD})", text)
     if not m:
-        raise InputError(f"--window {text!r}: write it as 2022Q1-2023Q1, or 'none'.")
+        raise InputError(f"--window {text!r}: write it as 2022Q1-2023Q1 (2019-2021 for years, "
+                         "2022M01-2022M12 for months), 'auto' or 'none'.")
     return m.group(1), m.group(2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geodti.cli.arguments import add_table_arguments, read_quarterly_panel
+from geodti.cli.arguments import add_table_arguments, read_city_panel
 from geodti.cli.output import print_table
 
 
@@ -40,8 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="core cities of the distance decay, names or adcodes separated by "
                         "commas (default 上海,北京,深圳,广州)")
     p.add_argument("--window", default="auto",
-                   help="growth window, e.g. 2022Q1-2023Q1 (default: the latest five quarters "
-                        "with a year-on-year growth)")
+                   help="growth window, e.g. 2022Q1-2023Q1, 2019-2021, 2022M01-2022M12 "
+                        "(default: the latest five quarters, twelve months or one year with a "
+                        "year-on-year growth)")
     p.add_argument("--ellipse", choices=["arcgis", "crimestat", "yuill"], default="arcgis",
                    help="standard deviational ellipse convention (default arcgis)")
     p.add_argument("--classes", type=int, default=5,
@@ -76,8 +77,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--weights {args.weights!r}: use knnK, e.g. knn6.")
     k_neighbours = int(m.group(1))
     cores = [c.strip() for c in re.split(r"[,，]", args.cores) if c.strip()]
-    panel = read_quarterly_panel(args, err, needs="diffusion needs a", left_out="left out",
-                                 variable=args.variable)
+    panel = read_city_panel(args, err, left_out="left out",
+                            variable=args.variable)
     panel = panel[["adcode", "period", args.variable]]
     groups = read_groups(args.groups, args.by) if args.groups else None
     units = sorted(panel["adcode"].unique())

@@ -34,9 +34,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--variable", action="append", dest="variables", metavar="COLUMN",
                    help="value column that gets rank, share, YoY and growth fields (repeat for "
                         "several; default dti)")
-    p.add_argument("--window", default="2022Q1-2023Q1",
-                   help="summary-growth window, mean of quarterly YoY (default 2022Q1-2023Q1); "
-                        "'none' leaves growth empty")
+    p.add_argument("--window", default="auto",
+                   help="summary-growth window, mean of the year-on-year growth over it, e.g. "
+                        "2022Q1-2023Q1, 2019-2021, 2022M01-2022M12 (default auto: the latest "
+                        "five quarters with a YoY, as the report's 2022Q1-2023Q1; twelve months; "
+                        "the latest year); 'none' leaves growth empty")
     p.add_argument("--resolution", choices=["detailed", "map"], default="detailed",
                    help="bundled boundaries: detailed (default, for GIS) or map (smaller)")
     p.add_argument("--bbox", action="store_true", help="GeoParquet: add the bbox covering column")
@@ -55,9 +57,9 @@ def run(args: argparse.Namespace) -> int:
     from geodti.io.panel import read_panel
     from geodti.io.layer_builder import build_layers
 
-    window = parse_window(args.window)
     out = args.out or ("layers.gpkg" if args.format == "gpkg" else f"layers_{args.format}")
     panel = read_panel(args.table, **table_options(args))
+    window = parse_window(args.window, panel[panel["adcode"].notna()])
     try:
         layers = build_layers(panel, layers=args.layers, period=args.period, variables=args.variables,
                               window=window, resolution=args.resolution)

@@ -1,11 +1,12 @@
-"""``geodti summary TABLE``: the DTI report's summary tables for a quarterly city panel."""
+"""``geodti summary TABLE``: the DTI report's summary tables for an annual, quarterly or monthly city panel."""
 
 from __future__ import annotations
 
 import argparse
 
-from geodti.cli.arguments import add_table_arguments, parse_window, read_quarterly_panel
+from geodti.cli.arguments import add_table_arguments, parse_window, read_city_panel
 from geodti.cli.output import print_table
+from geodti.schema import frequency_of
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -30,13 +31,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--within", metavar="GROUP",
                    help="rank the cities inside this group (e.g. 长三角) instead of comparing groups")
     p.add_argument("--variable", default="dti", help="index column (default dti)")
-    p.add_argument("--period", help="quarter (2023Q1), year (2022) or range (2021Q1-2023Q1); "
-                                    "default the latest quarter (the year 2022 for --by industry)")
-    p.add_argument("--earlier", default="2022",
-                   help="earlier period of the rank change with --within (default 2022)")
-    p.add_argument("--window", default="2022Q1-2023Q1",
-                   help="growth window: mean of quarterly YoY over it (default 2022Q1-2023Q1); "
-                        "'none' to leave growth out")
+    p.add_argument("--period", help="period (2023Q1; 2021 or 2023M03 in annual or monthly tables), year (2022) or range (2021Q1-2023Q1); "
+                                    "default the latest period (the latest full year for --by industry)")
+    p.add_argument("--earlier",
+                   help="earlier period of the rank change with --within (default: the year "
+                        "before the latest period, the report's 2022)")
+    p.add_argument("--window", default="auto",
+                   help="growth window: mean of the year-on-year growth over it, e.g. "
+                        "2022Q1-2023Q1, 2019-2021, 2022M01-2022M12 (default auto: the latest five "
+                        "quarters with a YoY, as the report's 2022Q1-2023Q1; twelve months; the "
+                        "latest year); 'none' to leave growth out")
     p.add_argument("--top-k", type=int, default=3, help="k of the top-k share (default 3)")
     p.add_argument("--sub", choices=["layers", "industry"], default="layers",
                    help="what the agglomeration table's No.1-No.3 columns rank (default layers)")
@@ -65,10 +69,9 @@ def run(args: argparse.Namespace) -> int:
         from geodti.places import gazetteer as gz
         return gz.agglomerations() if by == "agglomeration" else gz.gazetteer()
 
-    panel = read_quarterly_panel(args, err, needs="summary tables need a",
-                                 left_out="left out of the tables")
+    panel = read_city_panel(args, err, left_out="left out of the tables")
     panel = panel.drop(columns=["period_type", "city_input", "match_status", "source_row"])
-    window = parse_window(args.window)
+    window = parse_window(args.window, panel)
     by = args.by
     groups = None
     if by != "layers":
@@ -86,10 +89,12 @@ def run(args: argparse.Namespace) -> int:
         table = S.layer_summary(panel, composite=args.variable)
         var = S.layer_variability(panel, composite=args.variable)
         steady = var.loc[var["least_variable"], "variable"].tolist()
-        caption = "波动最小的层 (环比增速标准差最小): " + ", ".join(steady)
+        growth_word = "同比" if frequency_of(panel) == "annual" else "环比"  # an annual step is a year
+        caption = f"波动最小的层 ({growth_word}增速标准差最小): " + ", ".join(steady)
     elif args.within:
         table = S.within_groups(panel, groups, by, variable=args.variable,
-                                earlier=args.earlier, later=args.period or S.latest_quarter(panel),
+                                earlier=args.earlier or _previous_year(panel),
+                                later=args.period or S.latest_period(panel),
                                 window=window, only=args.within, names=names)
     elif by == "agglomeration":
         table = S.agglomeration_table(panel, groups, variable=args.variable, period=args.period,
@@ -98,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
         cov = S.agglomeration_coverage(panel, groups, variable=args.variable, period=args.period)
         caption = cov["statement_zh"].iloc[0]
     elif by == "industry":
-        table = S.industry_view(panel, groups, period=args.period or "2022", window=window)
+        table = S.industry_view(panel, groups, period=args.period or _last_full_year(panel),
+                                window=window)
     else:
         table = S.group_summary(panel, groups, by, variable=args.variable, period=args.period,
                                 window=window, top_k=args.top_k, names=names)
@@ -145,3 +151,28 @@ def run(args: argparse.Namespace) -> int:
         path = write_table(table, args.out, format=args.format, sheet_name=f"summary_{by}")
         console.print(f"wrote {path}", highlight=False)
     return 0
+
+
+def _previous_year(panel) -> str:
+    """The default earlier period of --within: the year before the latest period (2022 for
+    the report's 2023Q1), else the panel's first period."""
+    from geodti.index.growth import earlier_period
+    from geodti.index.summary import latest_period
+
+    latest = latest_period(panel)
+    return earlier_period(panel, latest) or latest
+
+
+def _last_full_year(panel) -> str:
+    """The default period of --by industry: the latest year with all its periods (the
+    report's 2022); an annual panel's latest year."""
+    from geodti.index.summary import latest_period
+    from geodti.periods import parse_span, year_of
+
+    frequency = frequency_of(panel)
+    have = set(panel["period"])
+    latest = latest_period(panel)
+    for year in range(year_of(latest), year_of(min(have)) - 1, -1):
+        if all(p in have for p in parse_span(str(year), frequency)[1]):
+            return str(year)
+    return latest

@@ -17,7 +17,7 @@ from geodti import defaults
 from geodti.errors import InputError, MethodError
 from geodti.geo import unit_points as _points
 from geodti.periods import sort_periods
-from geodti.schema import check_panel
+from geodti.schema import check_panel, frequency_of
 
 #: Label of the whole panel in tables that also report groups.
 NATIONAL = "全国"
@@ -25,7 +25,8 @@ NATIONAL = "全国"
 
 def variable_panel(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
     """Check the panel and return ``adcode, period, <variable>`` with a float variable."""
-    df = check_panel(panel, quarterly=True)
+    df = check_panel(panel)
+    frequency_of(df)  # one frequency: annual, quarterly or monthly
     if variable not in df.columns:
         raise MethodError(
             f"the panel has no column {variable!r}; its columns are {list(map(str, df.columns))}. "
@@ -43,8 +44,8 @@ def variable_panel(panel: pd.DataFrame, variable: str) -> pd.DataFrame:
 
 
 def sorted_periods(periods) -> list[str]:
-    return sort_periods(pd.unique(pd.Series(list(periods), dtype=object)), distinct=True,
-                        frequency="quarter")
+    unique = pd.Series(pd.unique(pd.Series(list(periods), dtype=object)), name="period")
+    return sort_periods(unique, distinct=True, frequency=frequency_of(unique.to_frame()))
 
 
 def wide(panel: pd.DataFrame, variable: str, *, drop_incomplete: bool = False,

@@ -9,8 +9,8 @@ the projection plane.
 
 Weights (``weight=``)
     ``"level"``: the index value ``I_q``.
-    ``"yoy_increment"``: ``I_q - I_{q-4}`` (the year-on-year increment; periods without a
-    quarter four back are skipped).
+    ``"yoy_increment"``: ``I_t - I_{t-1 year}`` (the year-on-year increment: four quarters,
+    twelve months or one year back; periods without that partner are skipped).
     ``"increment_from_first"``: ``I_q - I_{q0}`` against the panel's first period.
 Negative increments (``negative=``)
     A unit whose index fell has no "mass" of growth to place on the map. ``"clip"``
@@ -102,7 +102,7 @@ def mean_centre(panel: pd.DataFrame, variable: str = "dti", *, weight: str = "le
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel (``adcode``, ``period``, ``variable``), balanced.
+        Tidy panel of one frequency (annual, quarterly or monthly) (``adcode``, ``period``, ``variable``), balanced.
     variable : str
         Index column.
     weight : {"level", "yoy_increment", "increment_from_first"}

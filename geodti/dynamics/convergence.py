@@ -28,7 +28,7 @@ from scipy import stats
 
 from geodti import defaults
 from geodti.errors import MethodError
-from geodti.periods import PER_YEAR, period_number
+from geodti.periods import years_since
 
 from ._common import NATIONAL, membership, partition, resolve_weights, sorted_periods, variable_panel, wide
 
@@ -45,7 +45,7 @@ def sigma_convergence(panel: pd.DataFrame, variable: str = "dti", *, by: str | N
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel.
+        Tidy panel of one frequency (annual, quarterly or monthly).
     variable : str
         Index column (positive values: logs are taken).
     by : str, optional
@@ -90,7 +90,8 @@ def sigma_convergence(panel: pd.DataFrame, variable: str = "dti", *, by: str | N
 def sigma_trend(sigma: pd.DataFrame, column: str = "sd_log", *, alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """Linear trend of a dispersion measure over time, per group (sigma convergence test).
 
-    OLS of ``column`` on time in years (quarters / 4); a significantly negative slope is
+    OLS of ``column`` on time in years (periods / periods per year: quarters / 4, months
+    / 12, years); a significantly negative slope is
     sigma convergence, a positive one divergence.
 
     Returns
@@ -103,7 +104,8 @@ def sigma_trend(sigma: pd.DataFrame, column: str = "sd_log", *, alpha: float = d
     rows = []
     for (by, group), part in sigma.groupby(["by", "group"], sort=False):
         part = part.dropna(subset=[column])
-        t = part["period"].map(lambda p: period_number(p, "quarter")).to_numpy() / PER_YEAR["quarter"]
+        t = (part["period"].map(lambda p: years_since(part["period"].iloc[0], p)).to_numpy(dtype=float)
+             if len(part) else np.zeros(0))
         v = part[column].to_numpy()
         row = {"by": by, "group": group, "measure": column, "n_periods": len(part),
                "first": v[0] if len(v) else np.nan, "last": v[-1] if len(v) else np.nan}
@@ -143,7 +145,7 @@ def _growth_data(panel, variable, start, end, drop_incomplete):
     for p in (start, end):
         if p not in mat.columns:
             raise MethodError(f"period {p} is not in the panel ({periods[0]} to {periods[-1]}).")
-    years = (period_number(end, "quarter") - period_number(start, "quarter")) / PER_YEAR["quarter"]
+    years = years_since(start, end)  # T in years at any frequency: 9 quarters = 2, 2011-2021 = 10
     if not years > 0:
         raise MethodError(f"end {end} must come after start {start}.")
     sub = mat[[start, end]]
@@ -173,7 +175,7 @@ def beta_convergence(panel: pd.DataFrame, variable: str = "dti", *, start: str |
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel, balanced over ``start`` and ``end``.
+        Tidy panel of one frequency (annual, quarterly or monthly), balanced over ``start`` and ``end``.
     variable : str
         Index column (positive).
     start, end : str, optional

@@ -5,7 +5,9 @@ Classes are quantiles of each period's cross-section (``k = 5``: quintiles; clas
 lowest fifth), so a transition is a move in relative position, not in level; this is
 giddy's ``Spatial_Markov(fixed=False)`` classification (mapclassify.Quantiles per period),
 used for the classic chain too so that the two agree. Transitions are counted between
-periods ``step`` quarters apart (default 1: consecutive quarters).
+periods ``step`` periods apart (default 1: consecutive periods) at the panel's frequency:
+a transition spans a quarter, a month or a year, which every table states
+(``transition_length``: ``"1 quarter"``, ``"1 month"``, ``"1 year"``).
 
 Sources: Quah (1993, 1996) for distribution dynamics; Rey (2001) "Spatial analysis of
 regional income inequality" for the spatial Markov chain; Bickenbach & Bode (2003) for the
@@ -19,24 +21,34 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
+from geodti.schema import frequency_of
 
 from ._common import NATIONAL, membership, resolve_weights, variable_panel, wide
 
-__all__ = ["quantile_classes", "markov", "spatial_markov", "lisa_markov", "kernel_density",
+__all__ = ["quantile_classes", "transition_length", "markov", "spatial_markov", "lisa_markov", "kernel_density",
            "QUADRANTS"]
 
 #: giddy / esda quadrant codes of the LISA Markov chain.
 QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 
 
+_UNIT = {"annual": "year", "quarter": "quarter", "month": "month"}
+
+
+def transition_length(periods, step: int) -> str:
+    """What one transition spans, in words: ``"1 quarter"``, ``"2 years"``, ``"1 month"``."""
+    frequency = frequency_of(pd.DataFrame({"period": list(periods)}))
+    return f"{step} {_UNIT[frequency]}{'s' if step != 1 else ''}"
+
+
 def _matrix(panel, variable, step, drop_incomplete):
     mat = wide(panel, variable, drop_incomplete=drop_incomplete)
     if not (isinstance(step, int) and step >= 1):
-        raise MethodError(f"step={step!r}: give a positive whole number of quarters.")
+        raise MethodError(f"step={step!r}: give a positive whole number of periods.")
     cols = list(mat.columns)[::step]
     if len(cols) < 2:
-        raise MethodError(f"the panel has {mat.shape[1]} periods; transitions {step} quarter(s) "
-                          "apart need at least two of them.")
+        raise MethodError(f"the panel has {mat.shape[1]} periods; transitions "
+                          f"{transition_length(mat.columns, step)} apart need at least two of them.")
     return mat[cols]
 
 
@@ -99,13 +111,13 @@ def markov(panel: pd.DataFrame, variable: str = "dti", *, k: int = 5, step: int 
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel, balanced.
+        Tidy panel of one frequency (annual, quarterly or monthly), balanced.
     variable : str
         Index column.
     k : int
         Number of quantile classes per period (5: quintiles).
     step : int
-        Quarters between the two periods of a transition.
+        Periods (of the panel's frequency) between the two periods of a transition.
     temporal_test : bool
         Test whether the transition probabilities of the first and second half of the
         transitions are the same (giddy.markov.homogeneity, Bickenbach & Bode 2003).
@@ -142,7 +154,8 @@ def markov(panel: pd.DataFrame, variable: str = "dti", *, k: int = 5, step: int 
                    "statistic": float(h.LR), "dof": float(h.dof), "p_value": float(h.LR_p_value)}]
     tests = pd.DataFrame(tests, columns=["table", "test", "statistic", "dof", "p_value"])
     out = {"transitions": trans, "steady_state": steady, "tests": tests}
-    return _meta(out, variable=variable, k=k, step=step, n_units=mat.shape[0],
+    return _meta(out, variable=variable, k=k, step=step,
+                 transition_length=transition_length(mat.columns, step), n_units=mat.shape[0],
                  n_transitions=int(m.transitions.sum()))
 
 
@@ -195,7 +208,8 @@ def spatial_markov(panel: pd.DataFrame, variable: str = "dti", *, k: int = 5, we
                       "statistic": float(chi), "dof": float(dof), "p_value": float(p)})
     out = {"transitions": pd.DataFrame(rows), "steady_state": pd.DataFrame(steady),
            "tests": pd.DataFrame(tests)}
-    return _meta(out, variable=variable, k=k, step=step, n_units=mat.shape[0],
+    return _meta(out, variable=variable, k=k, step=step,
+                 transition_length=transition_length(mat.columns, step), n_units=mat.shape[0],
                  n_transitions=int(sm.transitions.sum()), weights=label)
 
 
@@ -230,7 +244,8 @@ def lisa_markov(panel: pd.DataFrame, variable: str = "dti", *, weights=None, ste
                            "test": "chi2 independence of own and neighbours' moves",
                            "statistic": float(chi), "dof": float(dof), "p_value": float(p)}])
     out = {"transitions": trans, "steady_state": steady, "tests": tests}
-    return _meta(out, variable=variable, step=step, n_units=mat.shape[0],
+    return _meta(out, variable=variable, step=step,
+                 transition_length=transition_length(mat.columns, step), n_units=mat.shape[0],
                  n_transitions=int(lm.transitions.sum()), weights=label)
 
 

@@ -19,7 +19,8 @@ from geodti import defaults
 from geodti.errors import MethodError
 from geodti.geo import haversine_km
 from geodti.periods import check_period, periods_between, year_earlier
-from geodti.index.growth import growth, summary_growth
+from geodti.index.growth import DEFAULT_WINDOW_PERIODS, growth, summary_growth
+from geodti.schema import frequency_of
 
 from ._common import membership, sorted_periods, unit_points, variable_panel
 
@@ -32,28 +33,31 @@ DEFAULT_CORES = ("上海", "北京", "深圳", "广州")
 
 
 def resolve_window(panel: pd.DataFrame, window="auto") -> tuple[str, str]:
-    """The growth window as ``(first, last)`` quarter.
+    """The growth window as ``(first, last)`` period of the panel's frequency.
 
-    ``"auto"``: the latest five quarters that have a quarter four back in the panel (fewer
-    if the panel is shorter); ``"2022Q1-2023Q1"`` or a tuple is taken as given.
+    ``"auto"``: the latest periods that have the same period a year earlier in the panel,
+    five quarters, twelve months or one year
+    (:data:`geodti.index.growth.DEFAULT_WINDOW_PERIODS`; fewer if the panel is shorter);
+    ``"2022Q1-2023Q1"`` (``"2019-2021"``, ``"2022M01-2022M12"``) or a tuple is taken as given.
     """
     if isinstance(window, str) and window != "auto":
         parts = window.split("-")
         if len(parts) != 2:
             raise MethodError(f"window {window!r}: write it as 2022Q1-2023Q1 or 'auto'.")
         window = tuple(parts)
+    frequency = frequency_of(panel)
     if window == "auto":
         periods = sorted_periods(panel["period"].astype(str))
         have = set(periods)
         with_yoy = [p for p in periods if year_earlier(p) in have]
         if not with_yoy:
             raise MethodError(
-                f"the panel's quarters ({periods[0]} to {periods[-1]}) include none with a "
-                "quarter four back, so there is no year-on-year growth; growth needs at least "
-                "five consecutive quarters."
+                f"the panel's {frequency} periods ({periods[0]} to {periods[-1]}) include none "
+                "with the same period a year earlier, so there is no year-on-year growth; "
+                "growth needs more than a year of consecutive periods."
             )
-        window = (with_yoy[-5:][0], with_yoy[-1])
-    first, last = (check_period(w, "quarter", "window quarter") for w in window)
+        window = (with_yoy[-DEFAULT_WINDOW_PERIODS[frequency]:][0], with_yoy[-1])
+    first, last = (check_period(w, frequency, "window period") for w in window)
     return first, last
 
 
@@ -90,7 +94,7 @@ def growth_by_group(panel: pd.DataFrame, by: str = "region", variable: str = "dt
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel.
+        Tidy panel of one frequency (annual, quarterly or monthly).
     by : str
         ``longitude_band`` (``band_width`` degrees, default 5), ``region`` (four regions),
         ``hu_line``, ``agglomeration``, ``province``, ``admin_rank`` or a column of

@@ -55,7 +55,7 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel, balanced.
+        Tidy panel of one frequency (annual, quarterly or monthly), balanced.
     variable : str
         Index column.
     weights : geodti Weights, libpysal Graph or None

@@ -134,7 +134,7 @@ def dagum_gini(panel: pd.DataFrame, variable: str = "dti", *, by: str = "region"
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel.
+        Tidy panel of one frequency (annual, quarterly or monthly).
     variable : str
         Index column (non-negative).
     by : str

@@ -59,7 +59,7 @@ def diffusion_summary(panel: pd.DataFrame, variable: str = "dti", *, by: str = "
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel.
+        Tidy panel of one frequency (annual, quarterly or monthly).
     variable : str
         Index column.
     by : str

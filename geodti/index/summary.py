@@ -31,7 +31,7 @@ import pandas as pd
 from geodti.errors import MethodError
 from geodti.periods import period_number, sort_periods
 from geodti.index.growth import (
-    DEFAULT_WINDOW, check_panel, growth, numeric_variables, rank_change, rank_within,
+    COUNT_COLUMN, DEFAULT_WINDOW, STEP_GROWTH, check_panel, frequency_of, growth, numeric_variables, rank_change, rank_within,
     summary_growth, values_at,
 )
 
@@ -55,9 +55,10 @@ QUADRANT_EN = {
 # --------------------------------------------------------------------------- helpers
 
 
-def latest_quarter(panel: pd.DataFrame) -> str:
-    """The last quarter of a panel."""
-    return sort_periods(panel["period"].astype(str).unique(), distinct=True, frequency="quarter")[-1]
+def latest_period(panel: pd.DataFrame) -> str:
+    """The last period of a panel of one frequency (a year, quarter or month)."""
+    periods = panel["period"].astype(str).unique()
+    return sort_periods(periods, distinct=True, frequency=frequency_of(panel))[-1]
 
 
 def _strict_values(panel: pd.DataFrame, variable: str, period: str, keys=("adcode",)) -> pd.DataFrame:
@@ -125,7 +126,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly city panel.
+        Tidy city panel of one frequency (annual, quarterly or monthly).
     groups : DataFrame
         Membership: ``key`` and ``by`` columns (a unit may be in several groups).
     by : str
@@ -151,7 +152,8 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     variables = list(variables)
     mem = _membership(groups, by, df[key], key=key, unassigned=unassigned)
     n_members = mem.groupby(by).size().rename("n_members")
-    periods = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
+    frequency = frequency_of(df)
+    periods = sort_periods(df["period"].unique(), distinct=True, frequency=frequency)
     grid = mem.merge(pd.DataFrame({"period": periods}), how="cross")
     vals = grid.merge(df[[key, "period", *variables]], on=[key, "period"], how="left",
                       indicator="_row")
@@ -166,7 +168,7 @@ def aggregate(panel: pd.DataFrame, groups: pd.DataFrame, by: str,
     out = totals.join(n_present).reset_index()
     out["n_members"] = out[by].map(n_members).astype("int64")
     out["complete"] = out["n_present"] == out["n_members"]
-    out["_q"] = out["period"].map(lambda p: period_number(p, "quarter"))
+    out["_q"] = out["period"].map(lambda p: period_number(p, frequency))
     out = out.sort_values([by, "_q"], kind="mergesort").drop(columns="_q")
     return out[[by, "period", *variables, "n_members", "n_present", "complete"]].reset_index(drop=True)
 
@@ -192,7 +194,7 @@ def group_summary(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly city panel (``adcode``, ``period``, variables).
+        Tidy city panel of one frequency (annual, quarterly or monthly) (``adcode``, ``period``, variables).
     groups : DataFrame
         ``adcode`` and the ``by`` column: the gazetteer for ``province``, ``region``,
         ``hu_line``, ``admin_rank``; a user table for tiers or any other grouping.
@@ -201,9 +203,9 @@ def group_summary(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     variable : str
         Index column (default ``"dti"``).
     period : str, optional
-        Quarter, year (annual mean) or range; default the latest quarter.
+        Quarter, year (annual mean) or range; default the latest period.
     window : (str, str) or None
-        Growth window (mean of quarterly YoY); None leaves growth out.
+        Growth window (mean of the YoY over its periods); None leaves growth out.
     top_k : int
         k of the within-group top-k share.
     unassigned : {"keep", "error"}
@@ -225,7 +227,7 @@ def group_summary(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     -----
     A city in two groups counts in both, so group shares may then sum to more than one.
     """
-    period = period or latest_quarter(panel)
+    period = period or latest_period(panel)
     vals = _strict_values(panel, variable, period)
     national = float(vals[variable].sum())
     mem = _membership(groups, by, vals["adcode"], unassigned=unassigned)
@@ -302,14 +304,14 @@ def agglomeration_table(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly city panel.
+        Tidy city panel of one frequency (annual, quarterly or monthly).
     agglomerations : DataFrame
         Long membership: ``agglomeration``, ``adcode`` (``name``, ``agglomeration_en``
         optional). A city in two agglomerations (邯郸, 邢台, 运城) counts in both.
     variable : str
         Index column (default ``"dti"``).
     period : str, optional
-        Period of the shares (quarter, year or range); default the latest quarter.
+        Period of the shares (quarter, year or range); default the latest period.
     window : (str, str) or None
         Growth window; None leaves growth out.
     sub_variables : sequence of str, "layers", "industry" or None
@@ -346,7 +348,7 @@ def agglomeration_table(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
     1     2           京津冀
     2     3           珠三角
     """
-    period = period or latest_quarter(panel)
+    period = period or latest_period(panel)
     sub_period = sub_period or period
     vals = _strict_values(panel, variable, period)
     national = float(vals[variable].sum())
@@ -451,7 +453,7 @@ def agglomeration_coverage(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
         panel), ``city_share``, ``index_share`` (fractions), ``period``, ``variable``,
         ``statement_zh``, ``statement_en``.
     """
-    period = period or latest_quarter(panel)
+    period = period or latest_period(panel)
     vals = _strict_values(panel, variable, period)
     mem = _agglomeration_members(agglomerations, vals["adcode"])
     inside = mem[mem["in_panel"]]
@@ -521,7 +523,7 @@ def within_groups(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly city panel.
+        Tidy city panel of one frequency (annual, quarterly or monthly).
     groups : DataFrame
         Membership: ``adcode`` and ``by`` (a city may be in several groups).
     by : str
@@ -580,16 +582,19 @@ def within_groups(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
 
 def layer_summary(panel: pd.DataFrame, layers: Sequence[str] | None = None, *,
                   composite: str | None = "dti") -> pd.DataFrame:
-    """National totals of each layer (and the composite) per quarter, with QoQ and YoY.
+    """National totals of each layer (and the composite) per period, with the growth over
+    one period (QoQ quarterly, MoM monthly; none annual) and YoY.
 
     Returns
     -------
     DataFrame
         Long: ``period``, ``variable``, ``total`` (sum over cities; NaN if a city lacks the
-        value), ``n_cities``, ``qoq``, ``qoq_flag``, ``yoy``, ``yoy_flag``, ``yoy_rank`` (rank
-        of the layer's YoY among the layers in that quarter; composite excluded).
+        value), ``n_cities``, ``qoq``/``mom`` and its flag (:data:`STEP_GROWTH`), ``yoy``,
+        ``yoy_flag``, ``yoy_rank`` (rank of the layer's YoY among the layers in that period;
+        composite excluded).
     """
     df = check_panel(panel)
+    frequency = frequency_of(df)
     layers = [c for c in (layers or LAYERS) if c in df.columns]
     if not layers:
         raise MethodError(f"the panel has none of the layer columns {list(LAYERS)}.")
@@ -602,11 +607,12 @@ def layer_summary(panel: pd.DataFrame, layers: Sequence[str] | None = None, *,
     is_layer = g["variable"].isin(layers)
     g["yoy_rank"] = pd.array([pd.NA] * len(g), dtype="Int64")
     g.loc[is_layer, "yoy_rank"] = rank_within(g[is_layer], "yoy", "period")
-    g["_q"] = g["period"].map(lambda p: period_number(p, "quarter"))
+    g["_q"] = g["period"].map(lambda p: period_number(p, frequency))
     g["_v"] = g["variable"].map({v: i for i, v in enumerate(variables)})
     g = g.sort_values(["_q", "_v"], kind="mergesort")
-    cols = ["period", "variable", "total", "n_cities", "qoq", "qoq_flag", "yoy", "yoy_flag",
-            "yoy_rank"]
+    step = [c for c in (STEP_GROWTH.get(frequency),) if c]
+    cols = ["period", "variable", "total", "n_cities", *step, *(f"{c}_flag" for c in step),
+            "yoy", "yoy_flag", "yoy_rank"]
     return g[cols].reset_index(drop=True)
 
 
@@ -617,29 +623,34 @@ def layer_variability(panel: pd.DataFrame, layers: Sequence[str] | None = None, 
     Returns
     -------
     DataFrame
-        One row per layer (and the composite): ``variable``, ``n_quarters``, ``mean_total``,
-        ``cv_total`` (standard deviation / mean of the quarterly totals), ``mean_qoq``,
-        ``sd_qoq`` (standard deviation of QoQ growth, ddof=1), ``mean_yoy``, ``sd_yoy``,
-        ``min_yoy``, ``max_yoy``, ``variability_rank`` (1 = smallest ``sd_qoq`` among the
+        One row per layer (and the composite): ``variable``, the number of periods
+        (``n_quarters``, ``n_months`` or ``n_years``), ``mean_total``, ``cv_total``
+        (standard deviation / mean of the period totals), ``mean_qoq``, ``sd_qoq`` (standard
+        deviation of QoQ growth, ddof=1; ``mean_mom``, ``sd_mom`` monthly; none annual),
+        ``mean_yoy``, ``sd_yoy``, ``min_yoy``, ``max_yoy``, ``variability_rank`` (1 =
+        smallest sd of the one-period growth, of the YoY for an annual panel, among the
         layers) and ``least_variable`` (bool).
     """
     s = layer_summary(panel, layers, composite=composite)
+    frequency = frequency_of(s)
+    step = STEP_GROWTH.get(frequency, "yoy")
     rows = []
     for var, part in s.groupby("variable", sort=False):
         t = part["total"]
-        rows.append({
-            "variable": var, "n_quarters": int(t.notna().sum()), "mean_total": t.mean(),
-            "cv_total": t.std(ddof=1) / t.mean(), "mean_qoq": part["qoq"].mean(),
-            "sd_qoq": part["qoq"].std(ddof=1), "mean_yoy": part["yoy"].mean(),
-            "sd_yoy": part["yoy"].std(ddof=1), "min_yoy": part["yoy"].min(),
-            "max_yoy": part["yoy"].max(),
+        row = {"variable": var, COUNT_COLUMN[frequency]: int(t.notna().sum()),
+               "mean_total": t.mean(), "cv_total": t.std(ddof=1) / t.mean()}
+        if step != "yoy":
+            row |= {f"mean_{step}": part[step].mean(), f"sd_{step}": part[step].std(ddof=1)}
+        rows.append(row | {
+            "mean_yoy": part["yoy"].mean(), "sd_yoy": part["yoy"].std(ddof=1),
+            "min_yoy": part["yoy"].min(), "max_yoy": part["yoy"].max(),
         })
     out = pd.DataFrame(rows)
     is_layer = out["variable"] != composite
     # Lower sd = steadier, so rank ascending (1 = least variable).
     out["variability_rank"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out.loc[is_layer, "variability_rank"] = (
-        out.loc[is_layer, "sd_qoq"].rank(method="min").astype("Int64"))
+        out.loc[is_layer, f"sd_{step}"].rank(method="min").astype("Int64"))
     out["least_variable"] = out["variability_rank"].eq(1).fillna(False).astype(bool)
     return out
 
@@ -670,7 +681,7 @@ def industry_view(panel: pd.DataFrame, groups: pd.DataFrame | None = None, *,
     Parameters
     ----------
     panel : DataFrame
-        Tidy quarterly panel with ``industry_*`` columns; a city panel (then ``groups``
+        Tidy panel of one frequency with ``industry_*`` columns; a city panel (then ``groups``
         maps adcode -> ``by``; province indices are sums of cities') or a panel already keyed
         by ``by`` (``groups=None``).
     groups : DataFrame, optional

@@ -14,10 +14,10 @@ Definitions (the same as :mod:`geodti.index.growth` and :mod:`geodti.index.summa
   over every unit the panel covers (has a row for in any period). When a covered unit lacks
   the value in that period the national total, and so every share, is missing rather than
   the share of a partial total;
-* yoy: ``I_t / I_{t-1 year} - 1`` (four quarters back for a quarter, the previous year for
-  an annual period), a fraction;
-* growth: the report's summary growth, the mean of the quarterly YoY over a window
-  (2022Q1-2023Q1 by default), :func:`geodti.index.growth.summary_growth`;
+* yoy: ``I_t / I_{t-1 year} - 1`` (four quarters back for a quarter, twelve months back for
+  a month, the previous year for an annual period), a fraction;
+* growth: the report's summary growth, the mean of the YoY over a window of the panel's
+  periods (2022Q1-2023Q1 by default), :func:`geodti.index.growth.summary_growth`;
 * group totals (provinces, agglomerations): the sum over the group's units that the panel
   covers, missing when one of them lacks the value (never a partial sum); group mean =
   total / number of those units. A unit in two agglomerations (邯郸, 邢台: 京津冀 and 中原;
@@ -37,10 +37,10 @@ import shapely
 from geodti.errors import InputError, MethodError
 from geodti.index.growth import DEFAULT_WINDOW, rank_within, summary_growth
 from geodti.index.summary import aggregate
-from geodti.periods import period_type, shift_quarter, sort_periods, year_of
+from geodti.periods import period_type, sort_periods, year_earlier
 from geodti.places.gazetteer import agglomerations as load_agglomerations
 from geodti.places.gazetteer import gazetteer
-from geodti.schema import schema_of
+from geodti.schema import frequency_of, schema_of
 from geodti.places.join import ATTRIBUTES, join
 
 #: Layer names :func:`build_layers` can make, in output order.
@@ -66,20 +66,13 @@ def _window_text(window) -> str:
     return f"{window[0]}-{window[1]}" if window is not None else ""
 
 
-def _previous_year(period: str) -> str:
-    """The period a year earlier: four quarters back, or the previous year."""
-    if period_type(period) == "quarter":
-        return shift_quarter(period, -4)
-    return str(year_of(period) - 1)
-
-
 def _unit_statistics(joined: pd.DataFrame, variables: list[str], covered: set[str]) -> pd.DataFrame:
     """Rank, share and YoY of each unit and period (columns ``{v}_rank``, ``{v}_share``, ``{v}_yoy``)."""
     out = pd.DataFrame(index=joined.index)
     in_panel = joined["adcode"].isin(covered)
     lookup = joined.set_index(["adcode", "period"])
     previous = pd.MultiIndex.from_arrays(
-        [joined["adcode"], joined["period"].map(_previous_year)], names=["adcode", "period"])
+        [joined["adcode"], joined["period"].map(year_earlier)], names=["adcode", "period"])
     for v in variables:
         values = joined[v].astype(float)
         out[f"{v}_rank"] = rank_within(joined.assign(_v=values.where(joined["has_data"])), "_v", "period")
@@ -98,11 +91,12 @@ def _unit_statistics(joined: pd.DataFrame, variables: list[str], covered: set[st
 
 def _quarterly_panel(joined: pd.DataFrame, values: list[str], window) -> pd.DataFrame:
     rows = joined[joined["has_data"]]
-    annual = sorted({p for p in rows["period"] if period_type(p) != "quarter"})
-    if annual and window is not None:
+    frequency = frequency_of(rows)
+    if window is not None and any(period_type(w) != frequency for w in window):
         raise MethodError(
-            f"growth over a window needs a quarterly panel; this one has annual period(s) "
-            f"{', '.join(annual[:5])}. Pass window=None (--window none) to leave growth out."
+            f"the growth window {_window_text(window)} is not of the panel's frequency "
+            f"({frequency}, e.g. {rows['period'].iloc[0]}); give a window of {frequency} "
+            "periods, or window=None (--window none) to leave growth out."
         )
     return pd.DataFrame(rows[["adcode", "period", *values]]).reset_index(drop=True)
 

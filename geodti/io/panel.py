@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from geodti.errors import InputError, MatchError
 from geodti.io.read import check_duplicates, read_table, to_long
 from geodti.places.gazetteer import gazetteer
+from geodti.periods import FREQUENCIES
 from geodti.places.match import RESOLVED, detect_level, match
 from geodti.schema import is_metadata
 
@@ -50,6 +53,7 @@ def read_panel_with_report(
     level: str | None = None,
     crosswalk: str | None = None,
     crosswalk_weight: str | None = None,
+    frequency: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
     each row's city was matched.
@@ -87,6 +91,15 @@ def read_panel_with_report(
         Default: such rows are unmatched.
     crosswalk_weight : str, optional
         The weight column of ``crosswalk="weighted_mean"``.
+    frequency : {"annual", "quarter", "month"}, optional
+        Analyse the rows of this frequency only; the others are left out, counted in
+        ``attrs["left_out_frequencies"]`` and named in an
+        :class:`~geodti.errors.InputWarning`. Default: the table's one frequency; a table
+        mixing frequencies is refused, naming the rows of each (rows are never aggregated
+        from one frequency to another: a year's value is not always the mean of its
+        quarters). Monthly tables need no flag when two of their months fall in one
+        quarter; ``"month"`` keeps months written as quarter ends (``2021-03``,
+        ``2021-06``) as months.
 
     Returns
     -------
@@ -120,7 +133,8 @@ def read_panel_with_report(
         table, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
         value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county,
-        level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight)
+        level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight,
+        frequency=frequency)
 
 
 def read_indicators_with_report(
@@ -137,6 +151,7 @@ def read_indicators_with_report(
     allow_unmatched: bool = False,
     allow_county: bool = False,
     level: str | None = None,
+    frequency: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read raw indicators in long form, a row per city, period and indicator, into a panel
     with one column per indicator, and report how each city was matched.
@@ -150,7 +165,8 @@ def read_indicators_with_report(
         ``indicator_column`` (indicator names, e.g. ``cloud``) and the ``value_column``.
     indicator_column, value_column : str
         Headers of the indicator-name and value columns.
-    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county, level
+    city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county, level,
+    frequency
         As in :func:`read_panel_with_report`.
 
     Returns
@@ -207,17 +223,39 @@ def read_indicators_with_report(
         out, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=indicators, layout="long", period=None,
         value_name="value", allow_unmatched=allow_unmatched, allow_county=allow_county,
-        level=level)
+        level=level, frequency=frequency)
+
+
+def mixed_frequency_message(source, long: pd.DataFrame) -> str | None:
+    """The error for a table mixing frequencies, naming the rows of each; None for one frequency."""
+    kinds = [k for k in FREQUENCIES if (long["period_type"] == k).any()]
+    if len(kinds) < 2:
+        return None
+    parts = []
+    for kind in kinds:
+        rows = long.loc[long["period_type"] == kind, "source_row"].to_numpy()
+        shown = ", ".join(str(r) for r in rows[:5]) + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
+        parts.append(f"{len(rows)} {kind} rows (rows {shown})")
+    return (f"{source}: the table mixes frequencies: {'; '.join(parts)}. geodti analyses one "
+            f"frequency at a time: choose one with --frequency {'|'.join(kinds)} (frequency= in "
+            "Python; the other rows are left out and counted), or split the table.")
 
 
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
                       value_columns, layout, period, value_name, allow_unmatched, allow_county,
-                      level=None, crosswalk=None, crosswalk_weight=None):
-    long = to_long(
-        table, city_column=city_column, province_column=province_column,
-        period_column=period_column, value_columns=value_columns, layout=layout,
-        value_name=value_name, period=period,
-    )
+                      level=None, crosswalk=None, crosswalk_weight=None, frequency=None):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        long = to_long(
+            table, city_column=city_column, province_column=province_column,
+            period_column=period_column, value_columns=value_columns, layout=layout,
+            value_name=value_name, period=period, frequency=frequency,
+        )
+    mixed = mixed_frequency_message(long.attrs.get("source", path), long)
+    if mixed:  # the error names the rows; the reader's notes on them would only repeat it
+        raise InputError(mixed)
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     values = list(long.attrs["value_columns"])
     reserved = [c for c in values if is_metadata(c)]
     if reserved:
@@ -294,6 +332,8 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     # the value columns are schema_of(panel).value_columns; the source stays for the maps'
     # caption of a panel passed to geodti.web directly (the run states it explicitly)
     panel.attrs = {"source": long.attrs.get("source", str(path))}
+    if long.attrs.get("left_out_frequencies"):  # --frequency left rows out: the CLI says how many
+        panel.attrs["left_out_frequencies"] = long.attrs["left_out_frequencies"]
     return panel, report
 
 

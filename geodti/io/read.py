@@ -54,9 +54,12 @@ from geodti.io.samples import resolve_table
 from geodti.periods import (
     ACCEPTED_FORMS,
     PeriodError,
+    FREQUENCIES,
     parse_distinct_periods,
     parse_period,
     period_sort_key,
+    period_type,
+    settle_months,
     sort_periods,
 )
 from geodti.schema import text_dtype
@@ -746,6 +749,7 @@ def detect_layout(
     layout: Literal["auto", "long", "wide"] = "auto",
     period=None,
     source=None,
+    frequency: str | None = None,
 ) -> Layout:
     """Decide which columns hold the city, province, period and values.
 
@@ -819,10 +823,11 @@ def detect_layout(
         if column in roles or not isinstance(column, str | int | np.integer) or isinstance(column, bool):
             continue
         try:
-            period_headers[column] = parse_period(column)
+            period_headers[column] = parse_period(column, monthly=True)
         except PeriodError as exc:
             if isinstance(column, str) and len(_RE_YEARISH.findall(column)) == 1:
                 suspicious.append(f"{column!r} ({exc.reason})")
+    period_headers = settle_months(period_headers, frequency)
 
     if layout == "long" and period_column is None and period is None:
         raise _no_period_error(table, where, wide_hint=bool(period_headers))
@@ -1060,6 +1065,7 @@ def to_long(
     period=None,
     source=None,
     row_offset: int = 2,
+    frequency: str | None = None,
 ) -> pd.DataFrame:
     """Reshape a city table to one row per city and period, with periods normalised.
 
@@ -1092,12 +1098,18 @@ def to_long(
     row_offset : int
         Spreadsheet row number of the first row when ``table``'s index is not
         ``source_row`` (2: the header is row 1).
+    frequency : {"annual", "quarter", "month"}, optional
+        Keep only the rows of this frequency (the others are counted in
+        ``attrs["left_out_frequencies"]`` and an :class:`~geodti.errors.InputWarning`
+        names their first rows), and read months and dates as months (``"month"``) or as
+        their quarters. Default: every row; months stay months when two of them fall in one
+        quarter (:func:`geodti.periods.settle_months`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``source_row``, ``city``, ``province`` (if given), ``period``,
-        ``period_type`` (``"quarter"``/``"annual"``), the value columns (float), then the
+        ``period_type`` (``"annual"``/``"quarter"``/``"month"``), the value columns (float), then the
         other columns unchanged (e.g. ``adcode``). Long layout keeps the input row order;
         wide layout gives each row's periods in chronological order. ``attrs`` records
         the source, the :class:`Layout` fields and ``mixed_period_cities``.
@@ -1113,7 +1125,7 @@ def to_long(
     found = detect_layout(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,
-        period=period, source=source,
+        period=period, source=source, frequency=frequency,
     )
     rows = _source_rows(table, row_offset)
     n = len(table)
@@ -1148,7 +1160,7 @@ def to_long(
         value_names = [value_name]
     else:
         take = np.arange(n)
-        periods, raw_periods = _long_periods(table, found, rows, where)
+        periods, raw_periods = _long_periods(table, found, rows, where, frequency)
         values, problems, total = {}, [], 0
         for column in found.value_columns:
             values[column], found_problems = _convert(table[column])
@@ -1178,9 +1190,7 @@ def to_long(
     if found.province_column is not None:
         out["province"] = table[found.province_column].take(take).reset_index(drop=True)
     out["period"] = period_series
-    out["period_type"] = pd.Series(
-        np.where(period_series.str.len().to_numpy() == 4, "annual", "quarter"), dtype=text_dtype()
-    )
+    out["period_type"] = pd.Series(_map_distinct(period_series, period_type), dtype=text_dtype())
     out.update(values)
     for column in found.label_columns:
         out[str(column)] = table[column].take(take).reset_index(drop=True)
@@ -1195,6 +1205,7 @@ def to_long(
         hint=f" Column {province_like[0]!r} looks like a province: pass it as province_column= "
         "(--province-column) if same-named cities are meant." if province_like else "",
     )
+    long, left_out = _keep_frequency(long, frequency, where)
     mixed = _mixed_period_cities(long, keys[:1] + keys[2:])
     if mixed:
         warnings.warn(
@@ -1215,11 +1226,34 @@ def to_long(
         "value_columns": value_names,
         "label_columns": [str(c) for c in found.label_columns],
         "mixed_period_cities": mixed,
+        "left_out_frequencies": left_out,
     }
     return long
 
 
-def _long_periods(table, found: Layout, rows, where: str):
+def _keep_frequency(long: pd.DataFrame, frequency: str | None, where: str):
+    """The rows of ``frequency`` (all rows without one) and the count left out per frequency."""
+    if frequency is None:
+        return long, {}
+    if frequency not in FREQUENCIES:
+        raise InputError(f"frequency {frequency!r} is not one of {', '.join(FREQUENCIES)}.")
+    keep = (long["period_type"] == frequency).to_numpy()
+    if not keep.any():
+        found = ", ".join(f"{k} {v}" for k, v in long["period_type"].value_counts().items())
+        raise InputError(f"{where}: no row has a {frequency} period (rows per frequency: "
+                         f"{found}); choose one of those with --frequency.")
+    other = long.loc[~keep]
+    left_out = {str(k): int(v) for k, v in other["period_type"].value_counts().sort_index().items()}
+    if left_out:
+        warnings.warn(
+            f"{where}: --frequency {frequency} keeps {int(keep.sum())} rows and leaves out "
+            + "; ".join(f"{n} {k} rows (rows {_rows_text(other.loc[other['period_type'] == k, 'source_row'].to_numpy())})"
+                        for k, n in left_out.items()) + ".",
+            InputWarning, stacklevel=3)
+    return long.loc[keep].reset_index(drop=True), left_out
+
+
+def _long_periods(table, found: Layout, rows, where: str, frequency: str | None = None):
     """Normalised periods of a long table and the raw values (for duplicate messages)."""
     n = len(table)
     if found.period is not None:
@@ -1228,7 +1262,8 @@ def _long_periods(table, found: Layout, rows, where: str):
         return _year_quarter_periods(table, found.period_column, rows, where)
     column = found.period_column
     raw = table[column]
-    parsed, refused = parse_distinct_periods(raw)
+    parsed, refused = parse_distinct_periods(raw, monthly=True)
+    parsed = settle_months(parsed, frequency)
     keys = pd.Series(_map_distinct(raw, lambda v: None if _is_blank(v) else v), dtype=object)
     blank = np.flatnonzero(keys.isna().to_numpy())
     if len(blank):
@@ -1422,7 +1457,7 @@ def summarize(long: pd.DataFrame) -> dict:
         (other columns headed like a province, when no province column was given),
         ``input_rows`` (rows of
         the input table), ``rows`` (of the long table), ``cities`` (distinct),
-        ``periods`` (sorted), ``period_types`` (``{"quarter": n, "annual": n}`` rows),
+        ``periods`` (sorted), ``period_types`` (``{"quarter": n, "annual": n}`` rows, and ``"month"`` when there are monthly rows),
         ``missing`` (``{value column: missing count}``), ``mixed_period_cities``.
     """
     attrs = long.attrs
@@ -1449,7 +1484,8 @@ def summarize(long: pd.DataFrame) -> dict:
         "rows": len(long),
         "cities": len(set(_map_distinct(long["city"], _norm_text))),
         "periods": sort_periods(long["period"].unique()),
-        "period_types": {k: int(kinds.get(k, 0)) for k in ("quarter", "annual")},
+        "period_types": {k: int(kinds.get(k, 0)) for k in ("quarter", "annual")}
+        | {k: int(kinds[k]) for k in ("month",) if kinds.get(k, 0)},
         "missing": {c: int(long[c].isna().sum()) for c in attrs.get("value_columns", [])},
         "mixed_period_cities": list(attrs.get("mixed_period_cities", [])),
     }

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
+from geodti.schema import frequency_of
+
 _CSS = """
 body{font-family:"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",system-ui,sans-serif;
 margin:0;color:#1d2733;background:#f6f7f9;line-height:1.5}
@@ -98,6 +100,20 @@ def _models_html(models) -> str:
     body += ("<p><small>All tables: tables/model_*.csv, the workbook, and the table for papers "
              "as tables/model_table.md and tables/model_table.tex.</small></p>")
     return body
+
+
+def _growth_caveat(frequency: str, window: str | None) -> str:
+    """How growth and annual values were computed, in the words of the panel's frequency."""
+    if frequency == "annual":
+        return (f"Growth is the year-on-year growth of the annual values, averaged over "
+                f"{window}." if window else
+                "Growth is not shown: year-on-year growth needs the previous year.")
+    part = {"quarter": "quarter", "month": "month"}[frequency]
+    n = {"quarter": "four quarters", "month": "twelve months"}[frequency]
+    return ((f"Growth is the mean of {frequency}ly year-on-year growth (each {part} over the "
+             f"same {part} a year earlier) over {window}" if window else
+             f"Growth is not shown: year-on-year growth needs the same {part} of the previous "
+             "year") + f"; annual values are means of the year's {n}.")
 
 
 def _section(title: str, body: str, anchor: str) -> str:
@@ -239,10 +255,7 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
         "where the report counts 27 and 14); a city in two agglomerations counts in both.",
         "City tiers (一线..五线) are commercial lists and are not bundled; pass your own grouping "
         "table with --groups.",
-        (f"Growth is the mean of quarterly year-on-year growth over {summaries.growth_window}"
-         if summaries.growth_window else
-         "Growth is not shown: year-on-year growth needs the same quarter of the previous year")
-        + "; annual values are means of the year's four quarters.",
+        _growth_caveat(frequency_of(panel.placed), summaries.growth_window),
     ]
     # the index's method, the steps skipped, the diffusion's notes
     caveats.extend(panel.caveats)

@@ -40,6 +40,7 @@ class RunConfig:
     level: str | None = None  # province, city or county; None: detected from the table
     crosswalk: str | None = None  # sum or weighted_mean: merged units onto their successor
     crosswalk_weight: str | None = None  # the weight column of crosswalk weighted_mean
+    frequency: str | None = None  # annual / quarter / month: keep those rows; None: the table's one
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per
     # city, period and indicator) and the index is built by the report's method
@@ -47,7 +48,7 @@ class RunConfig:
     layer_scores: str | None = None
     framework: str | None = None  # indicator -> layer table; default the report's (data/)
     base_period: str = "2021Q1"
-    growth_window: list[str] | None = None  # None: the last five quarters with YoY (see run)
+    growth_window: list[str] | None = None  # None: the last five quarters (12 months, 1 year) with YoY
     groups: str | None = None
     seed: int = defaults.SEED
     permutations: int = defaults.PERMUTATIONS
@@ -123,6 +124,9 @@ class RunConfig:
             raise InputError(f"{source}: level must be province, city or county, got {self.level!r}.")
         if not self.weights:
             raise InputError(f"{source}: weights needs at least one specification, e.g. queen.")
+        if self.frequency not in (None, "annual", "quarter", "month"):
+            raise InputError(f"{source}: frequency must be annual, quarter or month, got "
+                             f"{self.frequency!r}.")
         if self.growth_window is not None and len(self.growth_window) != 2:
             raise InputError(f"{source}: growth_window needs two periods [first, last].")
         if self.model is not None:

@@ -67,7 +67,7 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
-                 level=cfg.level)
+                 level=cfg.level, frequency=cfg.frequency)
     try:
         if cfg.indicator_scores:
             if cfg.crosswalk:
@@ -101,7 +101,7 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
 def step_index(context: RunContext, given: Given) -> Panel:
     """The panel of index values: the table's own, or built from its raw indicators by the
     report's method when the run has the expert scores."""
-    from geodti.index.summary import latest_quarter
+    from geodti.index.summary import latest_period
 
     cfg = context.config
     matched = given[MatchedTable]
@@ -109,9 +109,12 @@ def step_index(context: RunContext, given: Given) -> Panel:
     raw = _placed(read)
     periods = [str(p) for p in sorted(read["period"].unique())]  # unplaced rows' too
     tables, caveats = _dropped_rows(matched.dropped, cfg.missing)
+    # rows of another frequency that --frequency left out are reported, never dropped silently
+    caveats += [f"frequency {cfg.frequency}: {n} {kind} rows of the table were left out."
+                for kind, n in read.attrs.get("left_out_frequencies", {}).items()]
     if not cfg.indicator_scores:
         return Panel(placed=raw, value_columns=list(schema_of(raw).value_columns), periods=periods,
-                     latest=latest_quarter(raw), tables=tables, caveats=caveats)
+                     latest=latest_period(raw), tables=tables, caveats=caveats)
     from geodti.index import build_index
     from geodti.index.framework import dti_framework
     from geodti.io.read import read_table
@@ -132,7 +135,7 @@ def step_index(context: RunContext, given: Given) -> Panel:
         "weighted by the experts' scores (a_j = sum_i a_ij / sum_i sum_j a_ij); layer weights "
         + ", ".join(f"{r.layer} {r.weight:.3f}" for r in layer_weights.itertuples()) + ".")
     return Panel(placed=_placed(panel), value_columns=values, periods=periods,
-                 latest=latest_quarter(panel),
+                 latest=latest_period(panel),
                  tables={**tables, "index_weights": built.weights,
                          "index_indicators": built.indicators},
                  caveats=[*caveats, caveat])
@@ -150,41 +153,20 @@ def _dropped_rows(dropped: pd.DataFrame, missing: str) -> tuple[dict, list[str]]
 
 
 def growth_window(panel: pd.DataFrame, configured) -> tuple[str, str] | None:
-    """The growth window of a run: as configured, else the report's rule on this panel.
-
-    The report's summary growth is the mean of quarterly YoY over the five quarters ending at
-    the latest one (2022Q1-2023Q1). Without a configured window the run uses the five
-    quarters ending at the panel's latest quarter, shortened to the quarters whose YoY exists;
-    ``None`` when no quarter has one (fewer than five consecutive quarters).
-    """
+    """The growth window of a run: as configured, else
+    :func:`geodti.index.growth.default_window` (the report's rule at the panel's frequency)."""
     if configured:
         return tuple(configured)
-    from geodti.periods import period_type, shift_quarter, sort_periods
+    from geodti.index.growth import default_window
 
-    quarters = sort_periods(p for p in panel["period"].unique() if period_type(p) == "quarter")
-    if not quarters:
-        return None
-    have = set(quarters)
-    latest = quarters[-1]
-    window = [shift_quarter(latest, -k) for k in range(4, -1, -1)]
-    usable = [q for q in window if q in have and shift_quarter(q, -4) in have]
-    if not usable:
-        return None
-    return usable[0], latest
+    return default_window(panel)
 
 
 def earlier_period(panel: pd.DataFrame, latest: str) -> str | None:
-    """The period the latest ranks are compared with: the previous year (the report's rule,
-    its annual index needs all four quarters), else the panel's first quarter; ``None`` when
-    the panel has only the latest quarter."""
-    from geodti.periods import period_type, sort_periods
+    """The period the latest ranks are compared with (:func:`geodti.index.growth.earlier_period`)."""
+    from geodti.index.growth import earlier_period as earlier
 
-    have = set(panel["period"].unique())
-    year = str(int(latest[:4]) - 1)
-    if all(f"{year}Q{q}" in have for q in range(1, 5)):
-        return year
-    quarters = sort_periods(p for p in have if period_type(p) == "quarter")
-    return quarters[0] if quarters and quarters[0] != latest else None
+    return earlier(panel, latest)
 
 
 def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
@@ -212,7 +194,7 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
 
     level = level_of_codes(panel["adcode"])
     window = growth_window(panel, configured_window)
-    latest = summary.latest_quarter(panel)
+    latest = summary.latest_period(panel)
     members = agglomerations()
     units = gazetteer() if level == "city" else level_units(level)
     t: dict[str, pd.DataFrame] = {}
@@ -310,10 +292,9 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
     panel = given[Panel]
     _require_units(panel, "spatial statistics")
     cfg = context.config
-    quarters = [p for p in panel.periods if "Q" in p]
     tables = spatial_tables(
         panel.placed, list(cfg.weights), variables=_statistics_variables(cfg, panel.value_columns),
-        periods=quarters or None, permutations=cfg.permutations, seed=cfg.seed,
+        permutations=cfg.permutations, seed=cfg.seed,
         correction=cfg.correction, alpha=cfg.alpha, on_budget="warn",
         # --missing drop-...: the cities with a gap are left out (tables/stats_excluded.csv)
         missing="raise" if cfg.missing == "error" else "drop",

@@ -13,6 +13,7 @@ import pandas as pd
 from branca.utilities import color_brewer
 
 from geodti.errors import InputError
+from geodti.periods import is_period, period_label
 from geodti.web._data import is_synthetic
 from geodti.web._page import Page
 from geodti.web.classify import Classes
@@ -208,7 +209,9 @@ def new_page(units: gpd.GeoDataFrame | None, keywords: Mapping[str, Any], *, tit
         raise TypeError(f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}; a map page "
                         f"takes {', '.join(PageKeywords.__annotations__)}")
     units = default_units(units)
-    return Page(units, title=keywords.get("title") or title, period=period,
+    # shown as people write it: 2021, 2021Q1, 2021-03 (a month's normal form is 2021M03)
+    shown = period_label(period) if period and is_period(period) else period
+    return Page(units, title=keywords.get("title") or title, period=shown,
                 subtitle=subtitle(method, keywords.get("source"), list(data), units),
                 synthetic=synthetic_flag(keywords.get("synthetic"),
                                          *(data if synthetic_data is None else synthetic_data), units),

@@ -11,6 +11,7 @@ import shapely
 from shapely.geometry import mapping
 
 from geodti.errors import InputError
+from geodti.periods import period_label
 from geodti.web._common import PageKeywords, new_page, sequential_colors, unit_layer
 from geodti.web._page import GeodtiMap
 from geodti.web.kind import MapInputs, MapKind
@@ -115,7 +116,7 @@ def diffusion_map(
     color = {p: palette[j] for p, j in zip(periods, idx)}
 
     page.set_legend([{"title": "时期 Period", "entries": [
-        {"color": color[p], "label": p, "kind": "point"} for p in periods
+        {"color": color[p], "label": period_label(p), "kind": "point"} for p in periods
     ] + [{"color": TRAJECTORY_COLOR, "kind": "line", "label": "中心轨迹 Centre trajectory"}]
         + ([{"color": color[periods[-1]], "kind": "outline", "label": "椭圆 Ellipse (per period)"}]
            if ellipses is not None else [])}])
@@ -147,7 +148,7 @@ def diffusion_map(
         rows = [{"label": "时期 Period", "value": p},
                 {"label": "经度 Lon", "value": f"{g.x:.4f}"}, {"label": "纬度 Lat", "value": f"{g.y:.4f}"},
                 *_info_rows(pts.drop(columns="_p"), j, {period_column})]
-        points.append(_feature(g, {"color": color[p], "radius": 6, "label": p if show else None,
+        points.append(_feature(g, {"color": color[p], "radius": 6, "label": period_label(p) if show else None,
                                    "title": f"中心 Centre {p}", "rows": rows}))
     page.add_layer("中心轨迹 Centre trajectory", "featureLayer",
                    {"className": "geodti-trajectory", "features": segments + points})

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geodti.periods import period_type, shift_quarter
+from geodti.periods import year_earlier
 from geodti.web import classify as cl
 from geodti.web._common import (
     CATEGORY_STYLE, PageKeywords, class_legend, class_row, diverging_colors, new_page, unit_layer,
@@ -90,7 +90,7 @@ def growth_map(
 
 def _has_yoy(inputs: MapInputs) -> bool:
     last = inputs.last
-    return period_type(last) == "quarter" and shift_quarter(last, -4) in inputs.periods
+    return year_earlier(last) in inputs.periods  # the same year, quarter or month a year before
 
 
 def _draw(inputs: MapInputs) -> GeodtiMap:

@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geodti.errors import InputError
-from geodti.periods import sort_periods
+from geodti.periods import period_label, sort_periods
 from geodti.web import classify as cl
 from geodti.web._common import (
     PageKeywords, class_legend, class_row, new_page, sequential_colors, unit_layer, value_rank_rows,
@@ -96,6 +96,7 @@ def time_slider_map(
     for p, values, c in zip(periods, matrix, classes):
         # with per-period breaks a period may have fewer classes: it gets its own colours
         frame_colors = colors if c.k == k_max else sequential_colors(palette, c.k)
+        p = period_label(p)  # as people write it: 2021, 2021Q1, 2021-03
         frames.append({
             "label": p,
             "cls": c.classes.tolist(),
@@ -106,7 +107,7 @@ def time_slider_map(
         })
     page.set_legend(frames[0]["legend"])
     layer = page.add_layer(label, "unitLayer", unit_layer(colors, frames))
-    page.add_slider(layer, periods)
+    page.add_slider(layer, [period_label(p) for p in periods])
     return page.finish()
 
 
