@@ -12,7 +12,7 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import InputError
-from geodti.schema import check_panel
+from geodti.schema import check_panel, schema_of
 
 from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
@@ -24,22 +24,27 @@ __all__ = ["bundled_inputs", "spatial_tables"]
 _CONTIGUITY_KINDS = ("queen", "rook")
 
 
-def bundled_inputs(need_contiguity: bool = True) -> dict:
-    """Units, contiguity and agglomerations shipped with geodti.
+def bundled_inputs(need_contiguity: bool = True, level: str = "city") -> dict:
+    """Units, contiguity and agglomerations shipped with geodti, at one level.
 
-    Units are the gazetteer's 370 city-level units with their representative points
+    City-level units are the gazetteer's 370 units with their representative points
     (``lon``/``lat``: the centre of the largest inscribed circle, always inside the unit;
-    see data/README.md). Contiguity is :func:`geodti.places.boundaries.queen_pairs`
-    (precomputed on the full-resolution boundaries; never rebuilt at run time).
+    see data/README.md); province and county units are the polygons of the bundled
+    map-resolution layer (:func:`geodti.places.boundaries.layer`; distances between their
+    points, :func:`geodti.geo.unit_points`). Contiguity is
+    :func:`geodti.places.boundaries.queen_pairs` of the level (precomputed on the
+    full-resolution boundaries; never rebuilt at run time). The agglomerations are sets of
+    city-level units: None at the other levels.
     """
+    from geodti.places import boundaries
     from geodti.places.gazetteer import agglomerations, gazetteer
 
-    out = {"units": gazetteer(), "agglomerations": agglomerations(), "contiguity": None,
-           "source": "bundled gazetteer points"}
-    if need_contiguity:
-        from geodti.places.boundaries import queen_pairs
-
-        out["contiguity"] = queen_pairs(level="city")
+    if level == "city":
+        out = {"units": gazetteer(), "agglomerations": agglomerations(), "source": "bundled gazetteer points"}
+    else:
+        out = {"units": boundaries.layer(level, "map"), "agglomerations": None,
+               "source": f"bundled {level} boundaries (map resolution)"}
+    out["contiguity"] = boundaries.queen_pairs(level) if need_contiguity else None
     return out
 
 
@@ -67,6 +72,7 @@ def spatial_tables(
     on_budget: str = "warn",
     missing: str = "raise",
     progress: bool = False,
+    level: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Global, robustness, local and weights tables of a panel.
 
@@ -81,10 +87,14 @@ def spatial_tables(
     local_weights : str or list, optional
         Specs for the local table (default: the first of ``weights``).
     units, contiguity, agglomerations : DataFrame, optional
-        Default: the bundled gazetteer points, contiguity and agglomerations.
+        Default: the bundled units, contiguity and agglomerations of the level
+        (:func:`bundled_inputs`).
     missing : {"raise", "drop"}
         Units with a missing value in a selected period/variable: an error, or left
         out of every table (listed in ``excluded``) with weights built without them.
+    level : {"province", "city", "county"}, optional
+        The level of the panel's adcodes, which picks the bundled units and contiguity;
+        default: the panel's :attr:`geodti.schema.PanelSchema.level`.
     Other parameters
         As in :func:`~geodti.spatial.global_.global_statistics` and
         :func:`~geodti.spatial.local.local_statistics`.
@@ -114,6 +124,8 @@ def spatial_tables(
     """
     if missing not in ("raise", "drop"):
         raise InputError("missing must be 'raise' or 'drop'")
+    if level is None:
+        level = schema_of(panel).level
     specs = parse_weights_specs(weights)
     lspecs = parse_weights_specs(local_weights) if local_weights else specs[:1]
     all_specs = specs + [s for s in lspecs if s.label not in {x.label for x in specs}]
@@ -148,12 +160,12 @@ def spatial_tables(
     need_pairs = (any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
                   and (units is None or "geometry" not in units.columns))
     if units is None:
-        b = bundled_inputs(need_contiguity=need_pairs)
+        b = bundled_inputs(need_contiguity=need_pairs, level=level)
         units = b["units"]
         contiguity = contiguity if contiguity is not None else b["contiguity"]
         agglomerations = agglomerations if agglomerations is not None else b["agglomerations"]
     elif need_pairs:
-        contiguity = bundled_inputs(True)["contiguity"]
+        contiguity = bundled_inputs(True, level=level)["contiguity"]
     if agglomerations is None and any(s.kind == "block" for s in all_specs):
         from geodti.places.gazetteer import agglomerations as load_agglomerations
 
