@@ -46,6 +46,7 @@ __all__ = [
     "queen_pairs",
     "build_report",
     "layer_path",
+    "rook_equals_queen",
 ]
 
 RESOLUTIONS = ("map", "detailed")
@@ -243,8 +244,9 @@ def queen_pairs(level: str = "city") -> pd.DataFrame:
     neighbour (三沙, 台湾 at city level; 海南, 台湾 at province level; see the report at county
     level) appear in no pair; their list is in
     ``build_report()["contiguity"][key]["islands"]`` (key ``"provinces"``, ``"cities"`` or
-    ``"counties"``). Rook pairs are identical for this source (every shared boundary is a
-    shared edge).
+    ``"counties"``). Rook pairs are identical at the province and city levels (every shared
+    boundary is a shared edge); at the county level some units touch at a point only, so
+    Rook has fewer pairs (:func:`rook_equals_queen`).
 
     Parameters
     ----------
@@ -256,6 +258,13 @@ def queen_pairs(level: str = "city") -> pd.DataFrame:
         Columns ``adcode_a``, ``name_a``, ``adcode_b``, ``name_b`` (strings), sorted.
     """
     return _read_pairs(_check_level(level)).copy()
+
+
+def rook_equals_queen(level: str = "city") -> bool:
+    """Whether Rook contiguity of the level's raw boundaries gives the same pairs as Queen
+    (then :func:`queen_pairs` serves both); from the build report."""
+    key = _STEMS[_check_level(level)]
+    return bool(_read_report()["contiguity"][key]["rook_equals_queen"])
 
 
 @functools.lru_cache(maxsize=None)

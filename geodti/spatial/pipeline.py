@@ -159,6 +159,14 @@ def spatial_tables(
 
     need_pairs = (any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
                   and (units is None or "geometry" not in units.columns))
+    if need_pairs and any(s.kind == "rook" for s in all_specs):
+        from geodti.places.boundaries import rook_equals_queen
+
+        if not rook_equals_queen(level):
+            raise InputError(
+                f"rook weights are not shipped at the {level} level: there some units touch at a point "
+                "only, so Rook and the shipped Queen pairs differ; use queen, or pass units with polygons "
+                "to build rook from them")
     if units is None:
         b = bundled_inputs(need_contiguity=need_pairs, level=level)
         units = b["units"]
