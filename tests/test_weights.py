@@ -321,7 +321,7 @@ def test_spatial_tables_picks_the_level_of_the_units():
     beijing = counties[counties["city_adcode"] == "110100"]["adcode"].tolist()
     rng = np.random.default_rng(3)
     panel = pd.DataFrame({"adcode": beijing, "period": "2021", "x": rng.normal(size=len(beijing))})
-    tables = spatial_tables(panel, ["queen"], variables=["x"], permutations=99, seed=1, level="county")
+    tables = spatial_tables(panel, ["queen"], variables=["x"], permutations=999, seed=1, level="county")
     pairs = boundaries.queen_pairs("county")
     inside = pairs[pairs["adcode_a"].isin(beijing) & pairs["adcode_b"].isin(beijing)]
     summary = tables["weights"].iloc[0]
