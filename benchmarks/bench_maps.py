@@ -44,12 +44,17 @@ DRAWN_PROBE = """
 (() => {
   function check() {
     const n = document.querySelectorAll('path.geodti-unit').length;
-    if (n >= 370) { requestAnimationFrame(() => { window.__drawnAt = performance.now(); }); return; }
+    if (n >= N_UNITS) { requestAnimationFrame(() => { window.__drawnAt = performance.now(); }); return; }
     requestAnimationFrame(check);
   }
   requestAnimationFrame(check);
 })();
 """
+
+
+def drawn_probe(n_units: int = 370) -> str:
+    """The probe for a page of ``n_units`` units (bench_maps_levels draws other levels)."""
+    return DRAWN_PROBE.replace("N_UNITS", str(int(n_units)))
 
 
 def agglomeration_table():
@@ -58,14 +63,14 @@ def agglomeration_table():
     return agglomerations()
 
 
-def main_thread_cpu(browser, path: Path) -> float:
+def main_thread_cpu(browser, path: Path, n_units: int = 370) -> float:
     """CPU time (ms) of the page's main thread from navigation start to the frame that draws
     the units, from a Chrome trace (``tdur`` of the renderer's top-level tasks). Unlike wall time
     it does not grow when other processes compete for the CPU."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort())
-    page.add_init_script(DRAWN_PROBE)
+    page.add_init_script(drawn_probe(n_units))
     browser.start_tracing(page=page, categories=["devtools.timeline", "toplevel", "blink.user_timing"])
     page.goto(path.resolve().as_uri(), wait_until="load")
     page.wait_for_function("window.__drawnAt", timeout=15000)
@@ -86,7 +91,7 @@ def main_thread_cpu(browser, path: Path) -> float:
     return cpu / 1000.0
 
 
-def open_offline(browser, path: Path) -> dict:
+def open_offline(browser, path: Path, n_units: int = 370) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     blocked, errors = [], []
@@ -101,7 +106,7 @@ def open_offline(browser, path: Path) -> dict:
             r.abort()
 
     page.route("**/*", route)
-    page.add_init_script(DRAWN_PROBE)
+    page.add_init_script(drawn_probe(n_units))
     page.goto(path.resolve().as_uri(), wait_until="load")
     out = {"blocked_requests": len(blocked), "errors": errors}
     try:

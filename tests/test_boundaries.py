@@ -14,18 +14,20 @@ import pytest
 import shapely
 from libpysal.graph import Graph
 
-from geodti.bundled import boundaries_dir
+from geodti.bundled import boundaries_dir, data_dir
 from geodti.errors import InputError
 from geodti.places import boundaries as bd
 from geodti.places import gcj02
 
 UNIT_TYPES = {"municipality", "prefecture_level_city", "autonomous_prefecture", "prefecture",
               "league", "county_level_unit", "sar", "taiwan"}
-LAYERS = [("city", "map"), ("city", "detailed"), ("province", "map"), ("province", "detailed")]
+LAYERS = [(level, res) for level in bd.LEVELS for res in bd.RESOLUTIONS]
+# build report keys of each level
+REPORT_KEY = {"province": "provinces", "city": "cities", "county": "counties"}
 
 
 def load(level: str, resolution: str):
-    return bd.cities(resolution) if level == "city" else bd.provinces(resolution)
+    return bd.layer(level, resolution)
 
 
 def pair_set(pairs: pd.DataFrame) -> set[tuple[str, str]]:
@@ -85,8 +87,12 @@ def test_unknown_resolution_and_level_are_clear_errors():
         bd.cities("fine")
     with pytest.raises(InputError, match="resolution"):
         bd.provinces("high")
-    with pytest.raises(InputError, match="level 'county'"):
-        bd.queen_pairs("county")
+    with pytest.raises(InputError, match="level 'township'.*'province', 'city', 'county'"):
+        bd.queen_pairs("township")
+    with pytest.raises(InputError, match="level 'prefecture'"):
+        bd.layer("prefecture")
+    with pytest.raises(InputError, match="resolution 'fine'"):
+        bd.layer("county", "fine")
 
 
 def test_loader_returns_copies():
@@ -122,6 +128,7 @@ def test_valid_coverage_without_overlaps(level, resolution):
 def test_no_gaps_inside_union(level, resolution):
     # the raw union has no holes (build report), so any hole in the shipped union is a gap
     assert bd.build_report()["raw"]["union_holes"] == 0
+    assert bd.build_report()["counties"]["raw"]["union_holes"] == 0
     union = shapely.coverage_union_all(load(level, resolution).geometry.to_numpy())
     holes = [ring for poly in shapely.get_parts(union) for ring in poly.interiors]
     assert holes == []
@@ -164,7 +171,8 @@ def test_queen_pairs_of_shipped_geometry_equal_raw(level, resolution):
     shipped = shipped_queen(load(level, resolution))
     raw = pair_set(bd.queen_pairs(level))
     assert shipped == raw
-    assert len(raw) == (969 if level == "city" else 70)
+    assert len(raw) == {"city": 969, "province": 70}.get(level, bd.build_report()["contiguity"]["counties"]["n_pairs"])
+    assert len(raw) > 8000 or level != "county"
 
 
 # --------------------------------------------------------------------------- GCJ-02
@@ -247,6 +255,8 @@ def test_file_sizes_within_budget_and_hashes_match_report():
     folder = boundaries_dir()
     assert (folder / "cities_map.parquet").stat().st_size <= 2_000_000
     assert (folder / "cities_detailed.parquet").stat().st_size <= 20_000_000
+    assert (folder / "counties_map.parquet").stat().st_size <= 3_500_000
+    assert (folder / "counties_detailed.parquet").stat().st_size <= 15_000_000
     for name, info in report["files"].items():
         data = (folder / name).read_bytes()
         assert len(data) == info["bytes"], name
@@ -256,7 +266,7 @@ def test_file_sizes_within_budget_and_hashes_match_report():
 
 def test_report_records_deviation_and_vertex_counts():
     layers = bd.build_report()["layers"]
-    for key in ("cities_map", "cities_detailed", "provinces_map", "provinces_detailed"):
+    for key in (f"{REPORT_KEY[level]}_{res}" for level, res in LAYERS):
         info = layers[key]
         assert info["queen_equals_raw"] and info["all_valid"] and info["coverage_valid"]
         assert info["overlap_km2"] == 0 and info["new_gaps"] == 0
@@ -265,3 +275,69 @@ def test_report_records_deviation_and_vertex_counts():
     assert layers["cities_detailed"]["hausdorff_m"]["p50"] < layers["cities_map"]["hausdorff_m"]["p50"]
     gdf = bd.cities("map")
     assert shapely.get_num_coordinates(gdf.geometry.to_numpy()).sum() == layers["cities_map"]["n_vertices"]
+
+
+# --------------------------------------------------------------------------- counties
+@pytest.mark.parametrize("resolution", bd.RESOLUTIONS)
+def test_counties_layer_schema(resolution):
+    gdf = bd.counties(resolution)
+    assert list(gdf.columns) == bd.COUNTY_COLUMNS == bd.COLUMNS["county"]
+    assert gdf.crs.to_epsg() == 4326
+    assert len(gdf) == 2875 == bd.build_report()["counts"]["counties"]
+    assert gdf["adcode"].is_unique and gdf["adcode"].tolist() == sorted(gdf["adcode"])
+    assert (gdf.geom_type == "MultiPolygon").all()
+    # every county lies in a city-level unit of the city layer, in the same province
+    cities = bd.cities().set_index("adcode")
+    assert set(gdf["city_adcode"]) == set(cities.index)
+    assert (cities.loc[gdf["city_adcode"], "province_adcode"].to_numpy() == gdf["province_adcode"].to_numpy()).all()
+    assert (gdf["adcode"].str[:2] == gdf["province_adcode"].str[:2]).all()
+
+
+def test_county_units_known_cases():
+    gdf = bd.counties().set_index("adcode")
+    assert gdf.loc["110105", "name"] == "朝阳区" and gdf.loc["110105", "city_adcode"] == "110100"
+    assert gdf.loc["110105", "unit_type"] == "district"
+    assert gdf.loc["140109", "unit_type"] == "district"  # 万柏林区: ends in 林区, still a district
+    assert gdf.loc["429021", "unit_type"] == "forestry_district"  # 神农架林区
+    # province-administered county-level units and cities without counties are their own city
+    for code in ("429004", "469001", "659001", "441900", "460400", "620200"):
+        assert gdf.loc[code, "city_adcode"] == code
+    assert gdf.loc["441900", "unit_type"] == "undivided_city"  # 东莞
+    assert gdf.loc["469001", "unit_type"] == "county_level_city"  # 五指山
+    counts = gdf["unit_type"].value_counts()
+    assert counts["sar_district"] == 26 and counts["taiwan"] == 1
+
+
+def test_counties_agree_with_reference_list():
+    ref = pd.read_csv(data_dir() / "counties.csv", dtype=str, keep_default_na=False)
+    gdf = bd.counties()
+    merged = gdf.merge(ref, on="adcode", how="outer", indicator=True)
+    assert (merged["_merge"] == "both").all()
+    assert (merged["name_x"] == merged["name_y"]).all()
+    assert (merged["city_adcode"] == merged["unit_adcode"]).all()
+    reference = bd.build_report()["counties"]["reference"]
+    assert reference["rows"] == len(ref)
+    assert not any(reference[k] for k in ("only_in_source", "only_in_reference", "name_differs", "city_differs"))
+
+
+def test_raw_counties_dissolve_into_raw_cities():
+    info = bd.build_report()["counties"]["dissolved_into_cities"]
+    assert info["sym_diff_km2_total"] == 0 and info["queen_pairs_equal_city_pairs"]
+    # a county pair across two cities implies a city pair (what that check measures)
+    counties = bd.counties().set_index("adcode")["city_adcode"]
+    pairs = bd.queen_pairs("county")
+    a, b = counties[pairs["adcode_a"]].to_numpy(), counties[pairs["adcode_b"]].to_numpy()
+    across = {tuple(sorted(x)) for x in zip(a, b) if x[0] != x[1]}
+    assert across == pair_set(bd.queen_pairs("city"))
+
+
+def test_level_of_units():
+    assert bd.level_of(bd.counties()) == "county"
+    assert bd.level_of(bd.cities()) == "city"
+    assert bd.level_of(bd.provinces()) == "province"
+    # from the adcodes alone (a table joined to a layer keeps only some columns)
+    assert bd.level_of(pd.DataFrame({"adcode": ["110105", "440300"]})) == "county"
+    assert bd.level_of(pd.DataFrame({"adcode": ["110100", "429004"]})) == "city"
+    assert bd.level_of(pd.DataFrame({"adcode": ["110000", "440000"]})) == "province"
+    with pytest.raises(InputError, match="without an adcode column"):
+        bd.level_of(pd.DataFrame({"code": ["110000"]}))

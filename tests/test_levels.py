@@ -19,11 +19,6 @@ from geodti.places.gazetteer import counties, gazetteer
 from geodti.places.match import detect_level, match
 from geodti.schema import schema_of
 
-COUNTY_LAYER = boundaries_dir() / "counties_map.parquet"
-needs_county_layer = pytest.mark.skipif(
-    not COUNTY_LAYER.is_file(),
-    reason="boundaries/counties_map.parquet is absent: the county boundary layer comes from the "
-           "levels-boundaries branch (remove this skip at merge)")
 
 
 def write(tmp_path, text, name="t.csv"):
@@ -340,7 +335,6 @@ def test_weights_on_a_subset_of_cities_report_islands(city_panel):
     assert weights["islands_before"] >= 1 and weights["attached_links"] >= 1
 
 
-@needs_county_layer
 def test_one_provinces_counties_get_weights_on_the_units_present():
     from geodti.spatial.pipeline import spatial_tables
 
@@ -351,7 +345,6 @@ def test_one_provinces_counties_get_weights_on_the_units_present():
     assert tables["weights"].iloc[0]["units"] == zhejiang["adcode"].nunique()
 
 
-@needs_county_layer
 def test_a_county_panel_joins_to_the_county_layer():
     county = geodti.read_panel("sample:county")
     joined = geodti.join(county, periods="2021")

@@ -290,3 +290,56 @@ def test_bundled_queen_islands_and_hainan():
     assert {hn.focal[:2], hn.neighbor[:2]} == {"46", "44"}  # Hainan joins Guangdong
     rook = Weights.from_spec("rook", units, contiguity=pairs)
     np.testing.assert_array_equal(rook.O.toarray(), w.O.toarray())
+
+
+@pytest.mark.parametrize("level", ["province", "city", "county"])
+def test_bundled_contiguity_of_each_level(level):
+    """One code path for every level: the bundled inputs carry that level's shipped pairs, and
+    queen weights built on a part of the level link exactly the shipped pairs inside it."""
+    from geodti.places import boundaries
+    from geodti.spatial.pipeline import bundled_inputs
+
+    bundled = bundled_inputs(level=level)
+    pairs = boundaries.queen_pairs(level)
+    pd.testing.assert_frame_equal(bundled["contiguity"], pairs)
+    units = bundled["units"]
+    assert set(boundaries.layer(level)["adcode"]) == set(units["adcode"])
+    # a subset: the units of 广东 (44) and 广西 (45)
+    part = units[units["adcode"].str[:2].isin(["44", "45"])].sort_values("adcode").reset_index(drop=True)
+    w = Weights.from_spec("queen", part, contiguity=bundled["contiguity"], island_policy="keep")
+    codes = part["adcode"].tolist()
+    inside = pairs[pairs["adcode_a"].isin(codes) & pairs["adcode_b"].isin(codes)]
+    assert int(np.count_nonzero(w.O.toarray())) == 2 * len(inside) > 0
+
+
+def test_spatial_tables_picks_the_level_of_the_units():
+    """A county panel (SYNTHETIC values) gets county weights: one queen link per shipped pair."""
+    from geodti.places import boundaries
+    from geodti.spatial.pipeline import spatial_tables
+
+    counties = boundaries.counties()
+    beijing = counties[counties["city_adcode"] == "110100"]["adcode"].tolist()
+    rng = np.random.default_rng(3)
+    panel = pd.DataFrame({"adcode": beijing, "period": "2021", "x": rng.normal(size=len(beijing))})
+    tables = spatial_tables(panel, ["queen"], variables=["x"], permutations=999, seed=1, level="county")
+    pairs = boundaries.queen_pairs("county")
+    inside = pairs[pairs["adcode_a"].isin(beijing) & pairs["adcode_b"].isin(beijing)]
+    summary = tables["weights"].iloc[0]
+    assert summary["units"] == len(beijing) == 16
+    assert summary["islands_before"] == 0 and summary["attached_links"] == 0
+    # mean neighbours of the shipped pairs inside Beijing: each pair counts for both units
+    assert summary["mean_neighbours"] == pytest.approx(2 * len(inside) / len(beijing))
+    with pytest.raises(InputError, match="not units of the boundary layer"):
+        spatial_tables(panel, ["queen"], variables=["x"], permutations=99, seed=1, level="province")
+
+
+def test_rook_at_county_level_is_refused_without_polygons():
+    """Counties touching at a point make Rook differ from the shipped Queen pairs: no silent reuse."""
+    from geodti.places import boundaries
+    from geodti.spatial.pipeline import spatial_tables
+
+    assert boundaries.rook_equals_queen("city") and boundaries.rook_equals_queen("province")
+    assert not boundaries.rook_equals_queen("county")
+    panel = pd.DataFrame({"adcode": ["110101", "110102", "110105"], "period": "2021", "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(InputError, match="rook weights are not shipped at the county level"):
+        spatial_tables(panel, ["rook"], variables=["x"], permutations=9, seed=1, level="county")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from geodti import defaults
 from geodti.errors import InputError
-from geodti.schema import check_panel, level_of_codes
+from geodti.schema import check_panel, schema_of
 
 from ._panel import choose_periods, choose_variables, complete_units
 from .global_ import global_statistics, robustness_table
@@ -27,7 +27,7 @@ _CONTIGUITY_KINDS = ("queen", "rook")
 def bundled_inputs(need_contiguity: bool = True, level: str = "city") -> dict:
     """Units, contiguity and agglomerations shipped with geodti, at one level.
 
-    Units are the gazetteer's 370 city-level units with their representative points
+    City-level units are the gazetteer's 370 units with their representative points
     (``lon``/``lat``: the centre of the largest inscribed circle, always inside the unit;
     see data/README.md), or the units of another level (:func:`geodti.places.levels.units`).
     Contiguity is :func:`geodti.places.boundaries.queen_pairs` of the level (precomputed on
@@ -74,6 +74,7 @@ def spatial_tables(
     on_budget: str = "warn",
     missing: str = "raise",
     progress: bool = False,
+    level: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Global, robustness, local and weights tables of a panel.
 
@@ -88,10 +89,14 @@ def spatial_tables(
     local_weights : str or list, optional
         Specs for the local table (default: the first of ``weights``).
     units, contiguity, agglomerations : DataFrame, optional
-        Default: the bundled gazetteer points, contiguity and agglomerations.
+        Default: the bundled units, contiguity and agglomerations of the level
+        (:func:`bundled_inputs`).
     missing : {"raise", "drop"}
         Units with a missing value in a selected period/variable: an error, or left
         out of every table (listed in ``excluded``) with weights built without them.
+    level : {"province", "city", "county"}, optional
+        The level of the panel's adcodes, which picks the bundled units and contiguity;
+        default: the panel's :attr:`geodti.schema.PanelSchema.level`.
     Other parameters
         As in :func:`~geodti.spatial.global_.global_statistics` and
         :func:`~geodti.spatial.local.local_statistics`.
@@ -121,6 +126,8 @@ def spatial_tables(
     """
     if missing not in ("raise", "drop"):
         raise InputError("missing must be 'raise' or 'drop'")
+    if level is None:
+        level = schema_of(panel).level
     specs = parse_weights_specs(weights)
     lspecs = parse_weights_specs(local_weights) if local_weights else specs[:1]
     all_specs = specs + [s for s in lspecs if s.label not in {x.label for x in specs}]
@@ -154,7 +161,14 @@ def spatial_tables(
 
     need_pairs = (any(s.kind in _CONTIGUITY_KINDS for s in all_specs) and contiguity is None
                   and (units is None or "geometry" not in units.columns))
-    level = level_of_codes(panel["adcode"])  # the bundled units and pairs of the panel's level
+    if need_pairs and any(s.kind == "rook" for s in all_specs):
+        from geodti.places.boundaries import rook_equals_queen
+
+        if not rook_equals_queen(level):
+            raise InputError(
+                f"rook weights are not shipped at the {level} level: there some units touch at a point "
+                "only, so Rook and the shipped Queen pairs differ; use queen, or pass units with polygons "
+                "to build rook from them")
     if units is None:
         b = bundled_inputs(need_contiguity=need_pairs, level=level)
         units = b["units"]

@@ -563,8 +563,8 @@ class Weights:
             heads, tails = np.concatenate([heads, tails]), np.concatenate([tails, heads])
             if rook:
                 notes.append(
-                    "rook uses the shipped contiguity pairs: on the bundled boundaries Queen and Rook are identical "
-                    "(969 pairs)"
+                    "rook uses the given contiguity pairs as they are: on the bundled city and province "
+                    "boundaries Queen and Rook are identical (969 and 70 pairs)"
                 )
         else:
             if "geometry" not in units.columns:

@@ -30,7 +30,7 @@ from geodti.errors import InputError
 from geodti.web import _assets
 from geodti.web._data import check_units, describe_units
 from geodti.web._escape import html_text, script_json
-from geodti.web._topology import encode_units
+from geodti.web._topology import encode_units, page_budget
 
 #: Base layers a page may offer. None is the default: the page then needs no network at all.
 TILES = {
@@ -373,7 +373,9 @@ class Page:
             self.fit = folium.FitBounds([[s, w], [n, e]])
             self.map.add_child(self.fit)
             self.info = describe_units(self.units, agglomerations)
-            self.units_data = _UnitsData(encode_units(self.units.geometry), self.info)
+            budget = page_budget(self.units)  # grid and simplification of the units' level
+            self.units_data = _UnitsData(encode_units(self.units.geometry, budget.quantization, budget.simplify_m),
+                                         self.info)
             self.map.add_child(self.units_data)
             root.html.add_child(_TopologyData(self.units_data), name="geodti_topology")
         self.setup = _PageSetup(self.units_data, self.spec)
