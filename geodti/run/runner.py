@@ -172,6 +172,7 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     >>> sorted(p.name for p in result.out.glob("*.html"))
     ['agglomerations_dti_2023Q1.html', 'dti_2023Q1.html', 'dti_slider.html', 'index.html']
     """
+    config = config.validated()  # also a RunConfig built in Python, before --out exists
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise InputError(f"jobs must be at least 1, got {jobs}.")
