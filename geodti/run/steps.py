@@ -608,7 +608,7 @@ def step_maps(context: RunContext, given: Given) -> Deferred:
     panel, statistics, diffusion = given[Panel], given.get(Statistics), given.get(Diffusion)
     second = given.get(SecondIndex)
     work = partial(
-        draw_maps, context.out, panel.placed, panel.variable, panel.latest,
+        draw_map_links, context.out, panel.placed, panel.variable, panel.latest,
         source=context.caption, synthetic=context.synthetic, correction=context.config.correction,
         lisa=statistics.lisa_latest if statistics else None,
         gi=statistics.gi_latest if statistics else None,
@@ -618,11 +618,19 @@ def step_maps(context: RunContext, given: Given) -> Deferred:
     return Deferred(work, _maps_artefact)
 
 
-def _maps_artefact(written: dict[str, Path]) -> Maps:
+def draw_map_links(out: Path, panel: pd.DataFrame, variable: str, latest: str,
+                   **inputs) -> list[tuple[str, Path]]:
+    """:func:`draw_maps`, giving each page's link text with its path: labelled where the pages
+    are drawn, so a run with a second process never imports the map code (seconds) itself."""
     from geodti.web.registry import link_label
 
-    return Maps(links=[(link_label(name), path.name) for name, path in written.items()],
-                files=tuple(written.values()))
+    written = draw_maps(out, panel, variable, latest, **inputs)
+    return [(link_label(name), path) for name, path in written.items()]
+
+
+def _maps_artefact(written: list[tuple[str, Path]]) -> Maps:
+    return Maps(links=[(label, path.name) for label, path in written],
+                files=tuple(path for _, path in written))
 
 
 def step_layers(context: RunContext, given: Given) -> Layers:
