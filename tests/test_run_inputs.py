@@ -97,20 +97,59 @@ def test_an_all_zero_column_is_refused(panel, tmp_path, capsys):
     assert not (tmp_path / "o").exists()
 
 
-def test_a_non_positive_value_skips_only_the_log_based_diffusion(panel, tmp_path):
-    placed = panel[panel["period"] >= "2022Q1"].copy()
-    placed["source_row"] = range(2, len(placed) + 2)
-    placed.loc[placed.index[3], "dti"] = -1.0
+def test_a_zero_and_a_negative_value_leave_out_only_the_parts_that_cannot_take_them(
+        panel, tmp_path, capsys):
+    codes = sorted(panel["adcode"].unique())[:32]
+    cut = panel[panel["adcode"].isin(codes)].reset_index(drop=True)
+    cut.loc[3, "dti"], cut.loc[20, "dti"] = 0.0, -1.5  # file rows 5 and 22 (row 1: header)
+    zero, negative = cut.loc[3], cut.loc[20]
+    table = tmp_path / "t.csv"
+    cut.to_csv(table, index=False)
+    code, err = _run(capsys, table, tmp_path / "o", "--permutations", "9")
+    assert code == 0, err
+    manifest = json.loads((tmp_path / "o/manifest.json").read_text(encoding="utf-8"))
+    entry = next(s for s in manifest["steps"] if s["step"] == "diffusion")
+    assert "skipped" not in entry  # the step ran
+    logs, weighted = entry["skipped_parts"]
+    assert logs.startswith("diffusion: sigma convergence (diffusion_sigma")
+    assert (f"left out: 'dti' is zero or negative in 2 row(s) (row 5 ({zero['name']}, "
+            f"{zero['period']}): 0.0; row 22 ({negative['name']}, {negative['period']}): -1.5), "
+            "and they take logs of the values") in logs
+    assert weighted.startswith("diffusion: the index-weighted centre")
+    assert (f"'dti' is negative in 1 row(s) (row 22 ({negative['name']}, {negative['period']}): "
+            "-1.5), and they weight the cities by their values") in weighted
+    written = {p.stem for p in (tmp_path / "o/tables").glob("diffusion_*.csv")}
+    assert {"diffusion_summary", "diffusion_growth_by_region", "diffusion_longitude_gradient",
+            "diffusion_distance_decay", "diffusion_hu_line_share", "diffusion_markov_transitions",
+            "diffusion_spatial_markov_transitions", "diffusion_gi_star",
+            "diffusion_emerging_hotspots"} <= written
+    left_out = {"diffusion_sigma", "diffusion_sigma_trend", "diffusion_beta", "diffusion_theil",
+                "diffusion_kernel_density", "diffusion_centre", "diffusion_ellipse",
+                "diffusion_dagum_components"}
+    assert not left_out & written
+    assert not any(t.startswith("diffusion_spatial_beta") for t in written)
+    summary = pd.read_csv(tmp_path / "o/tables/diffusion_summary.csv")
+    assert summary["share_nw"].notna().all() and summary["sigma_sd_log"].isna().all()
+    page = (tmp_path / "o/index.html").read_text(encoding="utf-8")
+    assert f"row 22 ({negative['name']}, {negative['period']}): -1.5" in page  # a caveat
+
+
+def test_a_zero_leaves_out_the_log_based_parts_only(panel):
+    from geodti.dynamics.summary import LOG_BASED, NON_NEGATIVE, parts_needing
+
+    assert parts_needing(pd.Series([1.0, 0.0, 2.0])) == LOG_BASED
+    assert parts_needing(pd.Series([1.0, -0.1])) == LOG_BASED + NON_NEGATIVE
+    assert parts_needing(pd.Series([1.0, 2.0])) == ()
+    placed = panel[panel["adcode"].isin(sorted(panel["adcode"].unique())[:32])].copy()
+    placed.loc[placed.index[3], "dti"] = 0.0
     art = Panel(placed=placed, value_columns=["dti"], periods=sorted(placed["period"].unique()),
                 latest="2023Q1")
-    context = run_steps.RunContext(config=RunConfig(), out=tmp_path, input_path=tmp_path / "t.csv",
+    context = run_steps.RunContext(config=RunConfig(), out=Path("."), input_path=Path("t.csv"),
                                    synthetic=False, caption="")
     step = next(s for s in run_steps.STEPS if s.name == "diffusion")
-    with pytest.raises(SkipStep, match=r"'dti' is zero or negative in 1 row\(s\) \(row 5 "
-                                       r"\(北京市, 2022Q4\): -1.0\); convergence"):
-        step.function(context, Given(step, {Panel: art}, []))
-    statistics = next(s for s in run_steps.STEPS if s.name == "statistics")
-    assert Panel in statistics.needs  # statistics is not gated by the values' sign
+    deferred = step.function(context, Given(step, {Panel: art}, []))
+    assert deferred.work.keywords["leave_out"] == LOG_BASED  # the centre and Gini still run
+    assert len(deferred.finish.keywords["left_out"]) == 1
 
 
 @pytest.mark.parametrize("column", ["geometry", "name"])

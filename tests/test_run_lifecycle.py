@@ -202,6 +202,35 @@ def test_read_only_out_exits_2_naming_the_folder(where, tmp_path, capsys):
         _writable_again(locked)
 
 
+def test_a_layers_folder_gdal_cannot_write_into_exits_2_like_an_os_error(
+        tmp_path, monkeypatch, capsys):
+    import pyogrio
+
+    write = pyogrio.write_dataframe
+    locked: list[Path] = []
+
+    def read_only_then_write(frame, path, **options):  # layers/ turns read-only meanwhile
+        if not locked:
+            if not _make_read_only(Path(path).parent):
+                pytest.skip("no way to make a folder read-only here")
+            locked.append(Path(path).parent)
+        return write(frame, path, **options)  # GDAL's own error, not an OSError
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", read_only_then_write)
+    out = tmp_path / "out"
+    try:
+        assert cli.main(["run", SMALL, "--out", str(out), "--jobs", "1"]) == 2
+        err = capsys.readouterr().err.splitlines()[-1]
+        assert err.startswith(f"geodti: error: {out}: cannot write into this output folder: it "
+                              f"is read-only or not writable (")
+        assert f"{out / 'layers'}; GDAL: sqlite3_open(" in err and "Make it writable" in err
+        assert list(locked[0].iterdir()) == []  # no half-written layer file
+        assert (out / INCOMPLETE).exists() and not (out / "manifest.json").exists()
+    finally:
+        for folder in locked:
+            _writable_again(folder)
+
+
 def test_full_disk_exits_2_and_leaves_no_half_file(tmp_path, monkeypatch, capsys):
     from geodti.io import tables
 

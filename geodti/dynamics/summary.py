@@ -16,9 +16,31 @@ from . import distribution as _dist
 from . import gradient as _grad
 from . import hotspots as _hot
 from . import inequality as _ineq
+from geodti.errors import MethodError
+
 from ._common import default_weights, resolve_weights, wide
 
-__all__ = ["diffusion_summary", "diffusion_tables"]
+__all__ = ["LOG_BASED", "NON_NEGATIVE", "diffusion_summary", "diffusion_tables", "parts_needing"]
+
+#: The diffusion parts that take logs of the values, so need positive values: sigma and beta
+#: convergence (ln I), the spatial beta models, Theil's T, the kernel density of ln I.
+LOG_BASED = ("sigma", "beta", "spatial_beta", "theil", "kernel_density")
+#: The parts that weight or compare units by their values, so need non-negative values: the
+#: index-weighted centre and its ellipse, Dagum's Gini decomposition.
+NON_NEGATIVE = ("centre", "ellipse", "dagum")
+
+
+def parts_needing(values) -> tuple[str, ...]:
+    """The diffusion parts that ``values`` cannot give: :data:`LOG_BASED` when one value is
+    zero or negative, and :data:`NON_NEGATIVE` too when one is negative (pass them to
+    :func:`diffusion_tables` as ``leave_out``)."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce")
+    return (LOG_BASED if v.le(0).any() else ()) + (NON_NEGATIVE if v.lt(0).any() else ())
+
+
+def _blank(periods, columns) -> pd.DataFrame:
+    """A left-out part in the summary: its columns, empty, one row per period."""
+    return pd.DataFrame({"period": periods}).reindex(columns=["period", *columns])
 
 
 def _ranking(growth: pd.DataFrame) -> pd.Series:
@@ -27,7 +49,19 @@ def _ranking(growth: pd.DataFrame) -> pd.Series:
     return g.groupby("period", sort=False)["group"].agg(lambda s: " > ".join(s))
 
 
-def _assemble(centre, ellipse, hu, growth, sigma, dagum, theil_t, by) -> pd.DataFrame:
+def _assemble(centre, ellipse, hu, growth, sigma, dagum, theil_t, by, *, variable=None) -> pd.DataFrame:
+    periods = hu["period"].tolist()  # every period (a left-out part is None: its columns empty)
+    if centre is None:
+        centre = _blank(periods, ["variable", "n_units", "lon", "lat", "move_km", "bearing_deg",
+                                  "westward_shift_km", "cum_north_km"]).assign(variable=variable)
+    if ellipse is None:
+        ellipse = _blank(periods, ["semi_major_km", "semi_minor_km", "rotation_deg", "area_km2"])
+    if sigma is None:
+        sigma = _blank(periods, ["group", "sd_log", "cv"])
+    if dagum is None:
+        dagum = _blank(periods, ["gini", "share_w", "share_nb", "share_t"])
+    if theil_t is None:
+        theil_t = _blank(periods, ["theil", "share_between"])
     out = centre[["period", "variable", "n_units", "lon", "lat", "move_km", "bearing_deg",
                   "westward_shift_km", "cum_north_km"]].rename(
         columns={"lon": "centre_lon", "lat": "centre_lat", "move_km": "centre_move_km",
@@ -102,7 +136,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                      convention: str = "arcgis", k: int = 5, alpha: float = defaults.ALPHA,
                      draws: int = defaults.DRAWS, seed: int = defaults.SEED,
                      drop_incomplete: bool = False, gi_inference: str = "analytic",
-                     global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS) -> dict:
+                     global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
+                     leave_out: Sequence[str] = ()) -> dict:
     """Every diffusion table, computed once with one weights graph.
 
     Parameters
@@ -128,6 +163,10 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         Gi* of the emerging hot spots: :func:`geodti.dynamics.hotspots.gi_star_panel`'s
         ``inference``, ``global_window`` and ``permutations`` (default analytic z-scores over
         the entire cube, Esri's default).
+    leave_out : sequence of str
+        Parts not computed (names of :data:`LOG_BASED` and :data:`NON_NEGATIVE`, e.g.
+        ``parts_needing(panel[variable])`` for values with zeros or negatives): their tables
+        are absent and their columns of ``summary`` empty.
 
     Returns
     -------
@@ -145,11 +184,19 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     if weights is None:
         weights = default_weights(mat.index, points=points)
     graph, _, wlabel = resolve_weights(weights, mat.index, points=points)
+    unknown = sorted(set(leave_out) - set(LOG_BASED) - set(NON_NEGATIVE))
+    if unknown:
+        raise MethodError(f"leave_out {unknown}: use names of {LOG_BASED + NON_NEGATIVE}.")
+
+    def part(name, make):  # None for a part left out
+        return None if name in leave_out else make()
+
     t: dict = {}
-    centre = _centre.mean_centre(panel, variable, points=points)
-    centre_yoy = _centre.mean_centre(panel, variable, weight="yoy_increment", points=points)
-    ellipse = _centre.standard_deviational_ellipse(panel, variable, convention=convention,
-                                                   points=points)
+    centre = part("centre", lambda: _centre.mean_centre(panel, variable, points=points))
+    centre_yoy = part("centre", lambda: _centre.mean_centre(panel, variable, weight="yoy_increment",
+                                                            points=points))
+    ellipse = part("ellipse", lambda: _centre.standard_deviational_ellipse(
+        panel, variable, convention=convention, points=points))
     hu = _grad.hu_line_share(panel, variable)
     grouping = ["longitude_band", "region", "hu_line", "agglomeration"]
     if level_of_codes(panel["adcode"]) == "province":
@@ -158,17 +205,20 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         grouping.append(by)
     growth = {g: _grad.growth_by_group(panel, g, variable, groups=groups if g == by else None,
                                        window=window, points=points) for g in grouping}
-    sigma = _conv.sigma_convergence(panel, variable, by=by, groups=groups)
-    dagum = _ineq.dagum_gini(panel, variable, by=by, groups=groups)
-    theil_t = _ineq.theil(panel, variable, by=by, groups=groups)
-    for kind, d in dagum["components"].attrs["notes"].items():
+    sigma = part("sigma", lambda: _conv.sigma_convergence(panel, variable, by=by, groups=groups))
+    dagum = part("dagum", lambda: _ineq.dagum_gini(panel, variable, by=by, groups=groups))
+    theil_t = part("theil", lambda: _ineq.theil(panel, variable, by=by, groups=groups))
+    for kind, d in (dagum["components"].attrs["notes"] if dagum else {}).items():
         for code, text in d.items():
             notes.append(f"{by} {kind}: {code} {text}")
-    t["summary"] = _assemble(centre, ellipse, hu, growth["region"], sigma, dagum["components"],
-                             theil_t, by)
-    t["centre"] = centre
-    t["centre_yoy_increment"] = centre_yoy
-    t["ellipse"] = ellipse
+    t["summary"] = _assemble(centre, ellipse, hu, growth["region"], sigma,
+                             dagum["components"] if dagum else None, theil_t, by,
+                             variable=variable)
+    if centre is not None:
+        t["centre"] = centre
+        t["centre_yoy_increment"] = centre_yoy
+    if ellipse is not None:
+        t["ellipse"] = ellipse
     for g, table in growth.items():
         t[f"growth_by_{g}"] = table
     t["longitude_gradient"] = _grad.longitude_gradient(panel, variable, window=window,
@@ -178,23 +228,27 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         [_grad.distance_decay(panel, variable, cores=cores, model=m, window=window,
                               points=points, alpha=alpha) for m in ("log", "linear")],
         ignore_index=True)
-    t["sigma"] = sigma
-    t["sigma_trend"] = _conv.sigma_trend(sigma)
-    t["beta"] = _conv.beta_convergence(panel, variable, by=by, groups=groups, alpha=alpha)
-    sb = _conv.spatial_beta_convergence(panel, variable, weights=graph, draws=draws, seed=seed,
-                                        alpha=alpha)
-    for name, table in sb.items():
-        table["weights"] = wlabel
-        t[f"spatial_beta_{name}"] = table
+    if sigma is not None:
+        t["sigma"] = sigma
+        t["sigma_trend"] = _conv.sigma_trend(sigma)
+    if "beta" not in leave_out:
+        t["beta"] = _conv.beta_convergence(panel, variable, by=by, groups=groups, alpha=alpha)
+    if "spatial_beta" not in leave_out:
+        sb = _conv.spatial_beta_convergence(panel, variable, weights=graph, draws=draws,
+                                            seed=seed, alpha=alpha)
+        for name, table in sb.items():
+            table["weights"] = wlabel
+            t[f"spatial_beta_{name}"] = table
     for name, fn in (("markov", lambda: _dist.markov(panel, variable, k=k)),
                      ("spatial_markov", lambda: _dist.spatial_markov(panel, variable, k=k,
                                                                      weights=graph)),
                      ("lisa_markov", lambda: _dist.lisa_markov(panel, variable, weights=graph))):
-        for part, table in fn().items():
+        for part_name, table in fn().items():
             if "weights" in table.columns:
                 table["weights"] = wlabel
-            t[f"{name}_{part}"] = table
-    t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
+            t[f"{name}_{part_name}"] = table
+    if "kernel_density" not in leave_out:
+        t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
     # the per-period Gi* is a table of its own and the input of the emerging hot spots
     gi = _hot.gi_star_panel(panel, variable, weights=weights, alpha=alpha, inference=gi_inference,
                             global_window=global_window, permutations=permutations, seed=seed)
@@ -205,13 +259,15 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     ehsa["weights"] = wlabel
     t["gi_star"] = gi.assign(weights=wlabel)
     t["emerging_hotspots"] = ehsa
-    t["dagum_components"] = dagum["components"]
-    t["dagum_groups"] = dagum["groups"]
-    t["dagum_pairs"] = dagum["pairs"]
-    t["theil"] = theil_t
+    if dagum is not None:
+        t["dagum_components"] = dagum["components"]
+        t["dagum_groups"] = dagum["groups"]
+        t["dagum_pairs"] = dagum["pairs"]
+    if theil_t is not None:
+        t["theil"] = theil_t
     for table in t.values():
         table.attrs = {}
-    t["layers"] = _centre.centre_layers(centre, ellipse)
+    t["layers"] = _centre.centre_layers(centre, ellipse) if centre is not None and ellipse is not None else {}
     t["notes"] = notes
     return t
 

@@ -27,6 +27,8 @@ class Artefact:
 
     #: The files this artefact was written to (none for a computed one).
     files: tuple[Path, ...] = field(default=(), kw_only=True)
+    #: Parts of the step left out, each with the reason (the manifest lists them by step).
+    skipped_parts: tuple[str, ...] = field(default=(), kw_only=True)
 
 
 @dataclass(frozen=True)

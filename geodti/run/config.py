@@ -95,8 +95,20 @@ class RunConfig:
         return dataclasses.replace(self, **given).validated()
 
     def validated(self, source: str = "configuration") -> RunConfig:
-        if self.permutations < 0:
-            raise InputError(f"{source}: permutations must be >= 0, got {self.permutations}.")
+        for key in ("seed", "permutations"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InputError(f"{source}: {key} must be a whole number, got {value!r}.")
+        if self.seed < 0:
+            raise InputError(f"{source}: seed must be >= 0 (random generators take a "
+                             f"non-negative seed), got {self.seed}.")
+        if self.permutations < 1:
+            raise InputError(f"{source}: permutations must be at least 1, got "
+                             f"{self.permutations}: {permutation_only()} have no analytic test, "
+                             "their p-values come from the permutations. Use e.g. 99 for a "
+                             f"quick run (default {defaults.PERMUTATIONS}).")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)):
+            raise InputError(f"{source}: alpha must be a number between 0 and 1, got {self.alpha!r}.")
         if not 0 < self.alpha < 1:
             raise InputError(f"{source}: alpha must be between 0 and 1, got {self.alpha}.")
         if self.correction not in {"none", "fdr", "bonferroni"}:
@@ -157,6 +169,15 @@ MODEL_SETTINGS = {
     "draws": f"parameter draws for the effects' standard errors (default {defaults.DRAWS})",
     "balance": "leave out cities missing in some periods instead of refusing (default false)",
 }
+
+
+def permutation_only() -> str:
+    """The run's local statistics whose p-values come from permutations only (their
+    supported inference in :data:`geodti.spatial.registry.LOCAL_STATISTICS`), e.g. "LISA"."""
+    from geodti.spatial.registry import DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS
+
+    return ", ".join(LOCAL_STATISTICS[name].title for name in DEFAULT_LOCAL_STATISTICS
+                     if "analytic" not in LOCAL_STATISTICS[name].inference)
 
 
 def check_model_settings(settings: Any, source: str = "configuration") -> None:

@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import platform
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -112,10 +114,36 @@ def _start(work: partial, worker: Worker | None) -> Callable[[], tuple[object, f
 UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT}
 
 
+def unwritable(folder: Path) -> OSError | None:
+    """Why ``folder`` or a folder in it cannot take a small file (read-only, full), or None.
+
+    GDAL reports a failed write in its own words and types (``sqlite3_open(...) failed``,
+    ``no such table: gpkg_contents`` on a full disk), without the system's error: a probe
+    file, flushed to disk, tells which it was."""
+    for where in [folder, *(p for p in sorted(folder.glob("*")) if p.is_dir())]:
+        try:
+            with tempfile.TemporaryFile(dir=where) as probe:
+                probe.write(b"\0" * (1 << 16))
+                probe.flush()
+                os.fsync(probe.fileno())
+        except OSError as exc:
+            if exc.errno in UNWRITABLE:
+                exc.filename = str(where)  # the folder, not the probe's own name
+                return exc
+    return None
+
+
+def _gdal_error(exc: BaseException) -> bool:
+    """A failure reported by GDAL through pyogrio (a RuntimeError, not an OSError)."""
+    errors = sys.modules.get("pyogrio.errors")  # imported when a layer was written
+    return errors is not None and isinstance(exc, (errors.DataSourceError, errors.DataLayerError))
+
+
 @contextlib.contextmanager
 def writing_into(out: str | Path):
     """Turn a failed write into ``out`` (read-only, not writable, full) into an
-    :class:`InputError` naming the folder; any other error passes unchanged."""
+    :class:`InputError` naming the folder, whether the system (an OSError) or GDAL (writing
+    layers) reported it; any other error passes unchanged."""
     try:
         yield
     except OSError as exc:
@@ -125,13 +153,23 @@ def writing_into(out: str | Path):
             (where in folder.parents)  # creating --out inside a read-only folder
         if exc.errno not in UNWRITABLE or not ours:
             raise
-        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-        raise InputError(
-            f"{out}: cannot write into this output folder: "
-            + ("the disk is full" if full else "it is read-only or not writable")
-            + f" ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''}). "
-            + ("Free some space" if full else "Make it writable")
-            + " or choose another --out; no file was left half-written.") from exc
+        raise _unwritable_error(out, exc) from exc
+    except Exception as exc:
+        cause = unwritable(Path(out)) if _gdal_error(exc) and Path(out).is_dir() else None
+        if cause is None:
+            raise
+        raise _unwritable_error(out, cause, detail=f"GDAL: {exc}") from exc
+
+
+def _unwritable_error(out, exc: OSError, detail: str | None = None) -> InputError:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return InputError(
+        f"{out}: cannot write into this output folder: "
+        + ("the disk is full" if full else "it is read-only or not writable")
+        + f" ({exc.strerror}{': ' + str(exc.filename) if exc.filename else ''}"
+        + (f"; {detail}" if detail else "") + "). "
+        + ("Free some space" if full else "Make it writable")
+        + " or choose another --out; no file was left half-written.")
 
 
 def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None,
@@ -172,6 +210,7 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
     >>> sorted(p.name for p in result.out.glob("*.html"))
     ['agglomerations_dti_2023Q1.html', 'dti_2023Q1.html', 'dti_slider.html', 'index.html']
     """
+    config = config.validated()  # also a RunConfig built in Python, before --out exists
     jobs = default_jobs() if jobs is None else int(jobs)
     if jobs < 1:
         raise InputError(f"jobs must be at least 1, got {jobs}.")

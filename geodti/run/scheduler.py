@@ -119,7 +119,7 @@ class RunRecord:
     """What :func:`execute` leaves: the artefacts, each step's time or skip reason."""
 
     artefacts: dict[type, Artefact] = field(default_factory=dict)
-    steps: list[dict] = field(default_factory=list)  # {"step", ["skipped"], "seconds"}, run order
+    steps: list[dict] = field(default_factory=list)  # {"step", ["skipped"], ["skipped_parts"], "seconds"}
     skipped: list[str] = field(default_factory=list)
 
     def files(self) -> Iterable:
@@ -154,7 +154,7 @@ def execute(steps: Sequence[Step], context, *, start: Callable,
         result, deferred, entry, index = pending.pop(kind)
         try:
             value, seconds = result()
-            record.artefacts[kind] = _checked(deferred.finish(value), givers[kind])
+            record.artefacts[kind] = _checked(deferred.finish(value), givers[kind], entry)
         except SkipStep as reason:
             skipped(entry, str(reason), index)
             seconds = 0.0
@@ -180,7 +180,7 @@ def execute(steps: Sequence[Step], context, *, start: Callable,
                 # runs in the second process or here
                 pending[step.gives] = (start(made.work), made, entry, index)
                 continue
-            record.artefacts[step.gives] = _checked(made, step)
+            record.artefacts[step.gives] = _checked(made, step, entry)
         except SkipStep as reason:
             skipped(entry, str(reason), index)
         entry["seconds"] = round(time.perf_counter() - began, 3)
@@ -189,8 +189,10 @@ def execute(steps: Sequence[Step], context, *, start: Callable,
     return record
 
 
-def _checked(made: object, step: Step) -> Artefact:
+def _checked(made: object, step: Step, entry: dict) -> Artefact:
     if not isinstance(made, step.gives):
         raise TypeError(f"step {step.name!r} gave {type(made).__name__}, not the "
                         f"{step.gives.__name__} it declares")
+    if made.skipped_parts:  # the step ran, but not all of it
+        entry["skipped_parts"] = list(made.skipped_parts)
     return made

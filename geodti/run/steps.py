@@ -478,7 +478,7 @@ def step_models(context: RunContext, given: Given) -> Models:
 
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
                       alpha: float, window: str | None, permutations: int = 0,
-                      drop_incomplete: bool = False) -> dict:
+                      drop_incomplete: bool = False, leave_out: tuple[str, ...] = ()) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
 
     Gi* (emerging hot spots) uses the statistics step's inference: conditional permutations
@@ -493,7 +493,7 @@ def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], se
           else dict(gi_inference="analytic", global_window="entire_cube"))
     return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
                             alpha=alpha, window=window if window else "auto",
-                            drop_incomplete=drop_incomplete, **gi)
+                            drop_incomplete=drop_incomplete, leave_out=leave_out, **gi)
 
 
 def step_diffusion(context: RunContext, given: Given) -> Deferred:
@@ -508,39 +508,74 @@ def step_diffusion(context: RunContext, given: Given) -> Deferred:
             f"diffusion skipped: the table has {len(panel.periods)} period(s) "
             f"({', '.join(panel.periods[:5])}); the diffusion tables need year-on-year growth, "
             "i.e. at least 5 consecutive quarters")
-    from geodti.io.panel import non_positive
+    from geodti.dynamics.summary import parts_needing
 
-    bad = non_positive(panel.placed, panel.variable)
-    if len(bad):
-        shown = "; ".join(f"row {r.source_row} ({r.name}, {r.period}): {getattr(r, panel.variable)}"
-                          if "source_row" in bad.columns else f"{r.name}, {r.period}"
-                          for r in bad.head(3).itertuples())
-        raise SkipStep(
-            f"diffusion skipped: {panel.variable!r} is zero or negative in {len(bad)} row(s) "
-            f"({shown}); convergence and inequality (Theil, log variance) take logs of the "
-            "values. The other steps ran on every value")
+    leave_out = parts_needing(panel.placed[panel.variable])
+    reasons = _left_out_reasons(panel, leave_out)
     work = partial(compute_diffusion, panel.placed, panel.variable, list(cfg.weights),
                    cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations,
-                   drop_incomplete=cfg.missing != "error")
-    return Deferred(work, _diffusion_artefact)
+                   drop_incomplete=cfg.missing != "error", leave_out=leave_out)
+    return Deferred(work, partial(_diffusion_artefact, left_out=reasons))
 
 
-def _diffusion_artefact(result: dict) -> Diffusion:
+#: The diffusion parts in the users' words (tables and summary columns they give).
+DIFFUSION_PARTS = {
+    "sigma": "sigma convergence (diffusion_sigma, diffusion_sigma_trend; sigma_* of the summary)",
+    "beta": "beta convergence (diffusion_beta)",
+    "spatial_beta": "spatial beta convergence (diffusion_spatial_beta_*)",
+    "theil": "Theil's T (diffusion_theil; theil* of the summary)",
+    "kernel_density": "the kernel density of ln I (diffusion_kernel_density)",
+    "centre": "the index-weighted centre (diffusion_centre, diffusion_centre_yoy_increment, its "
+              "map layers; centre_* of the summary)",
+    "ellipse": "the standard deviational ellipse (diffusion_ellipse; ellipse_* of the summary)",
+    "dagum": "Dagum's Gini decomposition (diffusion_dagum_*; gini* of the summary)",
+}
+
+
+def _left_out_reasons(panel: Panel, leave_out) -> list[str]:
+    """Why each group of diffusion parts is left out, naming the rows, cities and values."""
+    from geodti.dynamics.summary import LOG_BASED, NON_NEGATIVE
+    from geodti.io.panel import non_positive
+
+    def rows(bad: pd.DataFrame) -> str:
+        shown = "; ".join(
+            (f"row {r.source_row} " if "source_row" in bad.columns else "")
+            + f"({r.name}, {r.period}): {getattr(r, panel.variable)}"
+            for r in bad.head(3).itertuples())
+        return f"{len(bad)} row(s) ({shown}{'; ...' if len(bad) > 3 else ''})"
+
+    bad = non_positive(panel.placed, panel.variable)
+    reasons = []
+    for group, test, why in ((LOG_BASED, "zero or negative", "take logs of the values"),
+                             (NON_NEGATIVE, "negative", "weight the cities by their values")):
+        if not set(group) & set(leave_out):
+            continue
+        hit = bad if test == "zero or negative" else bad[bad[panel.variable] < 0]
+        reasons.append(
+            f"diffusion: {', '.join(DIFFUSION_PARTS[p] for p in group)} left out: "
+            f"{panel.variable!r} is {test} in {rows(hit)}, and they {why}. The rest of the "
+            "diffusion ran on every value")
+    return reasons
+
+
+def _diffusion_artefact(result: dict, left_out: list[str] = ()) -> Diffusion:
     layers = result.pop("layers", {})
     notes = result.pop("notes", [])
     cards, findings = [], []
     summary = result.get("summary")
     if summary is not None and len(summary):
         first, last = summary.iloc[0], summary.iloc[-1]
-        cards.append((f"centre of gravity {first['period']} -> {last['period']}",
-                      f"{last['westward_shift_km']:+.1f} km westward"))
+        if pd.notna(last["westward_shift_km"]):
+            cards.append((f"centre of gravity {first['period']} -> {last['period']}",
+                          f"{last['westward_shift_km']:+.1f} km westward"))
         findings.append(
             f"Share of the index north-west of the Hu line: {100 * first['share_nw']:.2f}% "
-            f"({first['period']}) -> {100 * last['share_nw']:.2f}% ({last['period']}); Gini "
-            f"{first['gini']:.3f} -> {last['gini']:.3f}.")
+            f"({first['period']}) -> {100 * last['share_nw']:.2f}% ({last['period']})"
+            + (f"; Gini {first['gini']:.3f} -> {last['gini']:.3f}." if pd.notna(first["gini"])
+               else "."))
     return Diffusion(tables={f"diffusion_{name}": table for name, table in result.items()},
-                     layers=layers, caveats=[str(n) for n in notes], cards=cards,
-                     findings=findings)
+                     layers=layers, caveats=[*(f"{r}." for r in left_out), *map(str, notes)],
+                     cards=cards, findings=findings, skipped_parts=tuple(left_out))
 
 
 def draw_maps(out: Path, panel: pd.DataFrame, variable: str, latest: str, *, source: str,
@@ -573,7 +608,7 @@ def step_maps(context: RunContext, given: Given) -> Deferred:
     panel, statistics, diffusion = given[Panel], given.get(Statistics), given.get(Diffusion)
     second = given.get(SecondIndex)
     work = partial(
-        draw_maps, context.out, panel.placed, panel.variable, panel.latest,
+        draw_map_links, context.out, panel.placed, panel.variable, panel.latest,
         source=context.caption, synthetic=context.synthetic, correction=context.config.correction,
         lisa=statistics.lisa_latest if statistics else None,
         gi=statistics.gi_latest if statistics else None,
@@ -583,11 +618,19 @@ def step_maps(context: RunContext, given: Given) -> Deferred:
     return Deferred(work, _maps_artefact)
 
 
-def _maps_artefact(written: dict[str, Path]) -> Maps:
+def draw_map_links(out: Path, panel: pd.DataFrame, variable: str, latest: str,
+                   **inputs) -> list[tuple[str, Path]]:
+    """:func:`draw_maps`, giving each page's link text with its path: labelled where the pages
+    are drawn, so a run with a second process never imports the map code (seconds) itself."""
     from geodti.web.registry import link_label
 
-    return Maps(links=[(link_label(name), path.name) for name, path in written.items()],
-                files=tuple(written.values()))
+    written = draw_maps(out, panel, variable, latest, **inputs)
+    return [(link_label(name), path) for name, path in written.items()]
+
+
+def _maps_artefact(written: list[tuple[str, Path]]) -> Maps:
+    return Maps(links=[(label, path.name) for label, path in written],
+                files=tuple(path for _, path in written))
 
 
 def step_layers(context: RunContext, given: Given) -> Layers:

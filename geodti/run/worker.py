@@ -78,8 +78,10 @@ def main(parent: int | None = None) -> None:
         _serve()
     except _Stop:
         sys.exit(128 + signal.SIGTERM)
-    # every task done: a late SIGTERM must not raise into the interpreter's shutdown
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # every task done and answered: end at once; the interpreter's shutdown (freeing the
+    # modules of pandas, matplotlib, numba ...) took 1-2 s that the run waited for
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _serve() -> None:
@@ -200,15 +202,15 @@ class Worker:
         """Stop the process: its tasks are done (``finished``), or the run failed or was
         interrupted.
 
-        Its input is closed first; a finished process ends by itself on that, and is given
-        ``timeout`` seconds to (a SIGTERM then would land in its interpreter's shutdown).
-        Otherwise, or if it has not ended by then, SIGTERM, so a task still writing removes
-        its temporary files; a process that has not ended ``timeout`` seconds later is
-        killed.
+        Its input is closed first; a finished process ends by itself on that, at once, and
+        is given ``timeout`` seconds to. Otherwise, or if it has not ended by then, SIGTERM,
+        so a task still writing removes its temporary files; a process that has not ended
+        ``timeout`` seconds later is killed. A process that was never given a task has
+        nothing to finish: it is stopped at once, not waited for while it imports.
         """
         self._outbox.put(None)
         try:
-            if finished:
+            if finished and self._outcomes:
                 self._process.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
