@@ -32,8 +32,9 @@ from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, pe
 __all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
 
-def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
-    """General G of every column of ``Y`` under binary weights ``W`` (esda's ``G``)."""
+def g_arrays(Y, W, perms, *, alternative="directed", keep=False, q=None) -> dict:
+    """General G of every column of ``Y`` under binary weights ``W`` (esda's ``G``); ``q``:
+    the precomputed :func:`~geodti.spatial._permutation.permuted_quadratic` of ``Y``."""
     n, V = Y.shape
     require_nonnegative(Y, "General G")
     s0, s1, s2 = s012(W)
@@ -59,7 +60,8 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
            "p_norm": 1.0 - norm_cdf(np.abs(z_norm)), "n": n}
     P = perms.shape[0]
     if P:
-        q, _ = permuted_quadratic(Y, W, perms)
+        if q is None:
+            q, _ = permuted_quadratic(Y, W, perms)
         sims = q / den
         add_sim_summary(out, Gv, sims, alternative, "G", keep)
     return out
