@@ -53,6 +53,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="processes to use: 2 (the default with two or more CPUs) computes the "
                         "diffusion tables and draws the maps and figures in a second process; "
                         "1 runs everything in one. The outputs are the same either way")
+    p.add_argument("--scheduler", metavar="dask://HOST:PORT",
+                   help="run the permutation tests on this Dask cluster (pip install "
+                        "'geodti[dask]'); the numbers are the same as on one machine")
     return p
 
 
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     def progress(name: str, index: int, total: int) -> None:
         console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
 
-    result = run_job(config, progress=progress, jobs=args.jobs)
+    result = run_job(config, progress=progress, jobs=args.jobs, scheduler=args.scheduler)
     total = result.manifest["seconds"]
     out = output.console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "

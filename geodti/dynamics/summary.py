@@ -101,7 +101,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                      convention: str = "arcgis", k: int = 5, alpha: float = defaults.ALPHA,
                      draws: int = defaults.DRAWS, seed: int = defaults.SEED,
                      drop_incomplete: bool = False, gi_inference: str = "analytic",
-                     global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS) -> dict:
+                     global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
+                     client=None) -> dict:
     """Every diffusion table, computed once with one weights graph.
 
     Parameters
@@ -127,6 +128,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         Gi* of the emerging hot spots: :func:`geodti.dynamics.hotspots.gi_star_panel`'s
         ``inference``, ``global_window`` and ``permutations`` (default analytic z-scores over
         the entire cube, Esri's default).
+    client : dask.distributed.Client or geodti Executor, optional
+        Where Gi*'s permutation blocks run (identical numbers).
 
     Returns
     -------
@@ -194,7 +197,7 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
     # the per-period Gi* is a table of its own and the input of the emerging hot spots
     gi = _hot.gi_star_panel(panel, variable, weights=weights, alpha=alpha, inference=gi_inference,
-                            global_window=global_window, permutations=permutations, seed=seed)
+                            global_window=global_window, permutations=permutations, seed=seed, client=client)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         ehsa = _hot.emerging_hotspots(panel, variable, gi=gi)

@@ -104,7 +104,7 @@ def _start(work: partial, worker: Worker | None) -> Callable[[], tuple[object, f
 
 
 def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None,
-        jobs: int | None = None) -> RunResult:
+        jobs: int | None = None, scheduler: str | None = None) -> RunResult:
     """Run the whole pipeline described by ``config``; return where it wrote and its manifest.
 
     Parameters
@@ -118,6 +118,10 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         faster) the background steps, the diffusion tables and then the maps and figures,
         run in a second process while the summaries, statistics, layers and tables are done
         here; 1 runs every step here. Either way the outputs are the same, byte for byte.
+    scheduler : str, optional
+        ``dask://HOST:PORT``: the permutation tests (statistics, Gi* of the emerging hot
+        spots) run on that Dask cluster, with the same numbers; checked (reachable, same
+        versions) before anything is written.
 
     Returns
     -------
@@ -147,11 +151,22 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
                        ("layer scores", config.layer_scores), ("framework", config.framework)):
         if path is not None:
             inputs[str(path)] = check_input_file(path, what)  # sample:NAME resolved
+    client = None
+    if scheduler:
+        from geodti.spatial.executor import connect
+
+        client = connect(scheduler)  # an unreachable scheduler stops the run before --out exists
     made = folders_created_by(config.out)
-    out = prepare_output_dir(config.out, force=config.force)
+    try:
+        out = prepare_output_dir(config.out, force=config.force)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     context = RunContext(
         config=config, out=out, input_path=input_path, synthetic=synthetic,
         caption=SAMPLE_CAPTION if synthetic else f"data: {input_path.name}",
+        scheduler=scheduler, client=client,
     )
     inputs = {name: _sha256(path) for name, path in inputs.items()}  # every input file's
     began = time.perf_counter()
@@ -168,6 +183,8 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         finished = True
     finally:
         blas.restore_original_limits()
+        if client is not None:
+            client.close()
         if worker is not None:
             # done: it ends by itself once its input closes; failed or interrupted: it is
             # stopped, and waited for while it removes its temporary files

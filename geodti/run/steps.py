@@ -32,6 +32,9 @@ class RunContext:
     input_path: Path
     synthetic: bool
     caption: str
+    #: ``--scheduler``: the Dask scheduler's address and this process's client (None: no Dask)
+    scheduler: str | None = None
+    client: object = None
 
 
 #: Fewer cities with data than this and the spatial steps are skipped (and say so): permutation
@@ -261,7 +264,7 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
     tables = spatial_tables(
         panel.placed, list(cfg.weights), variables=_statistics_variables(cfg, panel.value_columns),
         periods=quarters or None, permutations=cfg.permutations, seed=cfg.seed,
-        correction=cfg.correction, alpha=cfg.alpha, on_budget="warn",
+        correction=cfg.correction, alpha=cfg.alpha, on_budget="warn", client=context.client,
     )
     # the first weights serve the figures (and, built the same way, the diffusion step)
     first = parse_weights_specs(list(cfg.weights))[0]
@@ -290,21 +293,33 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
 
 
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
-                      alpha: float, window: str | None, permutations: int = 0) -> dict:
+                      alpha: float, window: str | None, permutations: int = 0,
+                      scheduler: str | None = None) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
 
     Gi* (emerging hot spots) uses the statistics step's inference: conditional permutations
     with the same weights, seed and count, per period, so its hot and cold spots are those
     of ``stats_local`` (about 1 s on the sample); analytic over the entire cube without
-    permutations. The ``inference`` and ``global_window`` columns say which.
+    permutations. The ``inference`` and ``global_window`` columns say which. ``scheduler``: a
+    Dask scheduler's address for Gi*'s permutations (a client of its own: this may run in the
+    worker process).
     """
     from geodti.dynamics.summary import diffusion_tables
 
     gi = (dict(gi_inference="permutation", global_window="individual_time_step",
                permutations=permutations) if permutations
           else dict(gi_inference="analytic", global_window="entire_cube"))
-    return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
-                            alpha=alpha, window=window if window else "auto", **gi)
+    if not (scheduler and permutations):
+        return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
+                                alpha=alpha, window=window if window else "auto", **gi)
+    from geodti.spatial.executor import connect
+
+    client = connect(scheduler)
+    try:
+        return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
+                                alpha=alpha, window=window if window else "auto", client=client, **gi)
+    finally:
+        client.close()
 
 
 def step_diffusion(context: RunContext, given: Given) -> Deferred:
@@ -313,7 +328,8 @@ def step_diffusion(context: RunContext, given: Given) -> Deferred:
     cfg = context.config
     window = growth_window(panel.placed, cfg.growth_window)  # as the summaries step computes it
     work = partial(compute_diffusion, panel.placed, panel.variable, list(cfg.weights),
-                   cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations)
+                   cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations,
+                   scheduler=context.scheduler)
     return Deferred(work, _diffusion_artefact)
 
 

@@ -138,7 +138,7 @@ def scheduler_address(address: str) -> str:
     return f"tcp://{m['host']}:{m['port']}"
 
 
-def connect(address: str, timeout: float = CONNECT_TIMEOUT):
+def connect(address: str, timeout: float | None = None):
     """A ``dask.distributed.Client`` connected to ``address``, its workers' versions checked.
 
     Raises
@@ -148,6 +148,7 @@ def connect(address: str, timeout: float = CONNECT_TIMEOUT):
         it has no workers, or the client's and the workers' package versions differ.
     """
     tcp = scheduler_address(address)
+    timeout = CONNECT_TIMEOUT if timeout is None else float(timeout)
     try:
         from distributed import Client
     except ImportError:

@@ -67,6 +67,7 @@ def spatial_tables(
     on_budget: str = "warn",
     missing: str = "raise",
     progress: bool = False,
+    client=None,
 ) -> dict[str, pd.DataFrame]:
     """Global, robustness, local and weights tables of a panel.
 
@@ -85,6 +86,9 @@ def spatial_tables(
     missing : {"raise", "drop"}
         Units with a missing value in a selected period/variable: an error, or left
         out of every table (listed in ``excluded``) with weights built without them.
+    client : dask.distributed.Client or geodti Executor, optional
+        Run the permutation blocks there (:mod:`geodti.spatial.executor`; e.g.
+        ``geodti.spatial.executor.connect("dask://HOST:PORT")``); identical numbers.
     Other parameters
         As in :func:`~geodti.spatial.global_.global_statistics` and
         :func:`~geodti.spatial.local.local_statistics`.
@@ -185,14 +189,15 @@ def spatial_tables(
     gparts = [
         global_statistics(restricted(w), w, variables=variables, periods=periods, permutations=permutations,
                           seed=seed, alternative=alternative, bivariate=bivariate, join_counts=join_counts,
-                          progress=progress)
+                          progress=progress, client=client)
         for w in gweights.values()
     ]
     global_table = pd.concat(gparts, ignore_index=True)
     lparts = [
         local_statistics(restricted(w), w, variables=variables, periods=periods, statistics=local_statistics_,
                          permutations=permutations, seed=seed, alternative=alternative, correction=correction,
-                         alpha=alpha, gi_inference=gi_inference, on_budget=on_budget, progress=progress)
+                         alpha=alpha, gi_inference=gi_inference, on_budget=on_budget, progress=progress,
+                         client=client)
         for w in lweights.values()
     ]
     local_table = pd.concat(lparts, ignore_index=True)
