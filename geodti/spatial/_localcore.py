@@ -210,6 +210,7 @@ def local_core(
     draws: np.ndarray | None = None,
     progress: bool = False,
     executor=None,
+    column_groups: list[slice] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Compute the requested local statistics for every column of ``Y``.
 
@@ -234,6 +235,10 @@ def local_core(
     executor : Executor or dask.distributed.Client, optional
         Where the permutation blocks run (:func:`geodti.spatial.executor.executor_for`);
         default this process. The results are identical wherever they run.
+    column_groups : list of slice, optional
+        Columns computed together, one chunk per group and permutation block (e.g. one
+        period's variables; :func:`~geodti.spatial.local.local_statistics` groups by
+        period). Default: all columns in one group.
 
     Returns
     -------
@@ -263,25 +268,37 @@ def local_core(
         shared = LocalShared(Y, O, tuple(permuted))
         shared.prime(ctx, {s: kernels[s] for s in permuted})
         settings = (alternative, bool(keep_simulations))
+        groups = [slice(0, V)] if column_groups is None else list(column_groups)
+        if keep_simulations:
+            for s in permuted:
+                out[s]["sim"] = np.full((n, V, P), np.nan)
         if draws is not None:
             if draws.shape[0] != P or draws.shape[1] < K:
                 raise MethodError(f"shared draws have shape {draws.shape}; need ({P}, >={K})")
-            parts = [shared.simulate(draws, *settings)]
+            blocks = [0]
+            parts = [shared.simulate(draws, *settings, columns=g) for g in groups]
         else:
             from .executor import executor_for
 
             ex = executor_for(executor)
-            tasks = [(seed, P, b, *settings) for b, _, _ in permutation_blocks(P)]
+            blocks = [b for b, _, _ in permutation_blocks(P)]
+            # block-major: a worker reuses one block's draws for the column groups it gets
+            tasks = [(seed, P, b, g.start, g.stop, *settings) for b in blocks for g in groups]
             if ex.in_process:
-                total = n_site_visits(rows, V, min(P, BLOCK), q=shared.n_columns) * len(tasks)
-                with progress_bar(progress, total, "conditional permutations") as advance:
+                widths = sum(n_site_visits(rows, g.stop - g.start, min(P, BLOCK), q=shared.n_columns)
+                             for g in groups)
+                with progress_bar(progress, widths * len(blocks), "conditional permutations") as advance:
                     parts = [local_block(shared, t, advance) for t in tasks]
             else:
                 parts = ex.map(local_block, shared, tasks, what="local statistics")
-        for s in permuted:
-            o = out[s]
-            o.update(combine_blocks([part[s] for part in parts], kernels[s].observed, P, alternative,
-                                    keep_simulations))
+        for j, g in enumerate(groups):
+            chunk = parts[j :: len(groups)]  # this group's blocks, in block order
+            for s in permuted:
+                o = out[s]
+                pooled = combine_blocks([part[s] for part in chunk], kernels[s].observed[:, g], P, alternative,
+                                        keep_simulations)
+                for key, value in pooled.items():
+                    o[key][:, g] = value
         for s in permuted:
             o = out[s]
             obs = kernels[s].observed
@@ -315,9 +332,10 @@ class LocalShared:
     def __init__(self, Y: np.ndarray, O, statistics: tuple[str, ...]):
         self.Y, self.O, self.statistics = Y, sparse.csr_array(O, dtype=float), tuple(statistics)
         self._built = None
+        self._draws = None  # (key, draws) of the last block drawn here
 
     def __getstate__(self):
-        return {"Y": self.Y, "O": self.O, "statistics": self.statistics, "_built": None}
+        return {"Y": self.Y, "O": self.O, "statistics": self.statistics, "_built": None, "_draws": None}
 
     def prime(self, ctx: LocalContext, kernels: dict) -> None:
         self._built = (ctx, kernels)
@@ -336,12 +354,23 @@ class LocalShared:
         _, kernels = self.built()
         return 2 if any(k.squares for k in kernels.values()) else 1
 
-    def simulate(self, draws: np.ndarray, alternative: str, keep: bool, advance=None) -> dict:
+    def draws(self, seed: int, P: int, block: int) -> np.ndarray:
+        """Block ``block``'s draws, kept for the next chunk of the same block."""
+        ctx, _ = self.built()
+        key = (seed, P, block)
+        if self._draws is None or self._draws[0] != key:
+            self._draws = (key, local_draws(ctx.Y.shape[0], P, seed, int(ctx.card.max(initial=0)), block=block))
+        return self._draws[1]
+
+    def simulate(self, draws: np.ndarray, alternative: str, keep: bool, advance=None,
+                 columns: slice | None = None) -> dict:
         """Per statistic: ``EI_sim``, ``seI_sim``, the counts ``n_ge``, ``n_le`` (counting
         alternatives) and the simulated values ``sim`` (kept, or needed by the alternative)
-        of the permutations in ``draws``."""
+        of the permutations in ``draws``, for ``columns`` (default all), as ``(n, width)``."""
         ctx, kernels = self.built()
-        n, V = ctx.Y.shape
+        n = ctx.Y.shape[0]
+        cs = slice(0, ctx.Y.shape[1]) if columns is None else columns
+        c0, V = cs.start, cs.stop - cs.start
         P = draws.shape[0]
         counting = alternative in ("directed", "greater", "lesser")
         keep_sims = keep or not counting
@@ -354,10 +383,11 @@ class LocalShared:
             if keep_sims:
                 r["sim"] = np.full((n, V, P), np.nan)
             res[s] = r
-        Z = ctx.Z
+        Z = ctx.Z[:, cs]
         cols = [Z, Z * Z] if self.n_columns == 2 else [Z]
         ones = np.ones(P)
         for i, vs, lags, scale in random_lags(cols, ctx.rows, draws, progress=advance):
+            fs = slice(c0 + vs.start, c0 + vs.stop)  # the same columns in the whole matrix
             L = lags[0]
             sumL = L @ ones
             meanL = sumL / P
@@ -366,9 +396,9 @@ class LocalShared:
             for s in self.statistics:
                 kern = kernels[s]
                 o = res[s]
-                obs = kern.observed[i, vs]
+                obs = kern.observed[i, fs]
                 if kern.alpha is None:
-                    sims = kern.simulate(i, vs, lags, scale)
+                    sims = kern.simulate(i, fs, lags, scale)
                     if counting:
                         o["n_ge"][i, vs], o["n_le"][i, vs] = exceedance_counts(obs, sims)
                     o["EI_sim"][i, vs] = sims.mean(axis=1)
@@ -376,8 +406,8 @@ class LocalShared:
                     if keep_sims:
                         o["sim"][i, vs] = sims
                     continue
-                alpha = kern.alpha[i, vs]
-                beta = kern.beta[i, vs] * scale
+                alpha = kern.alpha[i, fs]
+                beta = kern.beta[i, fs] * scale
                 o["EI_sim"][i, vs] = alpha + beta * meanL
                 o["seI_sim"][i, vs] = np.abs(beta) * sdL
                 if keep_sims:
@@ -391,15 +421,13 @@ class LocalShared:
 
 
 def local_block(shared: LocalShared, task: tuple, advance=None) -> dict:
-    """One chunk of conditional randomisation: permutation block ``b`` of every column.
+    """One chunk of conditional randomisation: permutation block ``b`` of columns ``start:stop``.
 
-    ``task`` is ``(seed, permutations, b, alternative, keep)``; the draws depend on
-    ``(seed, b)`` only (:func:`~geodti.spatial._permutation.local_draws`).
+    ``task`` is ``(seed, permutations, b, start, stop, alternative, keep)``; the draws depend
+    on ``(seed, b)`` only (:func:`~geodti.spatial._permutation.local_draws`).
     """
-    seed, P, b, alternative, keep = task
-    ctx, _ = shared.built()
-    draws = local_draws(ctx.Y.shape[0], P, seed, int(ctx.card.max(initial=0)), block=b)
-    return shared.simulate(draws, alternative, keep, advance)
+    seed, P, b, start, stop, alternative, keep = task
+    return shared.simulate(shared.draws(seed, P, b), alternative, keep, advance, columns=slice(start, stop))
 
 
 def combine_blocks(parts: list[dict], observed: np.ndarray, P: int, alternative: str, keep: bool) -> dict:

@@ -242,13 +242,24 @@ def local_statistics(
         nonneg = np.array([(Y[:, j] >= 0).all() for j in range(V)])
         # one engine pass for every statistic; columns a statistic is not defined for are blanked afterwards
         res = local_core(Y, O, statistics, permutations=P, seed=seed, alternative=alternative,
-                         progress=progress, executor=ex)
+                         progress=progress, executor=ex, column_groups=_period_groups(cols))
         for s in statistics:
             ok = nonneg if LOCAL_STATISTICS[s].nonnegative else np.ones(V, bool)
             frames.append(_table(s, res.get(s), w, label, cols, isolate, rows.cardinality, P, seed, alternative,
                                  correction, alpha, inference[s], ok))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out[COLUMNS]
+
+
+def _period_groups(cols: list[tuple[str, str]]) -> list[slice]:
+    """The columns of each period (``panel_matrix`` orders them period by period): one
+    chunk of the permutation engine per period and permutation block."""
+    groups, start = [], 0
+    for j in range(1, len(cols) + 1):
+        if j == len(cols) or cols[j][0] != cols[start][0]:
+            groups.append(slice(start, j))
+            start = j
+    return groups
 
 
 def _inference(statistic: str, gi_inference: str) -> str:

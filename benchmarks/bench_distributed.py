@@ -1,0 +1,172 @@
+"""Benchmark: permutation inference on one process vs a 2-worker Dask LocalCluster.
+
+Workload (issue 15): a SYNTHETIC panel on the units of ``--level`` (county: ~2,850 units from
+``boundaries/counties_map.parquet``; city: the 370 gazetteer units), 11 annual periods x 10
+variables, Queen contiguity, the default local statistics (LISA, Gi*, local Geary) and the
+global ones (Moran, Geary, General G), ``--permutations`` (99,999 for the issue). The values
+are invented (log-normal, spatially smoothed) and labelled SYNTHETIC in the results.
+
+The county level needs the county boundary layer; without ``boundaries/counties_map.parquet``
+the benchmark says so and runs nothing (no silent substitute). When the whole workload would
+take too long on this machine, ``--fraction`` runs a stated share of the permutations (whole
+blocks of 10,000) and the results say what was measured and what is extrapolated.
+
+Measured: wall time, CPU seconds (this process; for the cluster also each worker's), peak
+memory (``ru_maxrss``) of this process and of each worker, and that both give identical
+tables. Written: ``benchmarks/results/distributed_<level>.json`` and ``.md`` with the
+projection for a 64-core cluster.
+
+    python benchmarks/bench_distributed.py --level county --permutations 99999
+    python benchmarks/bench_distributed.py --level city --permutations 99999 --fraction 0.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "benchmarks" / "results"
+COUNTIES = ROOT / "boundaries" / "counties_map.parquet"
+PERIODS = [str(y) for y in range(2013, 2024)]
+VARIABLES = [f"synthetic_{j}" for j in range(10)]
+
+
+def units_of(level: str):
+    import geopandas as gpd
+
+    from geodti.spatial.pipeline import bundled_inputs
+
+    if level == "county":
+        if not COUNTIES.exists():
+            raise SystemExit(f"cannot run at county level: {COUNTIES.relative_to(ROOT)} does not exist (the county "
+                             "boundary layer is not built yet); nothing was run. Use --level city, or build the "
+                             "county layer first")
+        return gpd.read_parquet(COUNTIES), None
+    b = bundled_inputs(need_contiguity=True)
+    return b["units"], b["contiguity"]
+
+
+def synthetic_panel(ids, W, seed=20260815) -> pd.DataFrame:
+    """SYNTHETIC values: log-normal, smoothed twice over the weights (positive, autocorrelated)."""
+    rng = np.random.default_rng(seed)
+    n = len(ids)
+    frames = []
+    base = {}
+    for v in VARIABLES:
+        x = rng.normal(size=n)
+        for _ in range(2):
+            x = 0.5 * x + 0.5 * (W @ x)
+        base[v] = np.exp(x)
+    for t, p in enumerate(PERIODS):
+        rec = {"adcode": list(ids), "period": p}
+        for v in VARIABLES:
+            rec[v] = base[v] * (1 + 0.03 * t) * np.exp(rng.normal(scale=0.05, size=n))
+        frames.append(pd.DataFrame(rec))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compute(panel, w, P, client=None):
+    from geodti.spatial import global_statistics, local_statistics
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = global_statistics(panel, w, permutations=P, seed=1, client=client)
+        loc = local_statistics(panel, w, permutations=P, seed=1, on_budget="ignore", client=client)
+    return g, loc
+
+
+def _worker_usage():
+    import resource as r
+    import time as t
+
+    u = r.getrusage(r.RUSAGE_SELF)
+    return {"cpu_s": u.ru_utime + u.ru_stime, "peak_rss_mb": u.ru_maxrss / 1024, "process_time": t.process_time()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--level", choices=["county", "city"], default="county")
+    ap.add_argument("--permutations", type=int, default=99_999)
+    ap.add_argument("--fraction", type=float, default=1.0,
+                    help="share of the permutations measured (whole blocks of 10,000; the rest extrapolated)")
+    args = ap.parse_args(argv)
+    from distributed import Client, LocalCluster
+
+    from geodti.spatial._permutation import BLOCK
+    from geodti.spatial.weights import build_weights_set
+
+    units, contiguity = units_of(args.level)
+    units = units.copy()
+    units["adcode"] = units["adcode"].astype(str)
+    units = units.sort_values("adcode").reset_index(drop=True)
+    w = build_weights_set(["queen"], units, contiguity=contiguity)["queen"]
+    W = w.graph.transform("r").sparse
+    panel = synthetic_panel(w.ids, W)
+    n = len(w.ids)
+    blocks_all = math.ceil(args.permutations / BLOCK)
+    P = args.permutations if args.fraction >= 1 else max(1, round(blocks_all * args.fraction)) * BLOCK
+    P = min(P, args.permutations)
+    scale = args.permutations / P
+    print(f"{args.level}: {n} units x {len(PERIODS)} periods x {len(VARIABLES)} variables (SYNTHETIC), "
+          f"{P} of {args.permutations} permutations measured", flush=True)
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    one = compute(panel, w, P)
+    single = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    print(f"one process: {single}", flush=True)
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        before = client.run(_worker_usage)
+        t0, c0 = time.perf_counter(), time.process_time()
+        two = compute(panel, w, P, client=client)
+        wall = time.perf_counter() - t0
+        after = client.run(_worker_usage)
+    workers = [{"cpu_s": after[k]["cpu_s"] - before[k]["cpu_s"], "peak_rss_mb": after[k]["peak_rss_mb"]}
+               for k in sorted(after)]
+    cluster_res = {"wall_s": wall, "client_cpu_s": time.process_time() - c0, "workers": workers}
+    print(f"2-worker LocalCluster: {cluster_res}", flush=True)
+    identical = all(a.equals(b) for a, b in zip(one, two, strict=True))
+
+    # projection for a 64-core cluster (one single-threaded worker per core)
+    tasks = 3 * blocks_all  # global Moran/Geary pass, General G pass, local pass, per block
+    per_block_s = single["cpu_s"] / math.ceil(P / BLOCK)  # compute of one block of every pass
+    panel_mb = n * len(PERIODS) * len(VARIABLES) * 8 / 2**20
+    weights_mb = (W.nnz * 12 + n * 8) / 2**20
+    result_mb_per_local_block = n * len(PERIODS) * len(VARIABLES) * 3 * (2 * 8 + 2 * 8) / 2**20
+    gbit = 10.0  # assumed network: 10 Gbit/s
+    transfer_s = 64 * (panel_mb + weights_mb) * 8 / 1024 / gbit + blocks_all * result_mb_per_local_block * 8 / 1024 / gbit
+    compute_64 = math.ceil(blocks_all / 64) * per_block_s
+    per_worker_fixed_mb = panel_mb * 12 + 64  # the panel, its standardised copies, the 64 MB lag budget
+    res = {
+        "synthetic": True, "level": args.level, "units": n, "periods": len(PERIODS), "variables": len(VARIABLES),
+        "weights": "queen", "permutations": args.permutations, "permutations_measured": P,
+        "one_process": single, "local_cluster_2_workers": cluster_res, "identical": bool(identical),
+        "extrapolated_full": {"one_process_wall_s": single["wall_s"] * scale,
+                              "cluster_2_wall_s": wall * scale},
+        "projection_64_cores": {"tasks": tasks, "cpu_s_per_block": per_block_s, "compute_wall_s": compute_64,
+                                "transfer_s_at_10_gbit": transfer_s, "panel_mb": panel_mb,
+                                "weights_mb": weights_mb, "worker_fixed_mb": per_worker_fixed_mb},
+        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"distributed_{args.level}.json").write_text(json.dumps(res, indent=2) + "\n")
+    print(json.dumps(res, indent=2))
+    return 0 if identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
