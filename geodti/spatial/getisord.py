@@ -27,7 +27,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, require_nonnegative, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_quadratic
 
 __all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
@@ -81,7 +81,7 @@ class G(Result):
     def __init__(self, y, w, permutations=999, seed=DEFAULT_SEED, alternative="directed", keep_simulations=False):
         m = matrices(w, "b")
         Y, one = as_matrix(y, m["n"])
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         self._set(g_arrays(Y, m["B"], perms, alternative=alternative, keep=keep_simulations), one)
         self.y = y
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative
