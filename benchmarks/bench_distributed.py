@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import resource
 import sys
@@ -95,52 +96,78 @@ def _worker_usage():
     return {"cpu_s": u.ru_utime + u.ru_stime, "peak_rss_mb": u.ru_maxrss / 1024, "process_time": t.process_time()}
 
 
+def projection(r: dict) -> dict:
+    """A 64-core cluster (one single-threaded worker per core), on paper, from the measurements."""
+    blocks = math.ceil(r["permutations"] / 10_000)
+    measured_blocks = math.ceil(r["permutations_measured"] / 10_000)
+    tasks = (r["periods"] + 2) * blocks  # local: (period, block); two global passes: (block)
+    cpu_per_block = r["one_process"]["cpu_s"] / measured_blocks
+    cpu_all = cpu_per_block * blocks
+    n, cols = r["units"], r["periods"] * r["variables"]
+    panel_mb = n * cols * 8 / 2**20
+    weights_mb = r["weights_nnz"] * 12 / 2**20
+    # results: per local chunk n x variables x 3 statistics x (mean, sd, two counts); global: P x cols x 2
+    results_mb = (blocks * n * cols * 3 * 4 * 8 + r["permutations"] * cols * 2 * 8 * 2) / 2**20
+    gbit_s = 10.0
+    transfer_s = (64 * (panel_mb + weights_mb) + results_mb) * 8 / 1024 / gbit_s
+    return {"blocks": blocks, "chunks": tasks, "cpu_s_per_block": cpu_per_block, "cpu_s_all": cpu_all,
+            "compute_wall_s": cpu_all / min(64, tasks), "panel_mb": panel_mb, "weights_mb": weights_mb,
+            "results_mb": results_mb, "transfer_s_at_10_gbit": transfer_s,
+            "worker_fixed_mb": panel_mb * 12 + 64}
+
+
 def report(r: dict) -> str:
     """The results as Markdown, with the 64-core projection spelled out."""
-    one, two, pr = r["one_process"], r["local_cluster_2_workers"], r["projection_64_cores"]
+    one, two = r["one_process"], r["local_cluster_2_workers"]
+    pr = projection(r)
     measured = r["permutations_measured"]
+    scale = r["permutations"] / measured
     lines = [
         f"# Permutation inference on Dask: {r['level']} level (SYNTHETIC values)",
         "",
-        f"Workload: {r['units']} units x {r['periods']} periods x {r['variables']} variables (SYNTHETIC, "
+        f"Workload: {r['units']:,} units x {r['periods']} periods x {r['variables']} variables (SYNTHETIC, "
         f"log-normal, spatially smoothed), Queen weights, LISA + Gi* + local Geary and Moran + Geary + "
         f"General G, {r['permutations']:,} permutations; **{measured:,} measured** "
         f"({'all' if measured == r['permutations'] else 'a stated fraction; the rest extrapolated linearly'}). "
-        f"Machine: {r['machine']['cpus']} CPUs shared with other jobs (wall times are noisy; CPU seconds "
-        "are steadier).",
+        f"Machine: {r['machine']['cpus']} CPUs shared with other jobs at the time (wall times are noisy; CPU "
+        "seconds are steadier). `python benchmarks/bench_distributed.py --level "
+        f"{r['level']} --permutations {r['permutations']} --fraction {measured / r['permutations']:.2f}`.",
         "",
         "| | wall s | CPU s | peak memory MB |",
         "|---|---:|---:|---:|",
         f"| one process | {one['wall_s']:.1f} | {one['cpu_s']:.1f} | {one['peak_rss_mb']:.0f} |",
-        f"| 2-worker LocalCluster (client) | {two['wall_s']:.1f} | {two['client_cpu_s']:.1f} | |",
+        f"| 2-worker LocalCluster: client | {two['wall_s']:.1f} | {two['client_cpu_s']:.1f} | "
+        f"{two.get('client_peak_rss_mb', float('nan')):.0f} |",
     ]
     for k, wk in enumerate(two["workers"]):
         lines.append(f"| worker {k} | | {wk['cpu_s']:.1f} | {wk['peak_rss_mb']:.0f} |")
-    ex = r["extrapolated_full"]
     lines += [
+        "",
+        f"Chunks computed on the workers: {two.get('chunks', 0)}, {two.get('chunk_compute_s', float('nan')):.1f} "
+        f"s of computing in all (Dask's task stream), {two.get('transfer_s', float('nan')):.2f} s of transfers.",
         "",
         f"Identical tables on one process and on the cluster: **{r['identical']}**.",
         "",
-        f"Extrapolated to {r['permutations']:,} permutations: one process {ex['one_process_wall_s']:.0f} s wall, "
-        f"2 workers {ex['cluster_2_wall_s']:.0f} s wall.",
+        f"Extrapolated to {r['permutations']:,} permutations: one process {one['wall_s'] * scale:.0f} s wall "
+        f"({one['cpu_s'] * scale:.0f} CPU s), 2 workers {two['wall_s'] * scale:.0f} s wall.",
         "",
         "## On paper: a 64-core cluster",
         "",
         f"* Chunks: (period, block of 10,000 permutations) for the local statistics, (block) for each "
-        f"of the two global passes: {pr['tasks']} chunks for {r['permutations']:,} permutations.",
+        f"of the two global passes: {pr['chunks']} chunks for {r['permutations']:,} permutations "
+        f"({pr['blocks']} blocks).",
         f"* Compute: one block of every pass costs about {pr['cpu_s_per_block']:.1f} CPU s here, "
-        f"{pr['cpu_s_per_block'] * pr['tasks'] / (r['periods'] + 2):.0f} CPU s in all; spread evenly over "
-        f"min(64, {pr['tasks']}) single-threaded workers that is about {pr['compute_wall_s']:.0f} s (a lower "
-        "bound: the global chunks are larger than the local ones, and the client's own work, reading, "
-        "weights and tables, is not parallel).",
-        f"* Transfer: the panel ({pr['panel_mb']:.1f} MB) and the weights ({pr['weights_mb']:.2f} MB) are "
-        f"scattered once to each worker; the results per chunk are n x columns counts and moments. At an "
-        f"assumed 10 Gbit/s that is about {pr['transfer_s_at_10_gbit']:.2f} s in all: compute dominates by "
-        "orders of magnitude.",
-        f"* Largest panel per worker: a worker holds the panel, its standardised copies and kernels "
-        f"(about 12 x 8 bytes per unit and column: {pr['worker_fixed_mb']:.0f} MB here including the 64 MB "
-        "budget of simulated lags); with 4 GB per worker that is about 40 million unit-columns, e.g. "
-        "40,000 units x 1,000 period-variables. Memory does not grow with the permutations.",
+        f"{pr['cpu_s_all']:.0f} CPU s in all; spread evenly over min(64, {pr['chunks']}) single-threaded "
+        f"workers that is about {pr['compute_wall_s']:.0f} s (a lower bound: the global chunks are larger "
+        "than the local ones, and the client's own work, reading, weights and tables, is not parallel).",
+        f"* Transfer: the panel ({pr['panel_mb']:.2f} MB) and the weights ({pr['weights_mb']:.2f} MB) are "
+        f"scattered once to each of 64 workers; the results ({pr['results_mb']:.0f} MB: per chunk, counts "
+        "and moments per unit and column; per global block, the simulated statistics) come back once. "
+        f"At an assumed 10 Gbit/s that is about {pr['transfer_s_at_10_gbit']:.1f} s: the time goes to compute.",
+        f"* Largest panel per worker: a worker holds the panel, its standardised copies and the kernels' "
+        f"arrays (about 12 x 8 bytes per unit and column: {pr['worker_fixed_mb']:.0f} MB here with the "
+        "64 MB budget of simulated lags); with 4 GB per worker that is about 40 million unit-columns "
+        "(e.g. 40,000 units x 1,000 period-variables). Memory does not grow with the permutations.",
         "",
     ]
     return "\n".join(lines)
@@ -158,72 +185,66 @@ def main(argv=None) -> int:
         res = json.loads((RESULTS / f"distributed_{args.level}.json").read_text())
         (RESULTS / f"distributed_{args.level}.md").write_text(report(res))
         return 0
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster, get_task_stream
 
     from geodti.spatial._permutation import BLOCK
     from geodti.spatial.weights import build_weights_set
 
     units, contiguity = units_of(args.level)
-    units = units.copy()
-    units["adcode"] = units["adcode"].astype(str)
-    units = units.sort_values("adcode").reset_index(drop=True)
-    w = build_weights_set(["queen"], units, contiguity=contiguity)["queen"]
-    W = w.graph.transform("r").sparse
-    panel = synthetic_panel(w.ids, W)
-    n = len(w.ids)
-    blocks_all = math.ceil(args.permutations / BLOCK)
-    P = args.permutations if args.fraction >= 1 else max(1, round(blocks_all * args.fraction)) * BLOCK
-    P = min(P, args.permutations)
-    scale = args.permutations / P
-    print(f"{args.level}: {n} units x {len(PERIODS)} periods x {len(VARIABLES)} variables (SYNTHETIC), "
-          f"{P} of {args.permutations} permutations measured", flush=True)
+    # the workers start first, from a small process: a child inherits its parent's peak RSS figure
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        units = units.copy()
+        units["adcode"] = units["adcode"].astype(str)
+        units = units.sort_values("adcode").reset_index(drop=True)
+        w = build_weights_set(["queen"], units, contiguity=contiguity)["queen"]
+        W = w.graph.transform("r").sparse
+        panel = synthetic_panel(w.ids, W)
+        n = len(w.ids)
+        blocks_all = math.ceil(args.permutations / BLOCK)
+        P = args.permutations if args.fraction >= 1 else max(1, round(blocks_all * args.fraction)) * BLOCK
+        P = min(P, args.permutations)
+        print(f"{args.level}: {n} units x {len(PERIODS)} periods x {len(VARIABLES)} variables (SYNTHETIC), "
+              f"{P} of {args.permutations} permutations measured", flush=True)
+
+        before = client.run(_worker_usage)
+        c0 = time.process_time()
+        t0 = time.perf_counter()
+        with get_task_stream(client) as ts:
+            two = compute(panel, w, P, client=client)
+        wall = time.perf_counter() - t0
+        client_cpu = time.process_time() - c0
+        client_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        after = client.run(_worker_usage)
+        compute_s = sum(sp["stop"] - sp["start"] for t in ts.data for sp in t["startstops"]
+                        if sp["action"] == "compute")
+        transfer_s = sum(sp["stop"] - sp["start"] for t in ts.data for sp in t["startstops"]
+                         if sp["action"] == "transfer")
+        workers = [{"cpu_s": after[k]["cpu_s"] - before[k]["cpu_s"], "peak_rss_mb": after[k]["peak_rss_mb"]}
+                   for k in sorted(after)]
+        cluster_res = {"wall_s": wall, "client_cpu_s": client_cpu, "client_peak_rss_mb": client_peak,
+                       "workers": workers, "chunks": len(ts.data), "chunk_compute_s": compute_s,
+                       "transfer_s": transfer_s}
+        print(f"2-worker LocalCluster: {cluster_res}", flush=True)
 
     t0, c0 = time.perf_counter(), time.process_time()
     one = compute(panel, w, P)
     single = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
     print(f"one process: {single}", flush=True)
-
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
-        before = client.run(_worker_usage)
-        t0, c0 = time.perf_counter(), time.process_time()
-        two = compute(panel, w, P, client=client)
-        wall = time.perf_counter() - t0
-        after = client.run(_worker_usage)
-    workers = [{"cpu_s": after[k]["cpu_s"] - before[k]["cpu_s"], "peak_rss_mb": after[k]["peak_rss_mb"]}
-               for k in sorted(after)]
-    cluster_res = {"wall_s": wall, "client_cpu_s": time.process_time() - c0, "workers": workers}
-    print(f"2-worker LocalCluster: {cluster_res}", flush=True)
     identical = all(a.equals(b) for a, b in zip(one, two, strict=True))
-
-    # projection for a 64-core cluster (one single-threaded worker per core)
-    # chunks: the local pass per (period, block); the two global passes (Moran/Geary, General G) per block
-    tasks = (len(PERIODS) + 2) * blocks_all
-    per_block_s = single["cpu_s"] / math.ceil(P / BLOCK)  # compute of one block of every pass
-    panel_mb = n * len(PERIODS) * len(VARIABLES) * 8 / 2**20
-    weights_mb = (W.nnz * 12 + n * 8) / 2**20
-    result_mb_per_local_block = n * len(PERIODS) * len(VARIABLES) * 3 * (2 * 8 + 2 * 8) / 2**20
-    gbit = 10.0  # assumed network: 10 Gbit/s
-    transfer_s = 64 * (panel_mb + weights_mb) * 8 / 1024 / gbit + blocks_all * result_mb_per_local_block * 8 / 1024 / gbit
-    # balanced chunks on min(64, chunks) workers (a lower bound: chunks differ in size)
-    compute_64 = per_block_s * blocks_all / min(64, tasks)
-    per_worker_fixed_mb = panel_mb * 12 + 64  # the panel, its standardised copies, the 64 MB lag budget
     res = {
         "synthetic": True, "level": args.level, "units": n, "periods": len(PERIODS), "variables": len(VARIABLES),
-        "weights": "queen", "permutations": args.permutations, "permutations_measured": P,
-        "one_process": single, "local_cluster_2_workers": cluster_res, "identical": bool(identical),
-        "extrapolated_full": {"one_process_wall_s": single["wall_s"] * scale,
-                              "cluster_2_wall_s": wall * scale},
-        "projection_64_cores": {"tasks": tasks, "cpu_s_per_block": per_block_s, "compute_wall_s": compute_64,
-                                "transfer_s_at_10_gbit": transfer_s, "panel_mb": panel_mb,
-                                "weights_mb": weights_mb, "worker_fixed_mb": per_worker_fixed_mb},
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count()},
+        "weights": "queen", "weights_nnz": int(W.nnz), "permutations": args.permutations,
+        "permutations_measured": P, "one_process": single, "local_cluster_2_workers": cluster_res,
+        "identical": bool(identical),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
     }
+    res["projection_64_cores"] = projection(res)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"distributed_{args.level}.json").write_text(json.dumps(res, indent=2) + "\n")
     (RESULTS / f"distributed_{args.level}.md").write_text(report(res))
-    print(json.dumps(res, indent=2))
+    print(report(res))
     return 0 if identical else 1
 
 

@@ -46,7 +46,7 @@ def cluster():
     # a dead worker's task is not retried: the error comes at once
     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as c:
+                                      dashboard_address=":0") as c:
             yield c
 
 
@@ -148,7 +148,7 @@ def test_bad_scheduler_address():
 
 
 def test_version_skew_is_a_clear_error(cluster, monkeypatch):
-    def skewed(self, check=False, packages=None):
+    def skewed(self, check=False, packages=None):  # what distributed says when versions differ
         raise ValueError("Mismatched versions found: numpy client 2.4.6, workers 1.26.4")
 
     monkeypatch.setattr(distributed.Client, "get_versions", skewed)

@@ -161,7 +161,7 @@ def connect(address: str, timeout: float | None = None):
             "the address and that `dask scheduler` is running there (and reachable through the firewall)"
         ) from None
     try:
-        client.get_versions(check=True)
+        client.get_versions(check=True, packages=["geodti", "numpy", "scipy", "threadpoolctl"])
     except ValueError as exc:
         client.close()
         raise SchedulerError(
