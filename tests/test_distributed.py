@@ -21,10 +21,11 @@ from spatial_fixtures import lattice, synthetic_panel
 
 from geodti.spatial import global_statistics, local_statistics
 from geodti.spatial._permutation import BLOCK, block_stream, local_draws, permutation_blocks
-from geodti.spatial.executor import ProcessExecutor, SchedulerError, connect, executor_for
+from geodti.spatial.executor import ProcessExecutor, SchedulerError, connect
 from geodti.spatial.weights import build_weights_set
 
 distributed = pytest.importorskip("distributed", reason="the dask extra: pip install -e '.[dask]'")
+import distributed.diagnostics.plugin  # noqa: E402
 
 # two blocks: 10,000 permutations and 50 more
 P_TWO_BLOCKS = BLOCK + 50
@@ -104,15 +105,34 @@ def test_emerging_hotspots_on_the_cluster(small, cluster):
     pd.testing.assert_frame_equal(here, there, check_exact=True)
 
 
-def _kill_worker(shared, task):
-    os._exit(1)
+class _DieOnFirstChunk(distributed.diagnostics.plugin.WorkerPlugin):
+    """Kills the worker process as soon as it starts computing a chunk."""
+
+    name = "geodti-test-die"
+
+    def transition(self, key, start, finish, **kwargs):
+        if finish == "executing":
+            os._exit(1)
 
 
-def test_a_dying_worker_is_a_clear_error(cluster):
-    with distributed.Client(cluster) as client:
-        ex = executor_for(client)
-        with pytest.raises(SchedulerError, match=r"worker of the Dask scheduler at tcp://.*died.*run again"):
-            ex.map(_kill_worker, ex.share(np.zeros(3)), [0], what="local statistics")
+def test_a_dying_worker_is_a_clear_error_and_leaves_no_folder(tmp_path, capsys):
+    import dask
+
+    from geodti.cli import main
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                      dashboard_address=":0") as c, distributed.Client(c) as client:
+            client.register_plugin(_DieOnFirstChunk())
+            address = c.scheduler_address.replace("tcp://", "dask://")
+            out = tmp_path / "stats"
+            code = main(["stats", "sample:panel", "--scheduler", address, "--out", str(out),
+                         "--permutations", "99", "--periods", "2023Q1", "--variables", "dti"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"a worker of the Dask scheduler at {c.scheduler_address} died" in err
+    assert "run again" in err
+    assert not out.exists()
 
 
 def _free_port() -> int:

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from geodti.cli import output
 
     from geodti.errors import InputError
-    from geodti.io.outdir import prepare_output_dir
+    from geodti.io.outdir import folders_created_by, prepare_output_dir, remove_unused_folders
     from geodti.io.panel import read_panel
     from geodti.io.read import check_input_file
     from geodti.io.tables import write_tables
@@ -138,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
         from geodti.spatial.executor import connect
 
         client = connect(args.scheduler)  # before --out is made: an unreachable scheduler leaves nothing
+    made = folders_created_by(args.out)
+    finished = False
     try:
         out = prepare_output_dir(args.out, force=args.force)
         progress = not args.no_progress and sys.stderr.isatty()
@@ -152,9 +154,12 @@ def run(args: argparse.Namespace) -> int:
                 gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
                 on_budget=args.on_budget, missing=args.missing, progress=progress, client=client,
             )
+        finished = True
     finally:
         if client is not None:
             client.close()
+        if not finished:  # e.g. a Dask worker died: a folder this command made stays only if used
+            remove_unused_folders(made)
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
             continue

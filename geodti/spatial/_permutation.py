@@ -26,8 +26,9 @@ observed one), sums and squared deviations, never the simulated values themselve
 asked, or for the ``two-sided`` and ``folded`` alternatives, which need the whole
 distribution); draws are generated a bounded number of rows at a time. Memory therefore
 does not grow with ``P`` beyond the ``(P, V)`` simulated global statistics (8 bytes per
-permutation and column). Ties (a simulated value within :data:`TIE_RTOL` of the observed
-one) are judged against the mean and spread of the block's simulated values.
+permutation and column). Ties of a local statistic (a simulated value within
+:data:`TIE_RTOL` of the observed one) are judged against the mean and spread of the
+block's simulated values; a global statistic's against all ``P`` of them.
 
 Draws
 -----

@@ -56,7 +56,11 @@ class Executor:
 
 
 class ProcessExecutor(Executor):
-    """Runs chunks in ``workers`` fresh local Python processes (``spawn``)."""
+    """Runs chunks in ``workers`` fresh local Python processes (``spawn``).
+
+    The shared data travels with every chunk (pickled per chunk): for tests and small jobs;
+    a Dask cluster ships it once per worker.
+    """
 
     in_process = False
 
