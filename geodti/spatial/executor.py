@@ -14,8 +14,12 @@ Nothing of Dask is imported unless a Dask client is given or :func:`connect` is 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import multiprocessing
+import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 
 from geodti.errors import InputError
@@ -35,8 +39,39 @@ def _one_thread(fn, shared, task):
     """Run a chunk with one BLAS thread (the same digits in every process)."""
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1), _heap_for_chunk():
         return fn(shared, task)
+
+
+@contextlib.contextmanager
+def _heap_for_chunk():
+    """Keep the engine's temporaries on the heap while a chunk runs on a Dask worker.
+
+    Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which also fixes
+    glibc's mmap threshold at 128 KB: every (columns x permutations) temporary of the engine
+    is then mapped and unmapped, and the page faults doubled the CPU time of a chunk
+    (benchmarks/results/distributed_city.md). During the chunk the thresholds are raised;
+    afterwards the worker's own are restored and the heap trimmed.
+    """
+    trim = os.environ.get("MALLOC_TRIM_THRESHOLD_")
+    libc = None
+    if trim is not None and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+        except OSError:
+            libc = None
+    if libc is None:
+        yield
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's mallopt parameters
+    libc.mallopt(m_mmap_threshold, 64 * 2**20)
+    libc.mallopt(m_trim_threshold, 256 * 2**20)
+    try:
+        yield
+    finally:
+        libc.mallopt(m_trim_threshold, int(trim))
+        libc.mallopt(m_mmap_threshold, 128 * 2**10)  # glibc's default, fixed once a threshold is set
+        libc.malloc_trim(0)
 
 
 class Executor:
