@@ -124,13 +124,19 @@ class DaskExecutor(Executor):
         return _Scattered(self.client.scatter(obj, broadcast=True, hash=False))
 
     def map(self, fn, shared, tasks, *, what="permutations"):
-        from distributed import KilledWorker
+        from distributed import KilledWorker, as_completed
 
         if not isinstance(shared, _Scattered):
             shared = self.share(shared)
         futures = [self.client.submit(_one_thread, fn, shared.future, t, pure=False) for t in tasks]
+        where = {f.key: i for i, f in enumerate(futures)}
+        results = [None] * len(futures)
         try:
-            return self.client.gather(futures)
+            # fetched and released as they finish: a worker holds no more than its running chunks' results
+            for f in as_completed(futures):
+                results[where[f.key]] = f.result()
+                f.release()
+            return results
         except KilledWorker as exc:
             raise SchedulerError(
                 f"a worker of the Dask scheduler at {self.address} died while computing {what} ({exc}); "
