@@ -167,7 +167,10 @@ def report(r: dict) -> str:
         f"* Largest panel per worker: a worker holds the panel, its standardised copies and the kernels' "
         f"arrays (about 12 x 8 bytes per unit and column: {pr['worker_fixed_mb']:.0f} MB here with the "
         "64 MB budget of simulated lags); with 4 GB per worker that is about 40 million unit-columns "
-        "(e.g. 40,000 units x 1,000 period-variables). Memory does not grow with the permutations.",
+        "(e.g. 40,000 units x 1,000 period-variables). A worker's memory does not grow with the "
+        "permutations (its chunks' results are fetched as they finish); the client's does: the global "
+        "statistics keep a few P x columns arrays of simulated values (8 bytes each; the client's peak "
+        "above) and one units x columns set of local counts and moments per block until pooled.",
         "",
     ]
     return "\n".join(lines)
