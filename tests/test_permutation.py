@@ -142,3 +142,34 @@ def test_progress_is_off_by_default(capsys):
     local_core(rng.lognormal(size=(10, 2)), W, permutations=20, seed=1)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_above_one_block_pseudo_p_agrees_with_esda_in_distribution():
+    # Above 10,000 permutations geodti's blocks 1, 2, ... have their own streams, esda continues
+    # its one stream: the pseudo p-values are two estimates of the same probability. Tolerance:
+    # 5 binomial standard errors of the difference of two independent estimates, plus 2/(P+1).
+    import esda
+    from libpysal.graph import Graph
+    from libpysal.weights import lat2W
+
+    from geodti.spatial._permutation import BLOCK
+    from geodti.spatial.moran import Moran
+
+    w = lat2W(7, 7)
+    w.transform = "r"
+    rng = np.random.default_rng(4)
+    W = sparse.csr_array(w.sparse)
+    y = rng.normal(size=49)
+    y = y + 0.6 * (W @ y)  # SYNTHETIC, some autocorrelation: p well inside (0, 1)
+    P = 2 * BLOCK
+    np.random.seed(5)
+    theirs = esda.Moran(y, w, permutations=P)
+    g = Graph.from_W(w)
+    ours = Moran(y, g, permutations=P, seed=5)
+    p = theirs.p_sim
+    tol = 5 * np.sqrt(2 * p * (1 - p) / P) + 2 / (P + 1)
+    assert abs(ours.p_sim - p) <= tol
+    assert abs(ours.EI_sim - theirs.EI_sim) <= 5 * theirs.seI_sim / np.sqrt(P) * np.sqrt(2)
+    # and the first block is still esda's stream: 10,000 permutations agree exactly
+    np.random.seed(5)
+    assert Moran(y, g, permutations=BLOCK, seed=5).p_sim == esda.Moran(y, w, permutations=BLOCK).p_sim

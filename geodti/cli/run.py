@@ -68,6 +68,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="processes to use: 2 (the default with two or more CPUs) computes the "
                         "diffusion tables and draws the maps and figures in a second process; "
                         "1 runs everything in one. The outputs are the same either way")
+    p.add_argument("--scheduler", metavar="dask://HOST:PORT",
+                   help="run the permutation tests on this Dask cluster (pip install "
+                        "'geodti[dask]'); the numbers are the same as on one machine")
     return p
 
 
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        result = run_job(config, progress=progress, jobs=args.jobs, notice=notice)
+        result = run_job(config, progress=progress, jobs=args.jobs, notice=notice,
+                         scheduler=args.scheduler)
     except Terminated:
         print("geodti: terminated", file=sys.stderr)
         return 128 + signal.SIGTERM

@@ -85,6 +85,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="maps/stats", help="output folder (default maps/stats)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder not made by geodti")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--scheduler", metavar="dask://HOST:PORT",
+                   help="run the permutations on this Dask cluster (pip install 'geodti[dask]'); "
+                        "the numbers are the same as on one machine")
     return p
 
 
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     from geodti.cli import output
 
     from geodti.errors import InputError
-    from geodti.io.outdir import prepare_output_dir
+    from geodti.io.outdir import folders_created_by, prepare_output_dir, remove_unused_folders
     from geodti.io.panel import read_panel
     from geodti.io.read import check_input_file
     from geodti.io.tables import write_tables
@@ -133,21 +136,35 @@ def run(args: argparse.Namespace) -> int:
             if item.count(":") != 1:
                 raise InputError(f"--bivariate {item!r}: write it as X:Y (two variable names)")
             bivariate.append(tuple(item.split(":")))
-    out = prepare_output_dir(args.out, force=args.force)
-    progress = not args.no_progress and sys.stderr.isatty()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        tables = spatial_tables(
-            raw, args.weights, local_weights=args.local_weights, units=units, contiguity=contiguity,
-            variables=args.variables, periods=args.periods, permutations=args.permutations, seed=args.seed,
-            alternative=args.alternative, correction=args.correction, alpha=args.alpha,
-            island_policy=args.island_policy, k_attach=args.k_attach,
-            local_statistics_=local_names(args.local),
-            gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
-            on_budget=args.on_budget,
-            missing="drop" if args.missing in ("drop", "drop-units") else "raise",
-            progress=progress,
-        )
+    client = None
+    if args.scheduler:
+        from geodti.spatial.executor import connect
+
+        client = connect(args.scheduler)  # before --out is made: an unreachable scheduler leaves nothing
+    made = folders_created_by(args.out)
+    finished = False
+    try:
+        out = prepare_output_dir(args.out, force=args.force)
+        progress = not args.no_progress and sys.stderr.isatty()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tables = spatial_tables(
+                raw, args.weights, local_weights=args.local_weights, units=units, contiguity=contiguity,
+                variables=args.variables, periods=args.periods, permutations=args.permutations, seed=args.seed,
+                alternative=args.alternative, correction=args.correction, alpha=args.alpha,
+                island_policy=args.island_policy, k_attach=args.k_attach,
+                local_statistics_=local_names(args.local),
+                gi_inference=args.gi_inference, bivariate=bivariate, join_counts=args.join_counts,
+                on_budget=args.on_budget,
+                missing="drop" if args.missing in ("drop", "drop-units") else "raise",
+                progress=progress, client=client,
+            )
+        finished = True
+    finally:
+        if client is not None:
+            client.close()
+        if not finished:  # e.g. a Dask worker died: a folder this command made stays only if used
+            remove_unused_folders(made)
     for w in caught:
         if issubclass(w.category, (DeprecationWarning, FutureWarning)):
             continue

@@ -46,7 +46,7 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
                   alpha: float = defaults.ALPHA, fdr: bool = True, points: pd.DataFrame | None = None,
                   drop_incomplete: bool = False, inference: str = "analytic",
                   global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
-                  seed: int = defaults.SEED) -> pd.DataFrame:
+                  seed: int = defaults.SEED, client=None) -> pd.DataFrame:
     """Gi* z-score, p-value and hot/cold label of every unit in every period.
 
     One Gi* engine serves this table and ``geodti stats`` (:mod:`geodti.spatial.getisord`):
@@ -78,6 +78,8 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         :func:`geodti.spatial.getisord.gi_star_z`.
     permutations, seed : int
         Permutation inference only.
+    client : dask.distributed.Client or geodti Executor, optional
+        Permutation inference only: where its blocks run (identical numbers).
 
     Returns
     -------
@@ -127,7 +129,8 @@ def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
         tidy = mat.stack().rename(variable).reset_index()
         loc = local_statistics(tidy, w, variables=[variable], periods=periods,
                                statistics=("gi_star",), permutations=permutations, seed=seed,
-                               correction="fdr" if fdr else "none", alpha=alpha, on_budget="ignore")
+                               correction="fdr" if fdr else "none", alpha=alpha, on_budget="ignore",
+                               client=client)
         loc = loc.set_index(["adcode", "period"])
         idx = pd.MultiIndex.from_product([ids, periods])
         pv = loc["p_sim"].reindex(idx).to_numpy(float).reshape(n, len(periods))
@@ -260,7 +263,7 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
                       points: pd.DataFrame | None = None,
                       drop_incomplete: bool = False, inference: str = "analytic",
                       global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
-                      seed: int = defaults.SEED, gi: pd.DataFrame | None = None) -> pd.DataFrame:
+                      seed: int = defaults.SEED, gi: pd.DataFrame | None = None, client=None) -> pd.DataFrame:
     """Emerging hot spot category of every unit.
 
     Parameters
@@ -274,6 +277,8 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         The per-period Gi* table of :func:`gi_star_panel`, when the caller has it (and
         keeps it as a table of its own): it is used as it is, and the Gi* arguments above
         are read from it instead.
+    client : dask.distributed.Client or geodti Executor, optional
+        As in :func:`gi_star_panel`.
 
     Returns
     -------
@@ -291,7 +296,7 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
     if gi is None:
         gi = gi_star_panel(panel, variable, weights=weights, alpha=alpha, fdr=fdr, points=points,
                            drop_incomplete=drop_incomplete, inference=inference,
-                           global_window=global_window, permutations=permutations, seed=seed)
+                           global_window=global_window, permutations=permutations, seed=seed, client=client)
     else:
         alpha, fdr = float(gi["alpha"].iloc[0]), bool(gi["fdr"].iloc[0])
         inference, global_window = gi["inference"].iloc[0], gi["global_window"].iloc[0]

@@ -137,7 +137,7 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
                      draws: int = defaults.DRAWS, seed: int = defaults.SEED,
                      drop_incomplete: bool = False, gi_inference: str = "analytic",
                      global_window: str = "entire_cube", permutations: int = defaults.PERMUTATIONS,
-                     leave_out: Sequence[str] = ()) -> dict:
+                     leave_out: Sequence[str] = (), client=None) -> dict:
     """Every diffusion table, computed once with one weights graph.
 
     Parameters
@@ -167,6 +167,8 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         Parts not computed (names of :data:`LOG_BASED` and :data:`NON_NEGATIVE`, e.g.
         ``parts_needing(panel[variable])`` for values with zeros or negatives): their tables
         are absent and their columns of ``summary`` empty.
+    client : dask.distributed.Client or geodti Executor, optional
+        Where Gi*'s permutation blocks run (identical numbers).
 
     Returns
     -------
@@ -251,7 +253,7 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         t["kernel_density"] = _dist.kernel_density(panel, variable, by=by, groups=groups)
     # the per-period Gi* is a table of its own and the input of the emerging hot spots
     gi = _hot.gi_star_panel(panel, variable, weights=weights, alpha=alpha, inference=gi_inference,
-                            global_window=global_window, permutations=permutations, seed=seed)
+                            global_window=global_window, permutations=permutations, seed=seed, client=client)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         ehsa = _hot.emerging_hotspots(panel, variable, gi=gi)

@@ -173,7 +173,8 @@ def _unwritable_error(out, exc: OSError, detail: str | None = None) -> InputErro
 
 
 def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = None,
-        jobs: int | None = None, notice: Callable[[str], None] | None = None) -> RunResult:
+        jobs: int | None = None, notice: Callable[[str], None] | None = None,
+        scheduler: str | None = None) -> RunResult:
     """Run the whole pipeline described by ``config``; return where it wrote and its manifest.
 
     Parameters
@@ -191,6 +192,10 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
         ``notice(text)`` is told what the run found or did in its folder beyond its outputs:
         an earlier run that did not finish there, and (at the end) the earlier run's files it
         removed and other files it left in place (the CLI prints them).
+    scheduler : str, optional
+        ``dask://HOST:PORT``: the permutation tests (statistics, Gi* of the emerging hot
+        spots) run on that Dask cluster, with the same numbers; checked (reachable, same
+        versions) before anything is written.
 
     Returns
     -------
@@ -222,14 +227,24 @@ def run(config: RunConfig, progress: Callable[[str, int, int], None] | None = No
                        ("second index", config.second)):
         if path is not None:
             inputs[str(path)] = check_input_file(path, what)  # sample:NAME resolved
+    client = None
+    if scheduler:
+        from geodti.spatial.executor import connect
+
+        client = connect(scheduler)  # an unreachable scheduler stops the run before --out exists
     made = folders_created_by(config.out)
-    with writing_into(config.out):
-        # locked against a second run into --out until this one ends, marked incomplete
-        folder = claim_output_dir(config.out, force=config.force)
+    try:
+        with writing_into(config.out):
+            # locked against a second run into --out until this one ends, marked incomplete
+            folder = claim_output_dir(config.out, force=config.force)
+    except BaseException:
+        if client is not None:
+            client.close()
+        raise
     try:
         with writing_into(config.out):
             return _run_in(folder, config, input_path, synthetic, inputs, made, jobs, progress,
-                           notice or (lambda text: None))
+                           notice or (lambda text: None), scheduler, client)
     finally:
         folder.release()
 
@@ -239,7 +254,7 @@ def _files(n: int) -> str:
 
 
 def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs: dict,
-            made: list[Path], jobs: int, progress, notice) -> RunResult:
+            made: list[Path], jobs: int, progress, notice, scheduler, client) -> RunResult:
     out = folder.path
     if folder.unfinished:
         pid = folder.unfinished.get("pid")
@@ -256,6 +271,7 @@ def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs
         caption=(SAMPLE_CAPTION if synthetic and input_path.name in CALIBRATED_SAMPLES
                  else f"SYNTHETIC sample data ({input_path.name}); invented, not real data"
                  if synthetic else f"data: {input_path.name}"),
+        scheduler=scheduler, client=client,
     )
     inputs = {name: _sha256(path) for name, path in inputs.items()}  # every input file's
     began = time.perf_counter()
@@ -272,6 +288,8 @@ def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs
         finished = True
     finally:
         blas.restore_original_limits()
+        if client is not None:
+            client.close()
         if worker is not None:
             # done: it ends by itself once its input closes; failed or interrupted: it is
             # stopped, and waited for while it removes its temporary files

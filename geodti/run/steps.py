@@ -32,6 +32,9 @@ class RunContext:
     input_path: Path
     synthetic: bool
     caption: str
+    #: ``--scheduler``: the Dask scheduler's address and this process's client (None: no Dask)
+    scheduler: str | None = None
+    client: object = None
 
 
 #: Fewer cities with data than this and the spatial steps are skipped (and say so): permutation
@@ -295,7 +298,7 @@ def step_statistics(context: RunContext, given: Given) -> Statistics:
     tables = spatial_tables(
         panel.placed, list(cfg.weights), variables=_statistics_variables(cfg, panel.value_columns),
         permutations=cfg.permutations, seed=cfg.seed,
-        correction=cfg.correction, alpha=cfg.alpha, on_budget="warn",
+        correction=cfg.correction, alpha=cfg.alpha, on_budget="warn", client=context.client,
         # --missing drop-...: the cities with a gap are left out (tables/stats_excluded.csv)
         missing="raise" if cfg.missing == "error" else "drop",
     )
@@ -478,22 +481,34 @@ def step_models(context: RunContext, given: Given) -> Models:
 
 def compute_diffusion(panel: pd.DataFrame, variable: str, weights: list[str], seed: int,
                       alpha: float, window: str | None, permutations: int = 0,
-                      drop_incomplete: bool = False, leave_out: tuple[str, ...] = ()) -> dict:
+                      drop_incomplete: bool = False, leave_out: tuple[str, ...] = (),
+                      scheduler: str | None = None) -> dict:
     """The diffusion tables of a run (pure; runs in the worker process when there is one).
 
     Gi* (emerging hot spots) uses the statistics step's inference: conditional permutations
     with the same weights, seed and count, per period, so its hot and cold spots are those
     of ``stats_local`` (about 1 s on the sample); analytic over the entire cube without
-    permutations. The ``inference`` and ``global_window`` columns say which.
+    permutations. The ``inference`` and ``global_window`` columns say which. ``scheduler``: a
+    Dask scheduler's address for Gi*'s permutations (a client of its own: this may run in the
+    worker process).
     """
     from geodti.dynamics.summary import diffusion_tables
 
     gi = (dict(gi_inference="permutation", global_window="individual_time_step",
                permutations=permutations) if permutations
           else dict(gi_inference="analytic", global_window="entire_cube"))
-    return diffusion_tables(panel, variable, weights=first_weights(panel, weights), seed=seed,
-                            alpha=alpha, window=window if window else "auto",
-                            drop_incomplete=drop_incomplete, leave_out=leave_out, **gi)
+    kwargs = dict(weights=first_weights(panel, weights), seed=seed, alpha=alpha,
+                  window=window if window else "auto", drop_incomplete=drop_incomplete,
+                  leave_out=leave_out, **gi)
+    if not (scheduler and permutations):
+        return diffusion_tables(panel, variable, **kwargs)
+    from geodti.spatial.executor import connect
+
+    client = connect(scheduler)
+    try:
+        return diffusion_tables(panel, variable, client=client, **kwargs)
+    finally:
+        client.close()
 
 
 def step_diffusion(context: RunContext, given: Given) -> Deferred:
@@ -502,19 +517,22 @@ def step_diffusion(context: RunContext, given: Given) -> Deferred:
     cfg = context.config
     window = growth_window(panel.placed, cfg.growth_window)  # as the summaries step computes it
     if window is None:
-        # growth, convergence, Markov chains and the hot-spot trends all compare a quarter
-        # with the same quarter a year before
+        # growth, convergence, Markov chains and the hot-spot trends all compare a period
+        # with the same period a year before
+        need = {"annual": "2 consecutive years", "month": "13 consecutive months"}.get(
+            schema_of(panel.placed).frequency, "5 consecutive quarters")
         raise SkipStep(
             f"diffusion skipped: the table has {len(panel.periods)} period(s) "
             f"({', '.join(panel.periods[:5])}); the diffusion tables need year-on-year growth, "
-            "i.e. at least 5 consecutive quarters")
+            f"i.e. at least {need}")
     from geodti.dynamics.summary import parts_needing
 
     leave_out = parts_needing(panel.placed[panel.variable])
     reasons = _left_out_reasons(panel, leave_out)
     work = partial(compute_diffusion, panel.placed, panel.variable, list(cfg.weights),
                    cfg.seed, cfg.alpha, "-".join(window) if window else None, cfg.permutations,
-                   drop_incomplete=cfg.missing != "error", leave_out=leave_out)
+                   drop_incomplete=cfg.missing != "error", leave_out=leave_out,
+                   scheduler=context.scheduler)
     return Deferred(work, partial(_diffusion_artefact, left_out=reasons))
 
 

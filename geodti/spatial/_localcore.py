@@ -24,10 +24,14 @@ from geodti.labels import QUADRANTS
 from ._common import norm_sf
 from ._permutation import (
     ALTERNATIVES,
+    BLOCK,
     TIE_RTOL,
     RowStructure,
+    counts_p,
+    exceedance_counts,
     local_draws,
     n_site_visits,
+    permutation_blocks,
     progress_bar,
     pseudo_p,
     random_lags,
@@ -240,6 +244,8 @@ def local_core(
     draws: np.ndarray | None = None,
     progress: bool = False,
     X: np.ndarray | None = None,
+    executor=None,
+    column_groups: list[slice] | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Compute the requested local statistics for every column of ``Y``.
 
@@ -257,9 +263,17 @@ def local_core(
         Conditional randomisation settings (``permutations=0`` skips it; statistics whose
         kernel gives no simulation get NaN pseudo p-values).
     draws : (P, K) array, optional
-        Precomputed :func:`~geodti.spatial._permutation.local_draws` (shared across calls).
+        Precomputed :func:`~geodti.spatial._permutation.local_draws`, used as one block.
+        Default: each permutation block draws its own (the same numbers, block by block).
     progress : bool
-        Show a rich progress bar.
+        Show a rich progress bar (blocks computed in this process).
+    executor : Executor or dask.distributed.Client, optional
+        Where the permutation blocks run (:func:`geodti.spatial.executor.executor_for`);
+        default this process. The results are identical wherever they run.
+    column_groups : list of slice, optional
+        Columns computed together, one chunk per group and permutation block (e.g. one
+        period's variables; :func:`~geodti.spatial.local.local_statistics` groups by
+        period). Default: all columns in one group.
     X : (n, V) array, optional
         The other variable of bivariate statistics (column ``j`` against the spatial lag of
         ``Y`` column ``j``); the univariate statistics ignore it.
@@ -287,50 +301,42 @@ def local_core(
         o["p_sim"] = np.full((n, V), np.nan)
         o["EI_sim"] = np.full((n, V), np.nan)
         o["seI_sim"] = np.full((n, V), np.nan)
-        if keep_simulations and P and s in permuted:
-            o["sim"] = np.full((n, V, P), np.nan)
     if P and permuted:
         K = int(card.max(initial=0))
-        if draws is None:
-            draws = local_draws(n, P, seed, K)
-        elif draws.shape[0] != P or draws.shape[1] < K:
-            raise MethodError(f"shared draws have shape {draws.shape}; need ({P}, >={K})")
-        Z = ctx.Z
-        need_sq = any(kernels[s].squares for s in permuted)
-        cols = [Z, Z * Z] if need_sq else [Z]
-        counts_only = alternative in ("directed", "greater", "lesser") and not keep_simulations
-        ones = np.ones(P)
-        total = n_site_visits(rows, V, P, q=len(cols))
-        with progress_bar(progress, total, "conditional permutations") as advance:
-            for i, vs, lags, scale in random_lags(cols, rows, draws, progress=advance):
-                L = lags[0]
-                sumL = L @ ones
-                meanL = sumL / P
-                # one pass: the lags are sums of standardised values, so no cancellation to fear
-                sdL = np.sqrt(np.maximum(np.einsum("vp,vp->v", L, L) / P - meanL * meanL, 0.0))
-                for s in permuted:
-                    kern = kernels[s]
-                    o = out[s]
-                    obs = kern.observed[i, vs]
-                    if kern.alpha is None:
-                        sims = kern.simulate(i, vs, lags, scale)
-                        o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
-                        o["EI_sim"][i, vs] = sims.mean(axis=1)
-                        o["seI_sim"][i, vs] = sims.std(axis=1)
-                        if keep_simulations:
-                            o["sim"][i, vs] = sims
-                        continue
-                    alpha = kern.alpha[i, vs]
-                    beta = kern.beta[i, vs] * scale
-                    o["EI_sim"][i, vs] = alpha + beta * meanL
-                    o["seI_sim"][i, vs] = np.abs(beta) * sdL
-                    if counts_only:
-                        o["p_sim"][i, vs] = _affine_p(L, obs, alpha, beta, P, alternative, meanL, sdL)
-                    else:
-                        sims = alpha[:, None] + beta[:, None] * L
-                        o["p_sim"][i, vs] = pseudo_p(obs, sims, alternative)
-                        if keep_simulations:
-                            o["sim"][i, vs] = sims
+        shared = LocalShared(Y, O, tuple(permuted), X)
+        shared.prime(ctx, {s: kernels[s] for s in permuted})
+        settings = (alternative, bool(keep_simulations))
+        groups = [slice(0, V)] if column_groups is None else list(column_groups)
+        if keep_simulations:
+            for s in permuted:
+                out[s]["sim"] = np.full((n, V, P), np.nan)
+        if draws is not None:
+            if draws.shape[0] != P or draws.shape[1] < K:
+                raise MethodError(f"shared draws have shape {draws.shape}; need ({P}, >={K})")
+            blocks = [0]
+            parts = [shared.simulate(draws, *settings, columns=g) for g in groups]
+        else:
+            from .executor import executor_for
+
+            ex = executor_for(executor)
+            blocks = [b for b, _, _ in permutation_blocks(P)]
+            # block-major: a worker reuses one block's draws for the column groups it gets
+            tasks = [(seed, P, b, g.start, g.stop, *settings) for b in blocks for g in groups]
+            if ex.in_process:
+                widths = sum(n_site_visits(rows, g.stop - g.start, min(P, BLOCK), q=shared.n_columns)
+                             for g in groups)
+                with progress_bar(progress, widths * len(blocks), "conditional permutations") as advance:
+                    parts = [local_block(shared, t, advance) for t in tasks]
+            else:
+                parts = ex.map(local_block, shared, tasks, what="local statistics")
+        for j, g in enumerate(groups):
+            chunk = parts[j :: len(groups)]  # this group's blocks, in block order
+            for s in permuted:
+                o = out[s]
+                pooled = combine_blocks([part[s] for part in chunk], kernels[s].observed[:, g], P, alternative,
+                                        keep_simulations)
+                for key, value in pooled.items():
+                    o[key][:, g] = value
         for s in permuted:
             o = out[s]
             obs = kernels[s].observed
@@ -354,8 +360,152 @@ def local_core(
     return out
 
 
-def _affine_p(L: np.ndarray, obs, alpha, beta, P: int, alternative: str, meanL, sdL) -> np.ndarray:
-    """Pseudo p of ``alpha + beta * L`` against ``obs`` by counting on ``L`` (no simulated copy).
+class LocalShared:
+    """What every permutation block of one ``(n, V)`` matrix on one weights matrix needs.
+
+    Shipped once to each worker (scattered); the context and kernels are rebuilt there on
+    first use and kept for the worker's later blocks (never pickled).
+    """
+
+    def __init__(self, Y: np.ndarray, O, statistics: tuple[str, ...], X: np.ndarray | None = None):
+        self.Y, self.O, self.statistics = Y, sparse.csr_array(O, dtype=float), tuple(statistics)
+        self.X = X  # the other variable of bivariate statistics
+        self._built = None
+        self._draws = None  # (key, draws) of the last block drawn here
+
+    def __getstate__(self):
+        return {"Y": self.Y, "O": self.O, "statistics": self.statistics, "X": self.X, "_built": None,
+                "_draws": None}
+
+    def prime(self, ctx: LocalContext, kernels: dict) -> None:
+        self._built = (ctx, kernels)
+
+    def built(self) -> tuple[LocalContext, dict]:
+        if self._built is None:
+            from .registry import LOCAL_STATISTICS
+
+            ctx = LocalContext.build(self.Y, self.O, self.X)
+            self._built = (ctx, {s: LOCAL_STATISTICS[s].kernel(ctx) for s in self.statistics})
+        return self._built
+
+    @property
+    def n_columns(self) -> int:
+        """Matrices the engine lags: ``z``, and ``z**2`` when a kernel needs it."""
+        _, kernels = self.built()
+        return 2 if any(k.squares for k in kernels.values()) else 1
+
+    def draws(self, seed: int, P: int, block: int) -> np.ndarray:
+        """Block ``block``'s draws, kept for the next chunk of the same block."""
+        ctx, _ = self.built()
+        key = (seed, P, block)
+        if self._draws is None or self._draws[0] != key:
+            self._draws = (key, local_draws(ctx.Y.shape[0], P, seed, int(ctx.card.max(initial=0)), block=block))
+        return self._draws[1]
+
+    def simulate(self, draws: np.ndarray, alternative: str, keep: bool, advance=None,
+                 columns: slice | None = None) -> dict:
+        """Per statistic: ``EI_sim``, ``seI_sim``, the counts ``n_ge``, ``n_le`` (counting
+        alternatives) and the simulated values ``sim`` (kept, or needed by the alternative)
+        of the permutations in ``draws``, for ``columns`` (default all), as ``(n, width)``."""
+        ctx, kernels = self.built()
+        n = ctx.Y.shape[0]
+        cs = slice(0, ctx.Y.shape[1]) if columns is None else columns
+        c0, V = cs.start, cs.stop - cs.start
+        P = draws.shape[0]
+        counting = alternative in ("directed", "greater", "lesser")
+        keep_sims = keep or not counting
+        res = {}
+        for s in self.statistics:
+            r = {"size": P, "EI_sim": np.full((n, V), np.nan), "seI_sim": np.full((n, V), np.nan)}
+            if counting:
+                r["n_ge"] = np.zeros((n, V), dtype=np.int64)
+                r["n_le"] = np.zeros((n, V), dtype=np.int64)
+            if keep_sims:
+                r["sim"] = np.full((n, V, P), np.nan)
+            res[s] = r
+        Z = ctx.Z[:, cs]
+        cols = [Z, Z * Z] if self.n_columns == 2 else [Z]
+        ones = np.ones(P)
+        for i, vs, lags, scale in random_lags(cols, ctx.rows, draws, progress=advance):
+            fs = slice(c0 + vs.start, c0 + vs.stop)  # the same columns in the whole matrix
+            L = lags[0]
+            sumL = L @ ones
+            meanL = sumL / P
+            # one pass: the lags are sums of standardised values, so no cancellation to fear
+            sdL = np.sqrt(np.maximum(np.einsum("vp,vp->v", L, L) / P - meanL * meanL, 0.0))
+            for s in self.statistics:
+                kern = kernels[s]
+                o = res[s]
+                obs = kern.observed[i, fs]
+                if kern.alpha is None:
+                    sims = kern.simulate(i, fs, lags, scale)
+                    if counting:
+                        o["n_ge"][i, vs], o["n_le"][i, vs] = exceedance_counts(obs, sims)
+                    o["EI_sim"][i, vs] = sims.mean(axis=1)
+                    o["seI_sim"][i, vs] = sims.std(axis=1)
+                    if keep_sims:
+                        o["sim"][i, vs] = sims
+                    continue
+                alpha = kern.alpha[i, fs]
+                beta = kern.beta[i, fs] * scale
+                o["EI_sim"][i, vs] = alpha + beta * meanL
+                o["seI_sim"][i, vs] = np.abs(beta) * sdL
+                if keep_sims:
+                    sims = alpha[:, None] + beta[:, None] * L
+                    o["sim"][i, vs] = sims
+                    if counting:
+                        o["n_ge"][i, vs], o["n_le"][i, vs] = exceedance_counts(obs, sims)
+                elif counting:
+                    o["n_ge"][i, vs], o["n_le"][i, vs] = _affine_counts(L, obs, alpha, beta, P, meanL, sdL)
+        return res
+
+
+def local_block(shared: LocalShared, task: tuple, advance=None) -> dict:
+    """One chunk of conditional randomisation: permutation block ``b`` of columns ``start:stop``.
+
+    ``task`` is ``(seed, permutations, b, start, stop, alternative, keep)``; the draws depend
+    on ``(seed, b)`` only (:func:`~geodti.spatial._permutation.local_draws`).
+    """
+    seed, P, b, start, stop, alternative, keep = task
+    return shared.simulate(shared.draws(seed, P, b), alternative, keep, advance, columns=slice(start, stop))
+
+
+def combine_blocks(parts: list[dict], observed: np.ndarray, P: int, alternative: str, keep: bool) -> dict:
+    """``p_sim``, ``EI_sim``, ``seI_sim`` (and ``sim`` when ``keep``) from the blocks, in block order.
+
+    One block is taken as it is (esda's numbers up to 10,000 permutations); several are
+    pooled: counts added, means weighted by block size, variances by the parallel formula.
+    """
+    if len(parts) == 1:
+        EI, se = parts[0]["EI_sim"], parts[0]["seI_sim"]
+    else:
+        sizes = [part["size"] for part in parts]
+        EI = sum(m * part["EI_sim"] for m, part in zip(sizes, parts, strict=True)) / P
+        var = sum(m * (part["seI_sim"] ** 2 + (part["EI_sim"] - EI) ** 2)
+                  for m, part in zip(sizes, parts, strict=True)) / P
+        se = np.sqrt(var)
+    out = {"EI_sim": EI, "seI_sim": se}
+    sims = None
+    if "sim" in parts[0]:
+        sims = parts[0]["sim"] if len(parts) == 1 else np.concatenate([part["sim"] for part in parts], axis=2)
+    if alternative in ("directed", "greater", "lesser"):
+        n_ge = sum(part["n_ge"] for part in parts)
+        n_le = sum(part["n_le"] for part in parts)
+        out["p_sim"] = counts_p(n_ge, n_le, P, alternative)
+    else:
+        p = np.full(observed.shape, np.nan)
+        done = ~np.isnan(sims[..., 0]) if P else np.zeros(observed.shape, bool)
+        if done.any():
+            p[done] = pseudo_p(observed[done], sims[done], alternative)
+        out["p_sim"] = p
+    if keep:
+        out["sim"] = sims
+    return out
+
+
+def _affine_counts(L: np.ndarray, obs, alpha, beta, P: int, meanL, sdL) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of ``alpha + beta * L`` at least as large / small as ``obs``, by counting on ``L``
+    (no simulated copy).
 
     With ``t = (obs - alpha) / beta``, ``sim >= obs`` is ``L >= t`` for ``beta > 0`` and
     ``L <= t`` for ``beta < 0``. Simulated values within :data:`TIE_RTOL` of the observed
@@ -376,15 +526,9 @@ def _affine_p(L: np.ndarray, obs, alpha, beta, P: int, alternative: str, meanL, 
     s_tol = TIE_RTOL * (np.abs(obs) + np.abs(alpha))
     ge0 = np.where(alpha >= obs - s_tol, P, 0)
     le0 = np.where(alpha <= obs + s_tol, P, 0)
-    if alternative in ("directed", "greater"):
-        # sim >= obs - tol: L >= t - tol (beta > 0) or L <= t + tol = P - #(L >= next(t + tol)) (beta < 0)
-        c = count_ge(np.where(pos, lo, hi_next))
-        n_ge = np.where(zero, ge0, np.where(pos, c, P - c))
-    if alternative in ("directed", "lesser"):
-        c = count_ge(np.where(pos, hi_next, lo))
-        n_le = np.where(zero, le0, np.where(pos, P - c, c))
-    if alternative == "greater":
-        return (n_ge + 1.0) / (P + 1.0)
-    if alternative == "lesser":
-        return (n_le + 1.0) / (P + 1.0)
-    return (np.minimum(n_ge, n_le) + 1.0) / (P + 1.0)
+    # sim >= obs - tol: L >= t - tol (beta > 0) or L <= t + tol = P - #(L >= next(t + tol)) (beta < 0)
+    c = count_ge(np.where(pos, lo, hi_next))
+    n_ge = np.where(zero, ge0, np.where(pos, c, P - c))
+    c = count_ge(np.where(pos, hi_next, lo))
+    n_le = np.where(zero, le0, np.where(pos, P - c, c))
+    return n_ge, n_le

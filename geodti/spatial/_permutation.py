@@ -1,8 +1,39 @@
 """Permutation engine: one set of draws for a whole panel, vectorised NumPy, bounded memory.
 
+Chunks and the meaning of a seed
+--------------------------------
+The work of a permutation test is split into chunks: (weights, columns, permutation
+block), a column being one period x variable. The ``P`` permutations are cut into
+blocks of :data:`BLOCK` (10,000) in order; block ``b``'s draws come from a stream that
+depends only on ``(seed, b)`` (:func:`block_stream`): block 0 is NumPy's legacy
+``RandomState(seed)``, the stream esda draws from after ``np.random.seed(seed)``, and a
+later block ``b`` is a ``RandomState`` on an MT19937 seeded by
+``np.random.SeedSequence(seed, spawn_key=(b,))``. A chunk therefore draws the same
+numbers wherever it runs (this process, other local processes, a Dask worker:
+:mod:`geodti.spatial.executor`), every executor runs the same chunk function on the same
+inputs, and the partial results are combined in block order, so the results are
+identical, bit for bit, on one process and on a cluster.
+
+Up to 10,000 permutations (one block; geodti's default is 9,999) the draws are esda's
+for the same seed, which is what the esda equality tests check: with the same seed,
+geodti and esda draw the same permutations and give the same pseudo p-values. Above
+10,000, blocks 1, 2, ... continue with their own streams, where esda would continue its
+one stream: the reference distribution is an equally valid random sample, but not esda's
+draws, and the comparison with esda becomes distributional (tests/test_permutation.py).
+
+Per block, the engine keeps counts (simulated values at least as large / small as the
+observed one), sums and squared deviations, never the simulated values themselves (unless
+asked, or for the ``two-sided`` and ``folded`` alternatives, which need the whole
+distribution); draws are generated a bounded number of rows at a time. Memory therefore
+does not grow with ``P`` beyond the global statistics' ``(P, V)`` simulated values (a few
+arrays of 8 bytes per permutation and column) and one ``(n, V)`` set of local counts and
+moments per block until the blocks are pooled. Ties of a local statistic (a simulated value within
+:data:`TIE_RTOL` of the observed one) are judged against the mean and spread of the
+block's simulated values; a global statistic's against all ``P`` of them.
+
 Draws
 -----
-Both kinds of draws reproduce esda's for the same seed, using NumPy's legacy
+Within a block, both kinds of draws reproduce esda's for the same seed, using NumPy's legacy
 ``RandomState`` (Mersenne Twister; its stream is frozen by NumPy's compatibility
 policy, so a seed gives the same draws on every NumPy version):
 
@@ -50,13 +81,18 @@ from geodti.errors import MethodError
 
 __all__ = [
     "ALTERNATIVES",
+    "BLOCK",
     "DEFAULT_SEED",
+    "Permutations",
     "PermutationBudgetError",
     "PermutationBudgetWarning",
     "check_permutation_budget",
     "global_permutations",
     "local_draws",
     "min_pseudo_p",
+    "block_stream",
+    "exceedance_counts",
+    "permutation_blocks",
     "permutations_needed",
     "pseudo_p",
 ]
@@ -67,6 +103,8 @@ DEFAULT_SEED = defaults.SEED
 ALTERNATIVES = ("directed", "two-sided", "greater", "lesser", "folded")
 #: Simulated values within this relative distance of the observed value are ties.
 TIE_RTOL = 1e-9
+#: Permutations per block of draws (part of what a seed means: see the module docstring).
+BLOCK = 10_000
 _MEMORY_BUDGET = 64 * 2**20  # bytes for one block of simulated values
 _DIRECT_MAX_K = 24  # above this, non-uniform rows use the BLAS placement product
 
@@ -98,28 +136,82 @@ def _check_permutations(permutations) -> int:
     return p
 
 
-def global_permutations(n: int, permutations: int, seed: int) -> np.ndarray:
-    """``(P, n)`` permutations of ``range(n)``, esda's global draws for ``seed``."""
+def permutation_blocks(permutations: int) -> list[tuple[int, int, int]]:
+    """``(block, start, stop)`` of each block of :data:`BLOCK` permutations, in order."""
+    P = _check_permutations(permutations)
+    return [(b, start, min(P, start + BLOCK)) for b, start in enumerate(range(0, P, BLOCK))]
+
+
+def block_stream(seed: int, block: int) -> np.random.RandomState:
+    """The random stream of permutation block ``block`` (esda's ``RandomState(seed)`` for block 0)."""
     seed = _check_seed(seed)
-    permutations = _check_permutations(permutations)
-    rs = np.random.RandomState(seed)
-    dtype = np.int16 if n < 2**15 else np.int32
-    out = np.empty((permutations, n), dtype=dtype)
-    for p in range(permutations):
-        out[p] = rs.permutation(n)
-    return out
+    if block == 0:
+        return np.random.RandomState(seed)
+    return np.random.RandomState(np.random.MT19937(np.random.SeedSequence(seed, spawn_key=(int(block),))))
 
 
-def local_draws(n: int, permutations: int, seed: int, k: int) -> np.ndarray:
-    """``(P, k)`` conditional-randomisation draws over ``n - 1`` other units (esda's for ``seed``)."""
+class Permutations:
+    """Global draws: ``P`` permutations of ``range(n)`` for ``seed``, generated when iterated.
+
+    ``blocks`` restricts them to some permutation blocks (a chunk of work). Iterating
+    with :meth:`chunks` holds at most ``rows`` permutations at a time, so no ``(P, n)``
+    matrix exists; :meth:`array` builds it (small ``P`` only).
+    """
+
+    def __init__(self, n: int, permutations: int, seed: int, blocks=None):
+        self.n = int(n)
+        self.permutations = _check_permutations(permutations)
+        self.seed = _check_seed(seed)
+        every = permutation_blocks(self.permutations)
+        self.blocks = every if blocks is None else [every[b] for b in blocks]
+        self.dtype = np.int16 if n < 2**15 else np.int32
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (sum(stop - start for _, start, stop in self.blocks), self.n)
+
+    def block(self, b: int) -> Permutations:
+        """The draws of block ``b`` alone."""
+        return Permutations(self.n, self.permutations, self.seed, blocks=[b])
+
+    def chunks(self, rows: int) -> Iterator[np.ndarray]:
+        """``(c, n)`` arrays of at most ``rows`` permutations, block after block."""
+        for b, start, stop in self.blocks:
+            rs = block_stream(self.seed, b)
+            for s0 in range(start, stop, rows):
+                c = min(rows, stop - s0)
+                out = np.empty((c, self.n), dtype=self.dtype)
+                for p in range(c):
+                    out[p] = rs.permutation(self.n)
+                yield out
+
+    def array(self) -> np.ndarray:
+        parts = list(self.chunks(BLOCK))
+        return np.concatenate(parts) if parts else np.empty((0, self.n), dtype=self.dtype)
+
+
+def global_permutations(n: int, permutations: int, seed: int) -> np.ndarray:
+    """``(P, n)`` permutations of ``range(n)`` (esda's global draws for ``seed`` up to :data:`BLOCK`)."""
+    return Permutations(n, permutations, seed).array()
+
+
+def local_draws(n: int, permutations: int, seed: int, k: int, block: int | None = None) -> np.ndarray:
+    """``(P, k)`` conditional-randomisation draws over ``n - 1`` other units (esda's for ``seed``
+    up to :data:`BLOCK` permutations); ``block``: that permutation block's rows only."""
     seed = _check_seed(seed)
     permutations = _check_permutations(permutations)
     if not 0 <= k <= n - 1:
         raise MethodError(f"cannot draw {k} neighbours from {n - 1} other units")
-    rs = np.random.RandomState(seed)
-    out = np.empty((permutations, k), dtype=np.int32)
-    for p in range(permutations):
-        out[p] = rs.permutation(n - 1)[:k]
+    blocks = permutation_blocks(permutations)
+    if block is not None:
+        blocks = [blocks[block]]
+    out = np.empty((sum(stop - start for _, start, stop in blocks), k), dtype=np.int32)
+    row = 0
+    for b, start, stop in blocks:
+        rs = block_stream(seed, b)
+        for _ in range(stop - start):
+            out[row] = rs.permutation(n - 1)[:k]
+            row += 1
     return out
 
 
@@ -146,11 +238,8 @@ def pseudo_p(observed: np.ndarray, sims: np.ndarray, alternative: str = "directe
     observed = np.asarray(observed, float).reshape(sims.shape[0])
     P = sims.shape[1]
     if alternative in ("directed", "greater", "lesser"):
-        tol = TIE_RTOL * (np.abs(observed) + np.abs(sims.mean(axis=1)) + sims.std(axis=1))
-        n_ge = (sims >= (observed - tol)[:, None]).sum(axis=1)
-        n_le = (sims <= (observed + tol)[:, None]).sum(axis=1)
-        k = {"directed": np.minimum(n_ge, n_le), "greater": n_ge, "lesser": n_le}[alternative]
-        return (k + 1.0) / (P + 1.0)
+        n_ge, n_le = exceedance_counts(observed, sims)
+        return counts_p(n_ge, n_le, P, alternative)
     if alternative == "folded":
         means = sims.mean(axis=1, keepdims=True)
         return ((np.abs(sims - means) >= np.abs(observed[:, None] - means)).sum(axis=1) + 1.0) / (P + 1.0)
@@ -161,6 +250,21 @@ def pseudo_p(observed: np.ndarray, sims: np.ndarray, alternative: str = "directe
     highs = np.array([np.percentile(s, 100 - q) for s, q in zip(sims, p_low, strict=True)])
     outside = (sims <= lows[:, None]).sum(axis=1) + (sims >= highs[:, None]).sum(axis=1)
     return (outside + 1.0) / (P + 1.0)
+
+
+def exceedance_counts(observed: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Simulated values at least as large, and at least as small, as the observed one (ties
+    within :data:`TIE_RTOL` of the spread count on both sides); ``sims`` has shape ``(m, P)``."""
+    tol = TIE_RTOL * (np.abs(observed) + np.abs(sims.mean(axis=1)) + sims.std(axis=1))
+    n_ge = (sims >= (observed - tol)[:, None]).sum(axis=1)
+    n_le = (sims <= (observed + tol)[:, None]).sum(axis=1)
+    return n_ge, n_le
+
+
+def counts_p(n_ge, n_le, P: int, alternative: str) -> np.ndarray:
+    """Pseudo p-value of the counting alternatives (``directed``, ``greater``, ``lesser``)."""
+    k = {"directed": np.minimum(n_ge, n_le), "greater": n_ge, "lesser": n_le}[alternative]
+    return (k + 1.0) / (P + 1.0)
 
 
 def min_pseudo_p(permutations: int, alternative: str = "directed") -> float:
@@ -276,7 +380,8 @@ def permuted_quadratic(
     ----------
     X : (n, V) array
     W : (n, n) sparse or dense matrix
-    perms : (P, n) int array
+    perms : (P, n) int array or Permutations
+        Permutations are generated chunk by chunk (no ``(P, n)`` matrix).
     diag_weights : (n,) array, optional
         When given, also return ``r[p, v] = sum_i a_i x_pv[i]^2`` (Geary's row+column sums).
     """
@@ -290,9 +395,8 @@ def permuted_quadratic(
         Wm = np.asarray(W)
     q = np.empty((P, V))
     r = np.empty((P, V)) if diag_weights is not None else None
-    C = _chunk_rows(n, V)
-    for start in range(0, P, C):
-        block = perms[start : start + C]
+    start = 0
+    for block in _perm_chunks(perms, _chunk_rows(n, V)):
         c = block.shape[0]
         Xp = X[block.T]  # (n, c, V): rows of unit i under each permutation
         flat = Xp.reshape(n, c * V)
@@ -302,19 +406,30 @@ def permuted_quadratic(
             r[start : start + c] = (diag_weights @ (flat * flat)).reshape(c, V)
         if progress is not None:
             progress(c)
+        start += c
     return q, r
 
 
 def permuted_linear(X: np.ndarray, a: np.ndarray, perms: np.ndarray) -> np.ndarray:
-    """``s[p, v] = sum_i a_i X[perms[p, i], v]`` (bivariate Moran, join-count degrees)."""
+    """``s[p, v] = sum_i a_i X[perms[p, i], v]`` (bivariate Moran, join-count degrees);
+    ``perms`` a ``(P, n)`` array or :class:`Permutations`."""
     n, V = X.shape
     P = perms.shape[0]
     out = np.empty((P, V))
-    C = _chunk_rows(n, V)
-    for start in range(0, P, C):
-        block = perms[start : start + C]
+    start = 0
+    for block in _perm_chunks(perms, _chunk_rows(n, V)):
         out[start : start + block.shape[0]] = np.einsum("i,ciV->cV", a, X[block])
+        start += block.shape[0]
     return out
+
+
+def _perm_chunks(perms, rows: int) -> Iterator[np.ndarray]:
+    """Rows of a ``(P, n)`` array or of :class:`Permutations`, at most ``rows`` at a time."""
+    if isinstance(perms, Permutations):
+        yield from perms.chunks(rows)
+        return
+    for start in range(0, perms.shape[0], rows):
+        yield perms[start : start + rows]
 
 
 def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dict[str, np.ndarray]:

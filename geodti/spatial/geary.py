@@ -14,7 +14,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_quadratic
 
 __all__ = ["Geary", "GearyLocal"]
 
@@ -84,7 +84,7 @@ class Geary(Result):
                  alternative="directed", keep_simulations=False):
         m = matrices(w, transformation)
         Y, one = as_matrix(y, m["n"])
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         self._set(geary_arrays(Y, m["T"], perms, alternative=alternative, keep=keep_simulations), one)
         self.y = y
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative

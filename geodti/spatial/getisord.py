@@ -27,13 +27,14 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, require_nonnegative, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_quadratic
 
 __all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
 
-def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
-    """General G of every column of ``Y`` under binary weights ``W`` (esda's ``G``)."""
+def g_arrays(Y, W, perms, *, alternative="directed", keep=False, q=None) -> dict:
+    """General G of every column of ``Y`` under binary weights ``W`` (esda's ``G``); ``q``:
+    the precomputed :func:`~geodti.spatial._permutation.permuted_quadratic` of ``Y``."""
     n, V = Y.shape
     require_nonnegative(Y, "General G")
     s0, s1, s2 = s012(W)
@@ -59,7 +60,8 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False) -> dict:
            "p_norm": 1.0 - norm_cdf(np.abs(z_norm)), "n": n}
     P = perms.shape[0]
     if P:
-        q, _ = permuted_quadratic(Y, W, perms)
+        if q is None:
+            q, _ = permuted_quadratic(Y, W, perms)
         sims = q / den
         add_sim_summary(out, Gv, sims, alternative, "G", keep)
     return out
@@ -79,7 +81,7 @@ class G(Result):
     def __init__(self, y, w, permutations=999, seed=DEFAULT_SEED, alternative="directed", keep_simulations=False):
         m = matrices(w, "b")
         Y, one = as_matrix(y, m["n"])
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         self._set(g_arrays(Y, m["B"], perms, alternative=alternative, keep=keep_simulations), one)
         self.y = y
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative

@@ -34,13 +34,13 @@ from geodti.schema import check_panel
 
 from ._common import matrices, norm_sf
 from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
-from ._permutation import ALTERNATIVES, DEFAULT_SEED, global_permutations, permuted_quadratic
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, Permutations, permuted_quadratic
 from .geary import geary_arrays, row_col_sums
 from .getisord import g_arrays
 from .join_counts import join_count_arrays
 from .moran import moran_arrays, moran_bv_arrays
 
-__all__ = ["GLOBAL_STATISTICS", "global_statistics", "robustness_table"]
+__all__ = ["GLOBAL_STATISTICS", "global_statistics", "quadratic_block", "robustness_table"]
 
 GLOBAL_STATISTICS = ("moran", "geary", "getis_ord_g")
 COLUMNS = [
@@ -98,6 +98,7 @@ def global_statistics(
     alternative: str = "directed",
     assumption: str = "randomisation",
     progress: bool = False,
+    client=None,
 ) -> pd.DataFrame:
     """Global statistics for every weights, period and variable of a panel.
 
@@ -126,6 +127,9 @@ def global_statistics(
         Analytic moments of Moran's I and Geary's C.
     progress : bool
         rich progress bar.
+    client : dask.distributed.Client or geodti Executor, optional
+        Run the permutation blocks of Moran's I, Geary's C and General G there
+        (:mod:`geodti.spatial.executor`); the numbers are identical to this process's.
 
     Returns
     -------
@@ -145,15 +149,15 @@ def global_statistics(
     wdict = as_weights_dict(weights)
     if join_counts not in (None, "binary", "median", "mean"):
         raise MethodError("join_counts must be None, 'binary', 'median' or 'mean'")
+    from .executor import executor_for
+
+    ex = executor_for(client)
     rows: list[dict] = []
-    perms_cache: dict[int, np.ndarray] = {}
     P = int(permutations)
     for label, w in wdict.items():
         Y, cols = panel_matrix(panel, variables, periods, w.ids)
         n = Y.shape[0]
-        if n not in perms_cache:
-            perms_cache[n] = global_permutations(n, P, seed)
-        perms = perms_cache[n]
+        perms = Permutations(n, P, seed)  # drawn block by block where they are used
         m = matrices(w, "r")
         T, B = m["T"], m["B"]
         # differential columns (change between two periods) join the Moran pass
@@ -169,7 +173,7 @@ def global_statistics(
         need_q = P > 0 and ("moran" in statistics or "geary" in statistics or moving)
         q = r = None
         if need_q:
-            q, r = permuted_quadratic(X - X.mean(axis=0), T, perms, diag_weights=row_col_sums(T))
+            q, r = _quadratic(ex, X - X.mean(axis=0), T, perms, row_col_sums(T))
         V = Y.shape[1]
         key = "rand" if assumption == "randomisation" else "norm"
         if "moran" in statistics:
@@ -201,7 +205,8 @@ def global_statistics(
         elif "getis_ord_g" in statistics:
             ok = [j for j in range(len(cols)) if (Y[:, j] >= 0).all()]
             if ok:
-                r = g_arrays(Y[:, ok], B, perms, alternative=alternative)
+                qg = _quadratic(ex, Y[:, ok], B, perms, None)[0] if P else None
+                r = g_arrays(Y[:, ok], B, perms, alternative=alternative, q=qg)
                 rows += _rows([cols[j] for j in ok], label, "getis_ord_g", r["G"], r["EG"], r["VG"], r["z_norm"],
                               "normality", r, alternative, P, seed, n)
             neg = [cols[j] for j in range(len(cols)) if j not in ok]
@@ -234,6 +239,26 @@ def global_statistics(
     if not out.empty:
         out["z_sim"] = out["z_sim"].where(~out["statistic"].str.startswith("join_counts"), np.nan)
     return out
+
+
+def quadratic_block(shared: tuple, block: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """One chunk of a global permutation test: permutation block ``block`` of every column.
+
+    ``shared`` is ``(X, W, permutations, diag_weights)``; see
+    :func:`~geodti.spatial._permutation.permuted_quadratic`.
+    """
+    X, W, perms, diag = shared
+    return permuted_quadratic(X, W, perms.block(block), diag_weights=diag)
+
+
+def _quadratic(ex, X, W, perms: Permutations, diag):
+    """``permuted_quadratic`` block by block on ``ex``, joined in block order."""
+    blocks = [b for b, _, _ in perms.blocks]
+    shared = ex.share((X, W, perms, diag))
+    parts = ex.map(quadratic_block, shared, blocks, what="global statistics")
+    q = np.concatenate([p[0] for p in parts])
+    r = np.concatenate([p[1] for p in parts]) if diag is not None else None
+    return q, r
 
 
 def _differential_pairs(differential, periods) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from scipy import sparse
 from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, matrices, norm_sf, s012
-from ._permutation import DEFAULT_SEED, global_permutations, permuted_linear, permuted_quadratic, pseudo_p
+from ._permutation import DEFAULT_SEED, Permutations, permuted_linear, permuted_quadratic, pseudo_p
 
 __all__ = ["JoinCounts"]
 
@@ -111,7 +111,7 @@ class JoinCounts(Result):
     def __init__(self, y, w, permutations=999, seed=DEFAULT_SEED, keep_simulations=False):
         m = matrices(w, "o")
         Y, one = as_matrix(y, m["n"])
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         res = join_count_arrays(Y, m["O"], perms, keep=keep_simulations)
         self._set({k: v for k, v in res.items() if v is not None}, one)
         self.y = y

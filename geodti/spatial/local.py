@@ -52,7 +52,7 @@ from geodti.schema import check_panel
 
 from ._localcore import local_core
 from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
-from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget, local_draws
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, RowStructure, check_permutation_budget
 from .registry import (BIVARIATE_LOCAL_STATISTICS, DEFAULT_LOCAL_STATISTICS, LOCAL_STATISTICS,
                        check_local_statistics)
 
@@ -146,6 +146,7 @@ def local_statistics(
     gi_inference: str = "permutation",
     on_budget: str = "warn",
     progress: bool = False,
+    client=None,
 ) -> pd.DataFrame:
     """LISA, Gi* and local Geary for every unit, period, variable (and weights) of a panel.
 
@@ -163,7 +164,8 @@ def local_statistics(
         Conditional permutations (default 9999; enough for FDR at 0.05 on 370 units,
         not for Bonferroni, which needs 7399 at 0.05 and 36999 at 0.01).
     seed : int
-        One set of draws (esda's for this seed) for everything.
+        One set of draws for everything (esda's for this seed up to 10,000 permutations;
+        blocks of 10,000 beyond: :mod:`geodti.spatial._permutation`).
     alternative : str
         Pseudo p-value alternative; ``directed`` (esda 2.8's and GeoDa's default) is
         one-sided in the direction of the observed value.
@@ -178,6 +180,9 @@ def local_statistics(
         What the permutation-budget guard does when ``permutations`` cannot reach the
         corrected ``alpha``.
     progress : bool
+    client : dask.distributed.Client or geodti Executor, optional
+        Run the permutation blocks there (:mod:`geodti.spatial.executor`); the numbers
+        are identical to this process's.
 
     Returns
     -------
@@ -222,20 +227,20 @@ def local_statistics(
     periods = choose_periods(panel, periods)
     wdict = as_weights_dict(weights)
 
+    from .executor import executor_for
+
+    ex = executor_for(client)
     prepared = []
-    k_max: dict[int, int] = {}
     for label, w in wdict.items():
         Y, cols = panel_matrix(panel, variables, periods, w.ids)
         O = w.O
         rows = RowStructure.from_matrix(O)
         n = Y.shape[0]
-        k_max[n] = max(k_max.get(n, 0), int(rows.cardinality.max(initial=0)))
         m_tests = int((rows.cardinality > 0).sum())
         if P:
             check_permutation_budget(m_tests, P, alpha, correction, alternative, on_budget,
                                      context=f"weights {label}: ")
         prepared.append((label, w, Y, cols, O, rows))
-    draws = {n: local_draws(n, P, seed, k) for n, k in k_max.items()} if P else {}
 
     frames = []
     for label, w, Y, cols, O, rows in prepared:
@@ -244,13 +249,24 @@ def local_statistics(
         nonneg = np.array([(Y[:, j] >= 0).all() for j in range(V)])
         # one engine pass for every statistic; columns a statistic is not defined for are blanked afterwards
         res = local_core(Y, O, statistics, permutations=P, seed=seed, alternative=alternative,
-                         draws=draws.get(n), progress=progress)
+                         progress=progress, executor=ex, column_groups=_period_groups(cols))
         for s in statistics:
             ok = nonneg if LOCAL_STATISTICS[s].nonnegative else np.ones(V, bool)
             frames.append(_table(s, res.get(s), w, label, cols, isolate, rows.cardinality, P, seed, alternative,
                                  correction, alpha, inference[s], ok))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
     return out[COLUMNS]
+
+
+def _period_groups(cols: list[tuple[str, str]]) -> list[slice]:
+    """The columns of each period (``panel_matrix`` orders them period by period): one
+    chunk of the permutation engine per period and permutation block."""
+    groups, start = [], 0
+    for j in range(1, len(cols) + 1):
+        if j == len(cols) or cols[j][0] != cols[start][0]:
+            groups.append(slice(start, j))
+            start = j
+    return groups
 
 
 def bivariate_local_statistics(
@@ -320,12 +336,12 @@ def bivariate_local_statistics(
         isolate = rows.cardinality == 0
         check_permutation_budget(int((~isolate).sum()), P, alpha, correction, alternative, on_budget,
                                  context=f"weights {label}: ")
-        draws = local_draws(n, P, seed, int(rows.cardinality.max(initial=0)))
         for x, y in pairs:
             jx = [cols.index((p, x)) for p in periods]
             jy = [cols.index((p, y)) for p in periods]
             res = local_core(Yall[:, jy], w.O, statistics, permutations=P, seed=seed, alternative=alternative,
-                             draws=draws, progress=progress, X=Yall[:, jx])
+                             progress=progress, X=Yall[:, jx], column_groups=_period_groups(
+                                 [cols[j] for j in jy]))
             for s in statistics:
                 t = _table(s, res[s], w, label, [cols[j] for j in jx], isolate, rows.cardinality, P, seed,
                            alternative, correction, alpha, "permutation", np.ones(len(jx), bool))

@@ -24,7 +24,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, add_sim_summary, global_permutations, permuted_linear, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_linear, permuted_quadratic
 
 __all__ = ["Moran", "MoranBV", "MoranLocal", "MoranLocalBV", "moran_differential"]
 
@@ -122,7 +122,7 @@ class Moran(Result):
                  alternative="directed", keep_simulations=False):
         m = matrices(w, transformation)
         Y, one = as_matrix(y, m["n"])
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         self._set(moran_arrays(Y, m["T"], perms, alternative=alternative, two_tailed=two_tailed,
                                keep=keep_simulations), one)
         self.y = y
@@ -144,7 +144,7 @@ class MoranBV(Result):
         Y, _ = as_matrix(y, m["n"], "y")
         if X.shape != Y.shape:
             raise MethodError(f"x and y have different shapes {X.shape} and {Y.shape}")
-        perms = global_permutations(m["n"], permutations, seed)
+        perms = Permutations(m["n"], permutations, seed)  # drawn chunk by chunk
         self._set(moran_bv_arrays(X, Y, m["T"], perms, alternative=alternative, keep=keep_simulations), one)
         self.x, self.y = x, y
         self.permutations, self.seed, self.alternative = int(permutations), seed, alternative

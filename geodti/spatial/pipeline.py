@@ -75,6 +75,7 @@ def spatial_tables(
     missing: str = "raise",
     progress: bool = False,
     level: str | None = None,
+    client=None,
 ) -> dict[str, pd.DataFrame]:
     """Global, robustness, local and weights tables of a panel.
 
@@ -97,6 +98,9 @@ def spatial_tables(
     level : {"province", "city", "county"}, optional
         The level of the panel's adcodes, which picks the bundled units and contiguity;
         default: the panel's :attr:`geodti.schema.PanelSchema.level`.
+    client : dask.distributed.Client or geodti Executor, optional
+        Run the permutation blocks there (:mod:`geodti.spatial.executor`; e.g.
+        ``geodti.spatial.executor.connect("dask://HOST:PORT")``); identical numbers.
     Other parameters
         As in :func:`~geodti.spatial.global_.global_statistics` and
         :func:`~geodti.spatial.local.local_statistics`.
@@ -207,14 +211,15 @@ def spatial_tables(
     gparts = [
         global_statistics(restricted(w), w, variables=variables, periods=periods, permutations=permutations,
                           seed=seed, alternative=alternative, bivariate=bivariate, join_counts=join_counts,
-                          progress=progress)
+                          progress=progress, client=client)
         for w in gweights.values()
     ]
     global_table = pd.concat(gparts, ignore_index=True)
     lparts = [
         local_statistics(restricted(w), w, variables=variables, periods=periods, statistics=local_statistics_,
                          permutations=permutations, seed=seed, alternative=alternative, correction=correction,
-                         alpha=alpha, gi_inference=gi_inference, on_budget=on_budget, progress=progress)
+                         alpha=alpha, gi_inference=gi_inference, on_budget=on_budget, progress=progress,
+                         client=client)
         for w in lweights.values()
     ]
     if bivariate:  # bivariate LISA of each pair (x at the unit, the lag of y), rows with variable_y
