@@ -182,3 +182,46 @@ def test_the_second_sample_is_registered_and_synthetic():
     panel = read_panel("sample:second")
     assert panel["adcode"].nunique() == 367 and sorted(panel["period"].unique())[0] == "2022Q1"
     assert (panel["future_industries"] > 0).all()
+
+
+def test_a_run_with_a_second_index_writes_its_tables_page_and_layer(tmp_path, capsys):
+    """End to end: 56 cities of the (SYNTHETIC) sample against the SYNTHETIC second index; the
+    overlap is used (2022Q1-2023Q1), the rest listed, and the layer is as documented."""
+    import json
+
+    import pyogrio
+    from test_run import _run_layer_docs
+
+    import pandas as pd
+
+    from geodti import cli
+    from geodti.io.panel import read_panel
+
+    panel = read_panel("sample:panel")
+    keep = panel[panel["adcode"].str[:2].isin(["32", "33", "34", "37"])]  # 江苏 浙江 安徽 山东
+    table = tmp_path / "east.csv"
+    keep[["adcode", "name", "period", "dti"]].to_csv(table, index=False)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(table), "--out", str(out), "--second", "sample:second",
+                     "--permutations", "19", "--jobs", "1", "--weights", "queen"]) == 0
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert not [s for s in manifest["steps"] if s["step"] == "second index" and s.get("skipped")]
+    moran = pd.read_csv(out / "tables/second_moran_bv.csv")
+    assert set(zip(moran["variable"], moran["variable_y"])) == {("dti", "future_industries"),
+                                                                ("future_industries", "dti")}
+    coverage = pd.read_csv(out / "tables/second_coverage.csv", dtype={"adcode": str})
+    # the second index starts in 2022 and covers every city: the table's 2021 quarters and the
+    # other cities' rows are listed, never dropped silently
+    main_only = coverage[coverage["reason"] == "main index only"]
+    assert set(main_only["period"]) == {"2021Q1", "2021Q2", "2021Q3", "2021Q4"}
+    assert len(main_only) == 4 * keep["adcode"].nunique()
+    second_only = coverage[coverage["reason"] == "second index only"]
+    assert not set(second_only["adcode"]) & set(keep["adcode"])
+    assert set(coverage["reason"]) == {"main index only", "second index only"}
+    assert len(list(out.glob("lisa_bv_*.html"))) == 1
+    assert "Second index" in (out / "index.html").read_text(encoding="utf-8")
+    info = pyogrio.read_info(out / "layers/geodti.gpkg", layer="lisa_bv")
+    types = {"object": "text", "bool": "boolean", "int64": "integer", "float64": "real"}
+    docs = _run_layer_docs()  # the fields of lisa, then those documented for lisa_bv
+    assert docs["lisa"] + docs["lisa_bv"] == [(f, types[str(t)]) for f, t in zip(info["fields"], info["dtypes"])]
+    assert info["features"] == keep["adcode"].nunique()

@@ -115,3 +115,20 @@ def test_errors_exit_2(files, tmp_path, capsys):
     assert "the table mixes frequencies" in capsys.readouterr().err
     assert main(["summary", str(panel), "--groups", str(agg), "--window", "2024Q1-2024Q2"]) == 2
     assert "growth window" in capsys.readouterr().err
+
+
+def test_a_city_in_two_tiers_is_refused_but_in_two_agglomerations_is_counted_once(tmp_path, capsys):
+    # tiers partition the cities (shares must add to 100 %); agglomerations overlap as the
+    # national plans do, and their table counts each city once
+    panel = tmp_path / "panel.csv"
+    _panel().to_csv(panel, index=False)
+    tiers = tmp_path / "tiers.csv"
+    pd.DataFrame({"adcode": ["110100", "110100", "120100"], "tier": ["A", "B", "A"]}).to_csv(tiers, index=False)
+    assert main(["summary", str(panel), "--by", "tier", "--groups", str(tiers)]) == 2
+    err = capsys.readouterr().err
+    assert "a city may be in one group only" in err and "110100: rows 2, 3 (A, B)" in err  # spreadsheet rows
+    agg = tmp_path / "agg.csv"
+    _agglomerations().to_csv(agg, index=False)  # 石家庄 130100 in X and in Y
+    out = tmp_path / "agg_table.csv"
+    assert main(["summary", str(panel), "--groups", str(agg), "--out", str(out)]) == 0
+    assert "2大城市群的4个城市" in capsys.readouterr().out  # 5 memberships, 4 distinct cities

@@ -179,7 +179,8 @@ def test_report_links_must_be_plain_file_names():
                          synthetic=False, caption="c")
     report = pd.DataFrame({"status": []})
     matched = MatchedTable(panel=pd.DataFrame(), match_report=report, match_counts={})
-    panel = Panel(placed=pd.DataFrame(), value_columns=["dti"], periods=[], latest="2023Q1")
+    panel = Panel(placed=pd.DataFrame(columns=["adcode", "name", "period", "dti"]), value_columns=["dti"],
+                  periods=[], latest="2023Q1")
     summaries = Summaries(tables={}, growth_window=None, earlier=None, coverage_zh="",
                           coverage_en="", top_cities=[])
 

@@ -77,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if by != "layers":
         group_col = "province" if by == "industry" else by
         if args.groups:
-            groups = read_groups(args.groups, group_col)
+            # agglomerations overlap (a city counted once in their totals); other groups partition
+            groups = read_groups(args.groups, group_col, overlapping=group_col == "agglomeration")
         elif group_col in ("agglomeration", "province", "region", "hu_line", "admin_rank"):
             groups = gazetteer_tables(group_col)
         else:

@@ -12,7 +12,7 @@ from geodti.places.match import RESOLVED, match
 _KEY_COLUMNS = {"adcode", "name", "city", "城市", "城市名称", "province", "省份"}
 
 
-def read_groups(path, column: str | None = None) -> pd.DataFrame:
+def read_groups(path, column: str | None = None, *, overlapping: bool = False) -> pd.DataFrame:
     """A grouping table keyed by adcode, e.g. a city-tier list.
 
     Parameters
@@ -22,6 +22,10 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
         column (template: ``data/templates/city_tiers_TEMPLATE.csv``).
     column : str, optional
         The group column; default the only column that is not a city key.
+    overlapping : bool
+        Whether a city may be in several groups: True for urban agglomerations (the national
+        plans overlap: the bundled table lists 3 cities twice), whose summaries count each city
+        once; False (default) for a partition such as tiers, whose shares must add to 100 %.
 
     Returns
     -------
@@ -32,8 +36,8 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
     Raises
     ------
     geodti.errors.InputError
-        The column is missing or cannot be decided, an adcode is malformed, or a city name
-        does not match exactly one unit.
+        The column is missing or cannot be decided, an adcode is malformed, a city name
+        does not match exactly one unit, or (``overlapping=False``) a city is in two rows.
     """
     table = read_table(check_input_file(path, "groups"))
     columns = [str(c) for c in table.columns]
@@ -58,7 +62,7 @@ def read_groups(path, column: str | None = None) -> pd.DataFrame:
         out = table.assign(adcode=report["adcode"].to_numpy(), name=report["name"].to_numpy())
     # a city in two groups would be counted twice (shares over 100 %)
     twice = out["adcode"].duplicated(keep=False).to_numpy()
-    if twice.any():
+    if twice.any() and not overlapping:
         listing = "; ".join(
             f"{code}: rows {', '.join(str(r) for r in rows.index)} "
             f"({', '.join(str(g) for g in rows[column])})"

@@ -367,10 +367,11 @@ def second_index_panel(first: pd.DataFrame, x: str, second: pd.DataFrame, y: str
 
 
 def step_second(context: RunContext, given: Given) -> SecondIndex:
-    """The second index against the main one, when the run has one (else an empty artefact)."""
+    """The second index against the main one, when the run has one (else skipped, saying so)."""
     cfg = context.config
     if cfg.second is None and cfg.second_variable is None:
-        return SecondIndex()
+        raise SkipStep("second index skipped: the run has none (--second TABLE or "
+                       "--second-variable COLUMN)")
     from geodti.spatial.bivariate import cross_index_tables
 
     panel = given[Panel]
