@@ -55,6 +55,7 @@ def test_a_wide_one_quarter_table_runs_every_step_that_can_run(panel, tmp_path, 
         "diffusion skipped: the table has 1 period(s) (2023Q1); the diffusion tables need "
         "year-on-year growth, i.e. at least 5 consecutive quarters")
     assert skipped.pop("models").startswith("spatial panel models skipped: the configuration has no")
+    assert skipped.pop("second index").startswith("second index skipped: the run has none")
     assert not any(skipped.values())  # statistics, maps, figures, layers ... all ran
     assert manifest["config"]["value_name"] == "dti"
     ranks = pd.read_csv(tmp_path / "o/tables/city_ranks.csv", dtype={"adcode": str})
