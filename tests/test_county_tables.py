@@ -1,0 +1,77 @@
+"""County and province tables, the table side: the containing-city column of a county table,
+groupings that apply at each level, old county codes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import geodti
+from geodti import cli
+from geodti.errors import InputError
+from geodti.io.read import find_parent_column
+from geodti.run.config import RunConfig
+from geodti.schema import schema_of
+
+
+def write(tmp_path, text, name="t.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# 朝阳区 is a district of 北京 and of 长春, 南山区 of 深圳 and of 鹤岗
+SHARED = ("区县,城市,year,gdp\n朝阳区,北京,2020,1\n朝阳区,长春,2020,2\n南山区,深圳,2020,3\n"
+          "南山区,鹤岗,2020,4\n海淀区,北京,2020,5\n")
+
+
+def test_a_city_column_beside_the_county_column_decides_shared_names(tmp_path):
+    panel, report = geodti.read_panel_with_report(write(tmp_path, SHARED))
+    assert schema_of(panel).level == "county"
+    by_row = dict(zip(report["row"], report["adcode"]))
+    assert by_row == {2: "110105", 3: "220104", 4: "440305", 5: "230404", 6: "110108"}
+    assert "resolved by city 长春市" in report.set_index("row").loc[3, "note"]
+    # the two 朝阳区 of one year are two units, not a duplicate
+    assert len(panel) == 5 and panel["adcode"].is_unique
+
+
+def test_without_the_city_column_the_shared_names_stay_ambiguous(tmp_path):
+    path = write(tmp_path, "\n".join(",".join(line.split(",")[:1] + line.split(",")[2:])
+                                     for line in SHARED.splitlines()) + "\n")
+    with pytest.raises(InputError, match="repeat"):  # 朝阳区 2020 twice, nothing to tell them apart
+        geodti.read_panel(path)
+
+
+def test_a_city_that_does_not_contain_the_county_is_reported(tmp_path):
+    path = write(tmp_path, "区县,城市,year,gdp\n朝阳区,上海,2020,1\n海淀区,北京,2020,2\n")
+    panel, report = geodti.read_panel_with_report(path, allow_unmatched=True)
+    row = report.set_index("row").loc[2]
+    assert row["status"] == "ambiguous" and "not a county-level unit of 上海市" in row["note"]
+
+
+def test_the_parent_column_is_found_only_beside_a_county_column():
+    table = pd.DataFrame(columns=["区县", "所属城市", "year", "gdp"])
+    assert find_parent_column(table, "区县") == "所属城市"
+    # a city table's second name column is not a containing city
+    assert find_parent_column(pd.DataFrame(columns=["城市", "地级市"]), "城市") is None
+    # two candidates: none chosen, the flag decides
+    assert find_parent_column(pd.DataFrame(columns=["县", "城市", "地级市"]), "县") is None
+
+
+def test_the_parent_column_flag_reaches_the_reading_of_every_command(tmp_path, capsys):
+    # a header no rule knows: only --parent-column names it
+    path = write(tmp_path, SHARED.replace("城市", "所在"))
+    with pytest.raises(InputError):
+        geodti.read_panel(path)
+    out = tmp_path / "cities.csv"
+    assert cli.main(["aggregate", str(path), "--parent-column", "所在", "--to", "city", "--keep-incomplete",
+                     "--out", str(out)]) == 0
+    written = pd.read_csv(out, dtype={"adcode": str}, encoding="utf-8-sig")
+    got = dict(zip(written["adcode"], written["gdp"]))
+    assert got["110100"] == 6 and got["220100"] == 2  # 北京 = 朝阳区 1 + 海淀区 5
+    assert cli.main(["match", str(path), "--parent-column", "所在"]) == 0
+    # the run reads it from its configuration
+    assert RunConfig().updated(parent_column="所在").parent_column == "所在"
+    bad = write(tmp_path, SHARED, "b.csv")
+    with pytest.raises(InputError, match="no column named '所属'"):
+        geodti.read_panel(bad, parent_column="所属")
