@@ -75,3 +75,51 @@ def test_the_parent_column_flag_reaches_the_reading_of_every_command(tmp_path, c
     bad = write(tmp_path, SHARED, "b.csv")
     with pytest.raises(InputError, match="no column named '所属'"):
         geodti.read_panel(bad, parent_column="所属")
+
+
+# --- groupings that apply at each level ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def province_panel():
+    return geodti.read_panel("sample:province")
+
+
+@pytest.mark.parametrize("by", ["agglomeration", "admin_rank", "province"])
+def test_summary_refuses_city_groupings_of_a_province_table(by, capsys):
+    assert cli.main(["summary", "sample:province", "--by", by]) == 2
+    err = capsys.readouterr().err
+    assert f"--by {by} does not apply to a province-level table" in err
+    assert "use --by region, hu_line, layers, industry" in err
+
+
+def test_province_groups_count_units_not_cities(province_panel, capsys):
+    from geodti.index.summary import agglomeration_table, group_summary
+    from geodti.places.gazetteer import agglomerations
+    from geodti.places.levels import units
+
+    table = group_summary(province_panel, units("province"), "region", window=None)
+    assert "n_cities" not in table.columns
+    assert table["n_units"].sum() == province_panel["adcode"].nunique() == 31
+    with pytest.raises(geodti.errors.MethodError, match="at province level"):
+        agglomeration_table(province_panel, agglomerations())
+    assert cli.main(["summary", "sample:province", "--by", "hu_line"]) == 0
+    assert "单元数" in capsys.readouterr().out
+    # a city panel keeps its column names (the run's tables and their digest)
+    cities = geodti.read_panel("sample:small")
+    assert "n_cities" in group_summary(cities, geodti.gazetteer(), "region", window=None)
+
+
+def test_a_province_containing_a_core_city_is_at_distance_zero(province_panel):
+    from geodti.dynamics.gradient import distance_decay, distance_to_cores
+    from geodti.geo import haversine_km
+    from geodti.places.levels import points
+
+    d = distance_to_cores(["310000", "440000", "120000"]).set_index("adcode")
+    assert d.loc["310000", "distance_km"] == 0 and d.loc["440000", "distance_km"] == 0
+    p = points("province").set_index("adcode").loc["120000"]
+    c = geodti.gazetteer().set_index("adcode").loc["110100"]
+    assert d.loc["120000", "distance_km"] == pytest.approx(haversine_km(p.lon, p.lat, c.lon, c.lat))
+    # the log model leaves out the provinces of the four cores: 上海, 北京, 广东
+    fit = distance_decay(province_panel)
+    assert (fit["n"] == province_panel["adcode"].nunique() - 3).all()
