@@ -123,3 +123,38 @@ def test_a_province_containing_a_core_city_is_at_distance_zero(province_panel):
     # the log model leaves out the provinces of the four cores: 上海, 北京, 广东
     fit = distance_decay(province_panel)
     assert (fit["n"] == province_panel["adcode"].nunique() - 3).all()
+
+
+# --- counties that became districts (撤县设区) ------------------------------------------------
+
+
+def test_an_old_county_name_is_read_by_its_root_with_a_note():
+    from geodti.places.match import match
+
+    report = match(pd.DataFrame({"c": ["九台市", "江宁县", "九台区"]}), "c", level="county")
+    old = report.iloc[0]
+    assert (old["adcode"], old["status"], old["method"]) == ("220113", "matched", "county_name_root")
+    assert "read as 九台区 (220113)" in old["note"] and "撤县设区" in old["note"]
+    assert report.iloc[1]["adcode"] == "320115"
+    # today's name is matched as it is, without a note
+    assert (report.iloc[2]["method"], report.iloc[2]["note"]) == ("county_name", "")
+
+
+def test_an_old_county_code_lists_its_citys_newest_districts_as_a_guess(tmp_path):
+    from geodti.places.gazetteer import counties
+
+    # 220181 (九台市 until 2014) is in no table today; 长春's districts are
+    today = set(counties()["adcode"])
+    assert "220181" not in today and "220113" in today
+    path = write(tmp_path, "adcode,year,gdp\n220181,2013,1\n220102,2013,2\n440305,2013,3\n")
+    with pytest.raises(geodti.errors.MatchError) as err:
+        geodti.read_panel(path, level="county")
+    row = err.value.report.set_index("input").loc["220181"]
+    assert row["status"] == "unmatched"
+    assert "九台区 (220113)" in row["note"] and "guess" in row["note"]
+    assert row["suggestions"].split("; ")[0] == "九台区 (220113, 长春市, 吉林省)"
+    # a district's code (4th-5th digits 01-20) that is gone is not guessed at
+    from geodti.places.match import match
+
+    gone = match(pd.DataFrame({"c": ["220119"]}), "c", level="county").iloc[0]
+    assert gone["status"] == "unmatched" and "newest districts" not in gone["note"]

@@ -360,7 +360,8 @@ def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city")
     text = f"{source}: {len(unplaced)} of {len(report)} rows do not match one {unit}: "
     if level == "county" and others["method"].eq("adcode_unknown").any():
         text += ("some are not today's county codes (counties that became districts or merged "
-                 "change codes: map them with a crosswalk, geodti.index.crosswalk). ")
+                 "change codes: give today's codes; each row's note names the likely successor "
+                 "or the crosswalk of a merged unit, geodti.places.crosswalk). ")
     if len(counties):
         listing = "; ".join(f"row {r.row} {r.input!r} (in {r.suggestions})"
                             for r in counties.head(8).itertuples())

