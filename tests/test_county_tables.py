@@ -158,3 +158,21 @@ def test_an_old_county_code_lists_its_citys_newest_districts_as_a_guess(tmp_path
 
     gone = match(pd.DataFrame({"c": ["220119"]}), "c", level="county").iloc[0]
     assert gone["status"] == "unmatched" and "newest districts" not in gone["note"]
+
+
+# --- read speed ------------------------------------------------------------------------------
+
+
+def test_chinese_names_are_matched_without_loading_pinyin():
+    # pypinyin's import and the pinyin of 2,875 county names were half of a county table's
+    # cold read; they are needed for English or pinyin input only
+    import subprocess
+    import sys
+
+    code = ("import sys, pandas as pd; from geodti.places.match import detect_level, match; "
+            "t = pd.DataFrame({'c': ['南山区', '海淀区', '安达市', '九台市']}); "
+            "assert detect_level(t, 'c') == 'county'; match(t, 'c', level='county'); "
+            "print('pypinyin' in sys.modules); "
+            "print(match(pd.DataFrame({'c': ['Anda City']}), 'c', level='county').adcode[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "231281"]
