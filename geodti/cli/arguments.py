@@ -46,7 +46,7 @@ READ_OPTIONS = {
     "value_columns": "value_columns", "value_name": "value_name",
     "allow_unmatched": "allow_unmatched", "allow_county": "allow_county", "level": "level",
     "crosswalk": "crosswalk", "crosswalk_weight": "crosswalk_weight",
-    "frequency": "frequency",
+    "frequency": "frequency", "parent_column": "parent_column",
 }
 _MATCHING = ("allow_unmatched", "allow_county", "level", "crosswalk", "crosswalk_weight")
 
@@ -91,6 +91,11 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
     parser.add_argument("--province-column",
                         help="column of province names, if any; decides homophones such as "
                              "Taizhou (台州/泰州) and 吉林/海南")
+    parser.add_argument("--parent-column", metavar="COLUMN",
+                        help="in a county table, the column of the city containing each county "
+                             "(names or codes); decides a county name shared by several cities "
+                             "(朝阳区 of 北京 or 长春) (default: a column headed 城市, 地级市, "
+                             "所属城市 ... beside a county column headed 区县, 县, county)")
     if periods:
         parser.add_argument(
             "--period-column",

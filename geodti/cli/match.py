@@ -25,7 +25,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from geodti.cli import output
 
-    from geodti.io.read import find_city_column, province_columns, read_table
+    from geodti.io.read import find_city_column, find_parent_column, province_columns, read_table
     from geodti.places.match import match
 
     console = output.console()
@@ -35,6 +35,11 @@ def run(args: argparse.Namespace) -> int:
     if city_column is None:
         city_column = find_city_column(table, args.table)
         console.print(f"city column: [bold]{city_column}[/bold] (detected)")
+    parent = args.parent_column
+    if parent is None:
+        parent = find_parent_column(table, city_column, {args.province_column})
+        if parent is not None:
+            console.print(f"containing-city column: [bold]{parent}[/bold] (detected)")
     level = args.level
     if level is None:
         from geodti.places.match import detect_level
@@ -42,9 +47,11 @@ def run(args: argparse.Namespace) -> int:
         level = detect_level(table, city_column, args.province_column, where=str(args.table))
         console.print(f"level: [bold]{level}[/bold] (detected)")
         report = match(table, city_column, args.province_column,
-                       level=None if level == "city" else level)
+                       level=None if level == "city" else level,
+                       parent_column=parent if level == "county" else None)
     else:
-        report = match(table, city_column, args.province_column, level=level)
+        report = match(table, city_column, args.province_column, level=level,
+                       parent_column=parent if level == "county" else None)
     hints = [] if args.province_column else province_columns(table.columns)
     problems = print_match_report(
         console, report, title=f"{args.table}: {len(report)} rows", province_hint=hints[0] if hints else None

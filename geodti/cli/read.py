@@ -42,6 +42,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"city column: {info['city_column']}")
     if info["province_column"] is not None:
         print(f"province column: {info['province_column']}")
+    if info.get("parent_column") is not None:
+        print(f"containing-city column: {info['parent_column']}")
     for candidate in info["province_candidates"]:
         print(f"  a province column? pass --province-column {candidate} to help matching")
     if info["period_column"] is not None:

@@ -62,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     from geodti.index import summary as S
     from geodti.io.groups import read_groups
     from geodti.io.tables import format_for_display, write_table
+    from geodti.places.levels import check_grouping
+    from geodti.places.levels import units as level_units
+    from geodti.schema import level_of_codes
 
     console, err = output.console(), output.console(stderr=True)
 
@@ -73,12 +76,17 @@ def run(args: argparse.Namespace) -> int:
     panel = panel.drop(columns=["period_type", "city_input", "match_status", "source_row"])
     window = parse_window(args.window, panel)
     by = args.by
+    level = level_of_codes(panel["adcode"])
+    if not args.groups and by not in ("layers", "industry"):
+        check_grouping(by, level)  # agglomerations are groups of cities, not of provinces
     groups = None
     if by != "layers":
         group_col = "province" if by == "industry" else by
         if args.groups:
             # agglomerations overlap (a city counted once in their totals); other groups partition
             groups = read_groups(args.groups, group_col, overlapping=group_col == "agglomeration")
+        elif level != "city" and group_col in ("province", "region", "hu_line"):
+            groups = level_units(level)  # each unit's province, region and Hu-line side
         elif group_col in ("agglomeration", "province", "region", "hu_line", "admin_rank"):
             groups = gazetteer_tables(group_col)
         else:
@@ -112,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Columns that are the same on every row go into the title, not the body.
     meta = ["period", "variable", "window", "sub_period", "earlier_period", "later_period",
-            "share_definition", "n_cities"]
+            "share_definition", "n_cities", "n_units"]
     const = {c: str(table[c].iloc[0]) for c in meta
              if c in table.columns and len(table) and table[c].nunique(dropna=False) == 1}
     hidden = ["quadrant", "share_high", "growth_high", "agglomeration_en", "leading_adcode",
@@ -133,6 +141,9 @@ def run(args: argparse.Namespace) -> int:
                        "later_value": f"{l_}指数", "later_rank": f"{l_}排名"})
     if "top_k_share" in table.columns:
         labels["top_k_share"] = f"前{args.top_k}城市占比"
+    if level != "city":  # the members are provinces or counties
+        labels.update({"mean_growth": "平均增速", "top_k_share": f"前{args.top_k}单元占比",
+                       "leading_name": "领先单元"})
     shown = format_for_display(shown, labels=labels)
     if by == "layers":
         # One row per quarter, total and YoY side by side for each layer.
@@ -144,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         shown = pd.DataFrame(wide)
     title = f"geodti summary --by {by}" + (f" --within {args.within}" if args.within else "")
     title += "".join(f"  {k}={v}" for k, v in const.items()
-                     if v and k not in ("n_cities", "earlier_period", "later_period"))
+                     if v and k not in ("n_cities", "n_units", "earlier_period", "later_period"))
     right = [col for col in shown.columns if shown[col].str.match(r"^[+-]?[\d.]+%?$").sum() > 0]
     print_table(console, shown.columns, shown.itertuples(index=False, name=None), title=title,
                 caption=caption or None, right=right)

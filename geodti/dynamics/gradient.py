@@ -20,7 +20,7 @@ from geodti.errors import MethodError
 from geodti.geo import haversine_km
 from geodti.periods import check_period, periods_between, year_earlier
 from geodti.index.growth import DEFAULT_WINDOW_PERIODS, growth, summary_growth
-from geodti.schema import frequency_of
+from geodti.schema import frequency_of, level_of_codes
 
 from ._common import membership, sorted_periods, unit_points, variable_panel
 
@@ -264,6 +264,11 @@ def distance_to_cores(adcodes: Sequence[str], cores: Sequence[str] = DEFAULT_COR
                       points: pd.DataFrame | None = None) -> pd.DataFrame:
     """Great-circle distance (km) from each unit's point to its nearest core city's point.
 
+    The cores are city-level units (their gazetteer points). A province containing a core
+    city (上海市 310000 for 上海, 广东省 for 深圳 and 广州) is at distance 0 from it, as a core
+    city is from itself: its own point lies 3-55 km from the city's point, and such a
+    distance would stand for the province's whole territory.
+
     Returns
     -------
     DataFrame
@@ -274,6 +279,10 @@ def distance_to_cores(adcodes: Sequence[str], cores: Sequence[str] = DEFAULT_COR
     cpts = unit_points(core["adcode"], points)
     d = haversine_km(pts["lon"].to_numpy()[:, None], pts["lat"].to_numpy()[:, None],
                      cpts["lon"].to_numpy()[None, :], cpts["lat"].to_numpy()[None, :])
+    if level_of_codes(pts["adcode"]) == "province":
+        containing = pts["adcode"].to_numpy()[:, None] == \
+            (cpts["adcode"].str[:2] + "0000").to_numpy()[None, :]
+        d = np.where(containing, 0.0, d)
     j = d.argmin(axis=1)
     return pd.DataFrame({"adcode": pts["adcode"], "nearest_core": core["adcode"].to_numpy()[j],
                          "nearest_core_name": core["name"].to_numpy()[j],

@@ -30,6 +30,7 @@ import pandas as pd
 
 from geodti.errors import MethodError
 from geodti.periods import period_number, sort_periods
+from geodti.schema import level_of_codes
 from geodti.index.growth import (
     COUNT_COLUMN, DEFAULT_WINDOW, STEP_GROWTH, check_panel, frequency_of, growth, numeric_variables, rank_change, rank_within,
     summary_growth, values_at,
@@ -216,7 +217,8 @@ def group_summary(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     Returns
     -------
     DataFrame
-        One row per group, largest total first: ``by``, ``rank``, ``n_cities``, ``total``,
+        One row per group, largest total first: ``by``, ``rank``, ``n_cities`` (``n_units``
+        for a panel of provinces or counties), ``total``,
         ``share`` (of the national total, fraction), ``mean``, ``median``, ``mean_growth``
         (mean of the members' summary growth), ``total_growth`` (summary growth of the group
         total), ``top_k``, ``top_k_share`` (share of the group total held by its k largest
@@ -261,7 +263,10 @@ def group_summary(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *, variabl
     cols = [by, "rank", "n_cities", "total", "share", "mean", "median", "mean_growth",
             "total_growth", "top_k", "top_k_share", "hhi", "leading_adcode", "leading_name",
             "period", "variable", "window"]
-    return out[cols].reset_index(drop=True)
+    out = out[cols].reset_index(drop=True)
+    if level_of_codes(vals["adcode"]) != "city":  # a group of provinces or counties
+        out = out.rename(columns={"n_cities": "n_units"})
+    return out
 
 
 def group_rank_change(panel: pd.DataFrame, groups: pd.DataFrame, by: str, *,
@@ -348,6 +353,12 @@ def agglomeration_table(panel: pd.DataFrame, agglomerations: pd.DataFrame, *,
     1     2           京津冀
     2     3           珠三角
     """
+    level = level_of_codes(panel["adcode"])
+    if level != "city":
+        raise MethodError(f"agglomeration_table: the panel is at {level} level; agglomerations "
+                          "are groups of cities (aggregate counties up to cities first, "
+                          "geodti.index.aggregate.aggregate_up); group provinces or counties "
+                          "with group_summary by region or hu_line.")
     period = period or latest_period(panel)
     sub_period = sub_period or period
     vals = _strict_values(panel, variable, period)

@@ -43,6 +43,7 @@ def read_panel_with_report(
     period_column=None,
     value_columns=None,
     layout: str = "auto",
+    parent_column=None,
     period=None,
     sheet=None,
     encoding=None,
@@ -66,6 +67,12 @@ def read_panel_with_report(
     city_column, province_column, period_column, value_columns, layout, period, value_name
         How to read the table; see :func:`geodti.io.read.to_long`. Undecided columns are
         detected from their headers.
+    parent_column : str, optional
+        A county table's column of the city containing each county (names or codes): it
+        decides a county name shared by several cities (朝阳区 of 北京 or of 长春). Default:
+        a column headed like a city (``城市``, ``地级市``, ``所属城市``) beside a column headed
+        like a county (``区县``, ``县``) (:func:`geodti.io.read.find_parent_column`).
+        Used at county level only.
     sheet, encoding, header_row
         See :func:`geodti.io.read.read_table`.
     allow_unmatched : bool
@@ -134,7 +141,7 @@ def read_panel_with_report(
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
         value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county,
         level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight,
-        frequency=frequency)
+        frequency=frequency, parent_column=parent_column)
 
 
 def read_indicators_with_report(
@@ -152,6 +159,7 @@ def read_indicators_with_report(
     allow_county: bool = False,
     level: str | None = None,
     frequency: str | None = None,
+    parent_column=None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read raw indicators in long form, a row per city, period and indicator, into a panel
     with one column per indicator, and report how each city was matched.
@@ -166,7 +174,7 @@ def read_indicators_with_report(
     indicator_column, value_column : str
         Headers of the indicator-name and value columns.
     city_column, province_column, period_column, sheet, encoding, header_row, allow_unmatched, allow_county, level,
-    frequency
+    frequency, parent_column
         As in :func:`read_panel_with_report`.
 
     Returns
@@ -223,7 +231,7 @@ def read_indicators_with_report(
         out, path, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=indicators, layout="long", period=None,
         value_name="value", allow_unmatched=allow_unmatched, allow_county=allow_county,
-        level=level, frequency=frequency)
+        level=level, frequency=frequency, parent_column=parent_column)
 
 
 def mixed_frequency_message(source, long: pd.DataFrame) -> str | None:
@@ -243,13 +251,15 @@ def mixed_frequency_message(source, long: pd.DataFrame) -> str | None:
 
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
                       value_columns, layout, period, value_name, allow_unmatched, allow_county,
-                      level=None, crosswalk=None, crosswalk_weight=None, frequency=None):
+                      level=None, crosswalk=None, crosswalk_weight=None, frequency=None,
+                      parent_column=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         long = to_long(
             table, city_column=city_column, province_column=province_column,
             period_column=period_column, value_columns=value_columns, layout=layout,
             value_name=value_name, period=period, frequency=frequency,
+            parent_column=parent_column,
         )
     mixed = mixed_frequency_message(long.attrs.get("source", path), long)
     if mixed:  # the error names the rows; the reader's notes on them would only repeat it
@@ -264,6 +274,8 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
             "reserves for a panel's keys and metadata (geodti.schema.METADATA_COLUMNS); rename "
             "them.")
     province = "province" if "province" in long.columns else None
+    # the containing city of each county (to_long keeps it as "parent" when it has one)
+    parent = "parent" if long.attrs.get("parent_column") is not None else None
     source = long.attrs.get("source", path)
     if (level is None or level == "auto") and allow_county:
         level = "city"  # counties allowed to stand for their cities: a city table
@@ -271,9 +283,11 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     elif level is None or level == "auto":
         level = detect_level(long, "city", province, where=str(source))
         # a detected city level keeps the caution about names that are also a province's
-        report = match(long, "city", province, level=None if level == "city" else level)
+        report = match(long, "city", province, level=None if level == "city" else level,
+                       parent_column=parent if level == "county" else None)
     else:
-        report = match(long, "city", province, level=level)
+        report = match(long, "city", province, level=level,
+                       parent_column=parent if level == "county" else None)
     treated = None
     if crosswalk is not None:
         from geodti.places import crosswalk as cw
@@ -346,7 +360,8 @@ def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city")
     text = f"{source}: {len(unplaced)} of {len(report)} rows do not match one {unit}: "
     if level == "county" and others["method"].eq("adcode_unknown").any():
         text += ("some are not today's county codes (counties that became districts or merged "
-                 "change codes: map them with a crosswalk, geodti.index.crosswalk). ")
+                 "change codes: give today's codes; each row's note names the likely successor "
+                 "or the crosswalk of a merged unit, geodti.places.crosswalk). ")
     if len(counties):
         listing = "; ".join(f"row {r.row} {r.input!r} (in {r.suggestions})"
                             for r in counties.head(8).itertuples())

@@ -97,6 +97,10 @@ PROVINCE_HEADERS = frozenset({"province", "provincename", "省份", "省", "省�
 # its city and province too); a province column does when nothing names a city.
 COUNTY_HEADERS = frozenset({"county", "countyname", "district", "区县", "县区", "县", "区县名称",
                             "县名", "县级", "县市区", "县区名称"})
+# Beside a county column, a column of the city containing each county (it decides a county
+# name shared by several cities: 朝阳区 in 北京 or 长春).
+PARENT_HEADERS = CITY_HEADERS | frozenset({"所属城市", "所属地级市", "所属市", "所属地市",
+                                           "地级市名称", "上级城市", "parentcity"})
 PERIOD_HEADERS = frozenset(
     {"period", "time", "date", "yearquarter", "时间", "日期", "期间", "时期", "报告期", "统计期",
      "统计时间", "年季", "年季度", "年月"}
@@ -112,7 +116,7 @@ MISSING_MARKERS = frozenset(
     {"", "-", "--", "—", "——", "–", "...", "......", "na", "n/a", "nan", "null", "none", "无",
      "暂无", "缺失"}
 )
-OUTPUT_COLUMNS = ("source_row", "city", "province", "period", "period_type")
+OUTPUT_COLUMNS = ("source_row", "city", "province", "parent", "period", "period_type")
 
 _RE_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _RE_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -646,6 +650,8 @@ class Layout:
         Columns read as numbers (wide layout: the period columns).
     label_columns : tuple
         Other columns, carried through unchanged (identifiers such as adcode, notes).
+    parent_column : column label or None
+        A county table's column of the city containing each county.
     """
 
     layout: Literal["long", "wide"]
@@ -656,6 +662,7 @@ class Layout:
     period_headers: dict
     value_columns: tuple
     label_columns: tuple
+    parent_column: Hashable | None = None
 
 
 def _norm_header(label) -> str:
@@ -709,6 +716,19 @@ def province_columns(columns) -> list:
     return [c for c in columns if _norm_header(c) in PROVINCE_HEADERS]
 
 
+def find_parent_column(table: pd.DataFrame, city_column, exclude=()):
+    """The column of the containing city in a county table, found from its header.
+
+    Only when ``city_column`` is headed like a county (``区县``, ``县``, ``county``) and one
+    other column is headed like a city (``城市``, ``地级市``, ``所属城市`` ...); else None
+    (several such columns: pass ``parent_column=`` / ``--parent-column``).
+    """
+    if _norm_header(city_column) not in COUNTY_HEADERS:
+        return None
+    found = _find_by_header(table, PARENT_HEADERS, {city_column, *exclude})
+    return found[0] if len(found) == 1 else None
+
+
 def find_city_column(table: pd.DataFrame, source=None):
     """The column that names the table's units (cities, or counties or provinces), found
     from its header.
@@ -750,6 +770,7 @@ def detect_layout(
     period=None,
     source=None,
     frequency: str | None = None,
+    parent_column=None,
 ) -> Layout:
     """Decide which columns hold the city, province, period and values.
 
@@ -785,7 +806,15 @@ def detect_layout(
         _require_column(table, province_column, "province", where, "province_column= / --province-column")
         if province_column == city_column:
             raise InputError(f"{where}: the city and province columns are both {city_column!r}.")
-    roles = {city_column, province_column} - {None}
+    if parent_column is None:
+        parent_column = find_parent_column(table, city_column, {province_column})
+    else:
+        _require_column(table, parent_column, "containing city", where,
+                        "parent_column= / --parent-column")
+        if parent_column in (city_column, province_column):
+            raise InputError(f"{where}: the containing-city column {parent_column!r} is also the "
+                             "county or province column; give the column of the cities.")
+    roles = {city_column, province_column, parent_column} - {None}
 
     if period is not None:
         if period_column is not None:
@@ -867,7 +896,8 @@ def detect_layout(
             raise InputError(f"{where}: several columns hold the same period: {shown}. Keep one of each.")
         values = tuple(period_headers)
         labels = tuple(c for c in table.columns if c not in roles and c not in period_headers)
-        return Layout("wide", city_column, province_column, None, None, period_headers, values, labels)
+        return Layout("wide", city_column, province_column, None, None, period_headers, values, labels,
+                      parent_column)
 
     if value_columns is not None:
         value_columns = tuple(value_columns)
@@ -887,7 +917,8 @@ def detect_layout(
             "value_columns= (--value-column) with the columns that hold the index values."
         )
     labels = tuple(c for c in table.columns if c not in roles and c not in value_columns)
-    return Layout("long", city_column, province_column, period_column, period, {}, value_columns, labels)
+    return Layout("long", city_column, province_column, period_column, period, {}, value_columns, labels,
+                  parent_column)
 
 
 def _detect_period_column(table, roles, where):
@@ -1066,6 +1097,7 @@ def to_long(
     source=None,
     row_offset: int = 2,
     frequency: str | None = None,
+    parent_column=None,
 ) -> pd.DataFrame:
     """Reshape a city table to one row per city and period, with periods normalised.
 
@@ -1104,11 +1136,17 @@ def to_long(
         names their first rows), and read months and dates as months (``"month"``) or as
         their quarters. Default: every row; months stay months when two of them fall in one
         quarter (:func:`geodti.periods.settle_months`).
+    parent_column : column label, optional
+        A county table's column of the city containing each county (names or codes), kept
+        as ``parent``; it decides county names shared by several cities (朝阳区 of 北京 or
+        长春). Default: found from its header (:func:`find_parent_column`) when the city
+        column is headed like a county.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``source_row``, ``city``, ``province`` (if given), ``period``,
+        Columns ``source_row``, ``city``, ``province`` (if given), ``parent`` (if found),
+        ``period``,
         ``period_type`` (``"annual"``/``"quarter"``/``"month"``), the value columns (float), then the
         other columns unchanged (e.g. ``adcode``). Long layout keeps the input row order;
         wide layout gives each row's periods in chronological order. ``attrs`` records
@@ -1125,7 +1163,7 @@ def to_long(
     found = detect_layout(
         table, city_column=city_column, province_column=province_column,
         period_column=period_column, value_columns=value_columns, layout=layout,
-        period=period, source=source, frequency=frequency,
+        period=period, source=source, frequency=frequency, parent_column=parent_column,
     )
     rows = _source_rows(table, row_offset)
     n = len(table)
@@ -1172,7 +1210,7 @@ def to_long(
 
     reserved = {"source_row", "city", "period", "period_type"} | (
         {"province"} if found.province_column is not None else set()
-    )
+    ) | ({"parent"} if found.parent_column is not None else set())
     out_names = value_names + [str(c) for c in found.label_columns]
     clash = [c for c in out_names if c in reserved]
     if clash or len(set(out_names)) != len(out_names):
@@ -1189,6 +1227,8 @@ def to_long(
     }
     if found.province_column is not None:
         out["province"] = table[found.province_column].take(take).reset_index(drop=True)
+    if found.parent_column is not None:
+        out["parent"] = table[found.parent_column].take(take).reset_index(drop=True)
     out["period"] = period_series
     out["period_type"] = pd.Series(_map_distinct(period_series, period_type), dtype=text_dtype())
     out.update(values)
@@ -1196,7 +1236,8 @@ def to_long(
         out[str(column)] = table[column].take(take).reset_index(drop=True)
     long = pd.DataFrame(out)
 
-    keys = ["city", "period"] + (["province"] if found.province_column is not None else [])
+    keys = ["city", "period"] + (["province"] if found.province_column is not None else []) + (
+        ["parent"] if found.parent_column is not None else [])
     province_like = [
         str(c) for c in province_columns(found.label_columns)
     ] if found.province_column is None else []
@@ -1222,6 +1263,7 @@ def to_long(
         "layout": found.layout,
         "city_column": found.city_column,
         "province_column": found.province_column,
+        "parent_column": found.parent_column,
         "period_column": found.period_column,
         "value_columns": value_names,
         "label_columns": [str(c) for c in found.label_columns],
@@ -1474,6 +1516,7 @@ def summarize(long: pd.DataFrame) -> dict:
         "layout": attrs.get("layout"),
         "city_column": attrs.get("city_column"),
         "province_column": attrs.get("province_column"),
+        "parent_column": attrs.get("parent_column"),
         "period_column": attrs.get("period_column"),
         "value_columns": list(attrs.get("value_columns", [])),
         "label_columns": list(attrs.get("label_columns", [])),

@@ -391,7 +391,7 @@ def write_tables(tables: Mapping[str, pd.DataFrame], path: str | os.PathLike, *,
 LABELS_ZH = {
     "rank": "排名", "agglomeration": "城市群", "agglomeration_en": "Agglomeration",
     "n_members": "成员数", "n_in_panel": "有数据", "missing_members": "缺数据成员",
-    "n_cities": "城市数", "total": "指数合计", "share": "占比", "mean": "平均指数",
+    "n_cities": "城市数", "n_units": "单元数", "total": "指数合计", "share": "占比", "mean": "平均指数",
     "median": "中位数", "mean_growth": "城市平均增速", "total_growth": "总量增速",
     "top_k": "前k", "top_k_share": "前k占比", "hhi": "HHI", "leading_adcode": "领先城市代码",
     "leading_name": "领先城市", "top1": "No.1", "top2": "No.2", "top3": "No.3",

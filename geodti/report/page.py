@@ -200,7 +200,7 @@ def render_report(context, matched, panel, summaries, *, statistics=None, diffus
     if "by_province" in t:
         parts.append(_section(
             "Provinces",
-            table_html(t["by_province"], ["rank", "province", "n_cities", "share", "mean",
+            table_html(t["by_province"], ["rank", "province", "n_cities", "n_units", "share", "mean",
                                           "mean_growth", "top_k_share", "leading_name"],
                        {"leading_name": "leading city", "top_k_share": "top-3 share"}),
             "provinces",

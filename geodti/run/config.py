@@ -27,6 +27,7 @@ class RunConfig:
     out: str = "maps"
     city_column: str | None = None
     province_column: str | None = None
+    parent_column: str | None = None  # county table: the containing city's column; None: detected
     period_column: str | None = None
     sheet: str | None = None
     encoding: str | None = None  # CSV text encoding; None: detected

@@ -70,7 +70,7 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
                  header_row=cfg.header_row,
                  allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
-                 level=cfg.level, frequency=cfg.frequency)
+                 level=cfg.level, frequency=cfg.frequency, parent_column=cfg.parent_column)
     try:
         if cfg.indicator_scores:
             if cfg.crosswalk:
@@ -393,7 +393,8 @@ def step_second(context: RunContext, given: Given) -> SecondIndex:
         read, _report = read_panel_with_report(
             path, city_column=cfg.city_column, province_column=cfg.province_column,
             period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
-            header_row=cfg.header_row, allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county)
+            header_row=cfg.header_row, allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
+            parent_column=cfg.parent_column)
         values = list(schema_of(read).value_columns)
         y = cfg.second_variable or values[0]
         if y not in values:
