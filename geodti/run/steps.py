@@ -179,9 +179,14 @@ def _without_comparison(table: pd.DataFrame) -> pd.DataFrame:
 
 #: The built-in groupings of the summaries at each level (a province is its own province;
 #: agglomerations and administrative ranks are groups of cities).
-LEVEL_GROUPINGS = {"city": ("province", "region", "hu_line", "admin_rank"),
-                   "province": ("region", "hu_line"),
-                   "county": ("province", "region", "hu_line")}
+def _level_groupings() -> dict[str, tuple[str, ...]]:
+    """The ``by_*`` tables of each level: its bundled groupings
+    (:data:`geodti.places.levels.SUMMARY_GROUPINGS`) but agglomerations, which have tables of
+    their own (``agglomerations``, ``within_agglomerations``)."""
+    from geodti.places.levels import SUMMARY_GROUPINGS
+
+    return {level: tuple(g for g in groups if g != "agglomeration")
+            for level, groups in SUMMARY_GROUPINGS.items()}
 
 
 def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
@@ -207,7 +212,7 @@ def compute_summaries(panel: pd.DataFrame, variable: str, configured_window,
         within = summary.within_agglomeration(
             panel, members, variable=variable, earlier=earlier or latest, later=latest, window=window)
         t["within_agglomerations"] = within if earlier else _without_comparison(within)
-    for by in LEVEL_GROUPINGS[level]:
+    for by in _level_groupings()[level]:
         t[f"by_{by}"] = summary.group_summary(panel, units, by, variable=variable, period=latest, window=window)
     if groups_path:
         from geodti.io.groups import group_column, read_groups
