@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from geodti.run.config import RunConfig
     from geodti.run import run as run_job
+    from geodti.run.runner import CALIBRATED_SAMPLES
 
     config = RunConfig.from_toml(args.config) if args.config else RunConfig()
     reading = table_options(args)
@@ -127,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     out = output.console()
     out.print(f"wrote {len(result.manifest['outputs'])} files to {result.out}/ in {total:.1f} s; "
               f"open {result.out / 'index.html'}")
-    if result.context.synthetic:
-        out.print("[yellow]input: the bundled SYNTHETIC sample (calibrated to published tables; "
-                  "not the report's data)[/yellow]")
+    if result.context.synthetic:  # only the city samples are calibrated to published tables
+        calibrated = result.context.input_path.name in CALIBRATED_SAMPLES
+        out.print("[yellow]input: the bundled SYNTHETIC sample ("
+                  + ("calibrated to published tables; " if calibrated else "invented; ")
+                  + "not the report's data)[/yellow]")
     return 0

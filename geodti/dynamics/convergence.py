@@ -292,7 +292,9 @@ def spatial_beta_convergence(panel: pd.DataFrame, variable: str = "dti", *,
     w_obj = W.to_W()
     y = data[["growth"]].to_numpy()
     x = data[["ln_y0"]].to_numpy()
-    eig = np.linalg.eigvals(W.sparse.toarray())
+    from geodti.model.spectrum import eigenvalues
+
+    eig = eigenvalues(W.sparse)  # symmetric solver for contiguity weights: n = 2,848 counties
     rng = np.random.default_rng(seed)
     model_rows, coef_rows, impact_rows = [], [], []
     for m in models:

@@ -18,7 +18,7 @@ from . import hotspots as _hot
 from . import inequality as _ineq
 from geodti.errors import MethodError
 
-from ._common import default_weights, resolve_weights, wide
+from ._common import default_weights, membership, partition, resolve_weights, wide
 
 __all__ = ["LOG_BASED", "NON_NEGATIVE", "diffusion_summary", "diffusion_tables", "parts_needing"]
 
@@ -234,7 +234,14 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
         t["sigma"] = sigma
         t["sigma_trend"] = _conv.sigma_trend(sigma)
     if "beta" not in leave_out:
-        t["beta"] = _conv.beta_convergence(panel, variable, by=by, groups=groups, alpha=alpha)
+        # a table inside one group (one province's counties: one region) has no fixed effects
+        # to take: the conditional model is left out, and the notes say so
+        fixed = by
+        if partition(membership(by, groups), mat.index.astype(str))[0].nunique() < 2:
+            fixed = None
+            notes.append(f"conditional beta convergence left out: every unit is in one {by} group, "
+                         "so there are no fixed effects; the absolute model is given")
+        t["beta"] = _conv.beta_convergence(panel, variable, by=fixed, groups=groups, alpha=alpha)
     if "spatial_beta" not in leave_out:
         sb = _conv.spatial_beta_convergence(panel, variable, weights=graph, draws=draws,
                                             seed=seed, alpha=alpha)

@@ -25,7 +25,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
 
-__all__ = ["Spectrum", "spectrum", "symmetric_scaling"]
+__all__ = ["Spectrum", "eigenvalues", "spectrum", "symmetric_scaling"]
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,34 @@ def symmetric_scaling(W, *, rtol: float = 1e-10) -> np.ndarray | None:
     A = d[:, None] * Wd
     scale = np.abs(A).max() or 1.0
     return d if np.allclose(A, A.T, rtol=0, atol=rtol * scale) else None
+
+
+def eigenvalues(W) -> np.ndarray:
+    """The eigenvalues of the weights matrix ``W`` only (dense or sparse).
+
+    The symmetric solver on ``D^1/2 W D^-1/2`` when :func:`symmetric_scaling` finds D (real
+    values, several times faster than the general solver: at 2,848 counties it decides
+    whether the spatial convergence step takes seconds or minutes), the general one otherwise.
+
+    Parameters
+    ----------
+    W : ndarray or scipy sparse matrix
+        n x n weights, typically row-standardised.
+
+    Returns
+    -------
+    ndarray, shape (n,)
+        Real when W is similar to a symmetric matrix (or all imaginary parts are zero), else
+        complex in conjugate pairs; ascending in the symmetric case.
+    """
+    Wd = W.toarray() if sparse.issparse(W) else np.asarray(W, float)
+    d = symmetric_scaling(Wd)
+    if d is not None:
+        root = np.sqrt(d)
+        S = root[:, None] * Wd / root[None, :]
+        return np.linalg.eigvalsh((S + S.T) / 2.0)
+    values = np.linalg.eigvals(Wd)
+    return values.real if np.abs(values.imag).max(initial=0.0) == 0.0 else values
 
 
 def spectrum(W) -> Spectrum:
