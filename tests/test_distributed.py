@@ -280,3 +280,28 @@ def test_pooled_blocks_match_the_whole_sample():
     for start in range(0, sims.shape[0], 1000):
         two.add(sims[start:start + 1000])
     assert np.array_equal(two.summary()["p_sim"], sim_summary(observed, sims, "two-sided")["p_sim"])
+
+
+def test_run_manifest_records_the_scheduler(tmp_path, cluster):
+    import json
+
+    import dask
+
+    import geodti
+    from geodti.cli import main
+
+    address = cluster.scheduler_address.replace("tcp://", "dask://")
+    out = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["run", "sample:small", "--scheduler", address, "--out", str(out), "--permutations", "99"]) == 0
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["scheduler"]
+    assert record["address"] == address
+    assert record["scheduler"] == cluster.scheduler_address
+    assert (record["workers"], record["threads"]) == (2, 2)
+    # the workers' versions, one set (connect refused a skew)
+    assert len(record["versions"]) == 1
+    versions = record["versions"][0]
+    assert versions["geodti"] == geodti.__version__
+    assert versions["dask"] == dask.__version__ and versions["distributed"] == distributed.__version__
+    assert versions["numpy"] == np.__version__
