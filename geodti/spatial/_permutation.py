@@ -24,12 +24,11 @@ draws, and the comparison with esda becomes distributional (tests/test_permutati
 Per block, the engine keeps counts (simulated values at least as large / small as the
 observed one), sums and squared deviations, never the simulated values themselves (unless
 asked, or for the ``two-sided`` and ``folded`` alternatives, which need the whole
-distribution); draws are generated a bounded number of rows at a time. Memory therefore
-does not grow with ``P`` beyond the global statistics' ``(P, V)`` simulated values (a few
-arrays of 8 bytes per permutation and column) and one ``(n, V)`` set of local counts and
-moments per block until the blocks are pooled. Ties of a local statistic (a simulated value within
-:data:`TIE_RTOL` of the observed one) are judged against the mean and spread of the
-block's simulated values; a global statistic's against all ``P`` of them.
+distribution); draws are generated a bounded number of rows at a time. The blocks are
+pooled as they come, in block order (:class:`SimPool` for a global statistic, one block's
+``(B, V)`` simulated values at a time; ``_localcore.BlockPool`` for the local ones), so
+memory does not grow with ``P``. Ties (a simulated value within :data:`TIE_RTOL` of the
+observed one) are judged against the mean and spread of the block's simulated values.
 
 Draws
 -----
