@@ -273,6 +273,7 @@ def _pooled(ex, X, W, perms: Permutations, diag, passes, alternative) -> list[Si
     for q, r in ex.imap(quadratic_block, shared, blocks, what="global statistics"):
         for pool, (sims_of, cs, _) in zip(pools, passes, strict=True):
             pool.add(sims_of(q[:, cs], None if r is None else r[:, cs]))
+        del q, r  # not held while the next block is computed
     return pools
 
 
