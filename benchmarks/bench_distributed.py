@@ -45,8 +45,6 @@ VARIABLES = [f"synthetic_{j}" for j in range(10)]
 
 
 def units_of(level: str):
-    import geopandas as gpd
-
     from geodti.spatial.pipeline import bundled_inputs
 
     if level == "county":
@@ -54,8 +52,8 @@ def units_of(level: str):
             raise SystemExit(f"cannot run at county level: {COUNTIES.relative_to(ROOT)} does not exist (the county "
                              "boundary layer is not built yet); nothing was run. Use --level city, or build the "
                              "county layer first")
-        return gpd.read_parquet(COUNTIES), None
-    b = bundled_inputs(need_contiguity=True)
+    # the level's units and its shipped Queen pairs (places.boundaries.queen_pairs), as a run uses them
+    b = bundled_inputs(need_contiguity=True, level=level)
     return b["units"], b["contiguity"]
 
 
@@ -116,6 +114,15 @@ def projection(r: dict) -> dict:
             "worker_fixed_mb": panel_mb * 12 + 64}
 
 
+def _load(run: dict) -> str:
+    """The load averages recorded with a run, as 'a/b/c -> d/e/f' (or 'not recorded')."""
+    if "load_average_before" not in run:
+        return "not recorded"
+    fmt = "/".join
+    return (f"{fmt(f'{x:.1f}' for x in run['load_average_before'])} -> "
+            f"{fmt(f'{x:.1f}' for x in run['load_average_after'])}")
+
+
 def report(r: dict) -> str:
     """The results as Markdown, with the 64-core projection spelled out."""
     one, two = r["one_process"], r["local_cluster_2_workers"]
@@ -148,12 +155,12 @@ def report(r: dict) -> str:
         "",
         f"Identical tables on one process and on the cluster: **{r['identical']}**.",
         "",
-        "Reading the wall times: the workers' CPU seconds add up to the single process's (no "
-        "computing overhead; the chunks' transfers are negligible), so on idle cores two workers "
-        "would take about half the single process's wall time. This machine's 2 cores were shared "
-        "with other jobs (load average 3 to 6 during the runs), so the cluster's two worker processes "
-        "got no more CPU than the one process did: the wall times measure the load, not the method "
-        "(an earlier full run: one process 192 s, cluster 181 s).",
+        "Reading the wall times: the workers' CPU seconds add up to about the single process's (the "
+        "chunks' transfers are negligible), so on idle cores two workers would take about half the "
+        "single process's wall time. This machine's 2 cores were shared with other jobs (load average "
+        f"{_load(two)} during the cluster run, {_load(one)} during the one-process run: 1, 5 and 15 "
+        "minute averages at the start -> at the end), so the wall times measure the load as much as "
+        "the method: compare the CPU seconds.",
         "",
         f"Extrapolated to {r['permutations']:,} permutations: one process {one['wall_s'] * scale:.0f} s wall "
         f"({one['cpu_s'] * scale:.0f} CPU s), 2 workers {two['wall_s'] * scale:.0f} s wall.",
@@ -175,11 +182,13 @@ def report(r: dict) -> str:
         f"arrays (about 12 x 8 bytes per unit and column: {pr['worker_fixed_mb']:.0f} MB here with the "
         "64 MB budget of simulated lags); with 4 GB per worker that is about 40 million unit-columns "
         "(e.g. 40,000 units x 1,000 period-variables). A worker's memory does not grow with the "
-        "permutations (its chunks' results are fetched as they finish); the client's does: the global "
-        "statistics keep a few P x columns arrays of simulated values (8 bytes each; the client's peak "
-        "above) and one units x columns set of local counts and moments per block until pooled.",
+        "permutations (its chunks' results are fetched as they finish), nor does the client's: it pools "
+        "each chunk's results as they come, in block order (running sums and counts; one block of a "
+        "global statistic's simulated values at a time).",
         "",
     ]
+    if r.get("notes"):  # what was observed beside the figures above (written into the .json by hand)
+        lines += ["## Notes", "", *[f"* {note}" for note in r["notes"]], ""]
     return "\n".join(lines)
 
 
@@ -218,6 +227,7 @@ def main(argv=None) -> int:
               f"{P} of {args.permutations} permutations measured", flush=True)
 
         before = client.run(_worker_usage)
+        load_before = os.getloadavg()
         c0 = time.process_time()
         t0 = time.perf_counter()
         with get_task_stream(client) as ts:
@@ -234,13 +244,16 @@ def main(argv=None) -> int:
                    for k in sorted(after)]
         cluster_res = {"wall_s": wall, "client_cpu_s": client_cpu, "client_peak_rss_mb": client_peak,
                        "workers": workers, "chunks": len(ts.data), "chunk_compute_s": compute_s,
-                       "transfer_s": transfer_s}
+                       "transfer_s": transfer_s, "load_average_before": load_before,
+                       "load_average_after": os.getloadavg()}
         print(f"2-worker LocalCluster: {cluster_res}", flush=True)
 
+    load_before = os.getloadavg()
     t0, c0 = time.perf_counter(), time.process_time()
     one = compute(panel, w, P)
     single = {"wall_s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
-              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+              "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+              "load_average_before": load_before, "load_average_after": os.getloadavg()}
     print(f"one process: {single}", flush=True)
     identical = all(a.equals(b) for a, b in zip(one, two, strict=True))
     res = {

@@ -217,3 +217,91 @@ def test_memory_does_not_grow_with_permutations(small):
     # one block (the per-block results held until pooled are n x V numbers per block);
     # an (n, P) or (P, K) matrix held whole would double the draws' and lags' share
     assert two_blocks <= 1.25 * one_block + 2**20, (one_block, two_blocks)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """36 units x 40 columns (4 periods x 10 variables): the columns make the P x V arrays show."""
+    grid = lattice(6, 6)
+    ws = build_weights_set(["queen"], grid)
+    W = ws["queen"].graph.sparse.toarray()
+    panel = synthetic_panel(grid["adcode"], ["2021", "2022", "2023", "2024"], [f"v{j}" for j in range(10)],
+                            seed=5, W=W, rho=0.5)
+    return panel, ws["queen"]
+
+
+def _peak(fn):
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_global_and_local_memory_bounded_at_two_permutation_counts(wide):
+    panel, w = wide
+    peaks = {}
+    for P in (2 * BLOCK, 4 * BLOCK):
+        peaks["global", P] = _peak(lambda P=P: global_statistics(panel, w, statistics=("moran", "geary"),
+                                                                 differential=None, permutations=P, seed=3))
+        peaks["local", P] = _peak(lambda P=P: local_statistics(panel, w, statistics=("lisa",), permutations=P,
+                                                               seed=3, on_budget="ignore"))
+    print({k: round(v / 2**20, 2) for k, v in peaks.items()})  # MB, for the report (pytest -s)
+    for kind in ("global", "local"):
+        two, four = peaks[kind, 2 * BLOCK], peaks[kind, 4 * BLOCK]
+        # twice the permutations: within 10 % (plus 0.5 MB) of the two-block peak. Holding the
+        # simulated Moran and Geary values whole would add 2 x 20,000 x 40 x 8 bytes = 12 MB at 4 blocks
+        assert four <= 1.1 * two + 2**19, (kind, two, four)
+
+
+def test_pooled_blocks_match_the_whole_sample():
+    from geodti.spatial._permutation import SimPool, sim_summary
+
+    rng = np.random.default_rng(4)
+    sims = rng.normal(size=(3 * 1000 + 7, 5))
+    observed = np.array([0.0, 1.5, -2.0, 3.5, 0.2])
+    one = SimPool(observed, "directed")
+    one.add(sims)
+    # one block: sim_summary's numbers exactly (esda's up to 10,000 permutations)
+    for key, value in sim_summary(observed, sims, "directed").items():
+        assert np.array_equal(one.summary()[key], value), key
+    pooled = SimPool(observed, "directed")
+    for start in range(0, sims.shape[0], 1000):
+        pooled.add(sims[start:start + 1000])
+    whole, got = sim_summary(observed, sims, "directed"), pooled.summary()
+    assert np.array_equal(got["p_sim"], whole["p_sim"])  # no ties: the same counts
+    np.testing.assert_allclose(got["mean"], whole["mean"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got["sd"], whole["sd"], rtol=1e-12)
+    # the two-sided alternative needs every simulated value: the pool keeps them
+    two = SimPool(observed, "two-sided")
+    for start in range(0, sims.shape[0], 1000):
+        two.add(sims[start:start + 1000])
+    assert np.array_equal(two.summary()["p_sim"], sim_summary(observed, sims, "two-sided")["p_sim"])
+
+
+def test_run_manifest_records_the_scheduler(tmp_path, cluster):
+    import json
+
+    import dask
+
+    import geodti
+    from geodti.cli import main
+
+    address = cluster.scheduler_address.replace("tcp://", "dask://")
+    out = tmp_path / "run"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["run", "sample:small", "--scheduler", address, "--out", str(out), "--permutations", "99"]) == 0
+    record = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["scheduler"]
+    assert record["address"] == address
+    assert record["scheduler"] == cluster.scheduler_address
+    assert (record["workers"], record["threads"]) == (2, 2)
+    # the workers' versions, one set (connect refused a skew)
+    assert len(record["versions"]) == 1
+    versions = record["versions"][0]
+    assert versions["geodti"] == geodti.__version__
+    assert versions["dask"] == dask.__version__ and versions["distributed"] == distributed.__version__
+    assert versions["numpy"] == np.__version__

@@ -274,6 +274,11 @@ def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs
         scheduler=scheduler, client=client,
     )
     inputs = {name: _sha256(path) for name, path in inputs.items()}  # every input file's
+    cluster = None
+    if client is not None:
+        from geodti.spatial.executor import scheduler_record
+
+        cluster = scheduler_record(scheduler, client)  # the cluster as the run found it
     began = time.perf_counter()
     # one worker process: the background steps depend on each other in a chain
     worker = Worker() if jobs > 1 else None
@@ -319,6 +324,8 @@ def _run_in(folder, config: RunConfig, input_path: Path, synthetic: bool, inputs
         # files in the folder that no geodti run wrote (a user's): left in place
         "not_written_by_geodti": foreign,
     }
+    if cluster is not None:  # --scheduler: where the permutations ran
+        manifest["scheduler"] = cluster
     # step times vary from run to run; everything else in the manifest is deterministic
     write_text(out / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
     folder.complete()

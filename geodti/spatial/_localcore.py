@@ -12,6 +12,7 @@ Definitions follow esda 2.8 (``Moran_Local``, ``G_Local(star=True)``,
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -310,11 +311,11 @@ def local_core(
         if keep_simulations:
             for s in permuted:
                 out[s]["sim"] = np.full((n, V, P), np.nan)
+        stack = contextlib.ExitStack()  # the progress bar, open while the chunks are computed
         if draws is not None:
             if draws.shape[0] != P or draws.shape[1] < K:
                 raise MethodError(f"shared draws have shape {draws.shape}; need ({P}, >={K})")
-            blocks = [0]
-            parts = [shared.simulate(draws, *settings, columns=g) for g in groups]
+            parts = (shared.simulate(draws, *settings, columns=g) for g in groups)
         else:
             from .executor import executor_for
 
@@ -325,17 +326,22 @@ def local_core(
             if ex.in_process:
                 widths = sum(n_site_visits(rows, g.stop - g.start, min(P, BLOCK), q=shared.n_columns)
                              for g in groups)
-                with progress_bar(progress, widths * len(blocks), "conditional permutations") as advance:
-                    parts = [local_block(shared, t, advance) for t in tasks]
+                advance = stack.enter_context(progress_bar(progress, widths * len(blocks), "conditional permutations"))
+                parts = (local_block(shared, t, advance) for t in tasks)
             else:
-                parts = ex.map(local_block, shared, tasks, what="local statistics")
+                parts = ex.imap(local_block, shared, tasks, what="local statistics")
+        # pooled as the chunks come, in block order: one chunk's partial results held at a time
+        pools = [{s: BlockPool(kernels[s].observed[:, g], P, alternative, keep_simulations) for s in permuted}
+                 for g in groups]
+        with stack:
+            for t, part in enumerate(parts):
+                for s in permuted:
+                    pools[t % len(groups)][s].add(part[s])
+                del part
         for j, g in enumerate(groups):
-            chunk = parts[j :: len(groups)]  # this group's blocks, in block order
             for s in permuted:
                 o = out[s]
-                pooled = combine_blocks([part[s] for part in chunk], kernels[s].observed[:, g], P, alternative,
-                                        keep_simulations)
-                for key, value in pooled.items():
+                for key, value in pools[j][s].result().items():
                     o[key][:, g] = value
         for s in permuted:
             o = out[s]
@@ -468,6 +474,71 @@ def local_block(shared: LocalShared, task: tuple, advance=None) -> dict:
     """
     seed, P, b, start, stop, alternative, keep = task
     return shared.simulate(shared.draws(seed, P, b), alternative, keep, advance, columns=slice(start, stop))
+
+
+class BlockPool:
+    """The partial results of one column group's permutation blocks, pooled in block order.
+
+    One block is taken as it is (:func:`combine_blocks`: esda's numbers up to 10,000
+    permutations). From the second block on, each block is folded in when it comes: counts
+    added, the mean as the block-size-weighted sum over blocks, the squared deviations by
+    Chan et al.'s pairwise merge; a block's arrays are not kept (simulated values only when
+    ``keep`` or the alternative needs them).
+    """
+
+    def __init__(self, observed: np.ndarray, P: int, alternative: str, keep: bool):
+        self.observed, self.P, self.alternative, self.keep = observed, P, alternative, keep
+        self.first = None  # block 0 while it is the only one
+        self.size = 0
+        self.total = self.mean = self.m2 = self.n_ge = self.n_le = None
+        self.sims: list[np.ndarray] = []
+
+    def add(self, part: dict) -> None:
+        """Fold in the next block's partial results (:meth:`LocalShared.simulate`)."""
+        if self.first is None and self.size == 0:
+            self.first = part
+            return
+        if self.first is not None:
+            first, self.first = self.first, None
+            self._fold(first)
+        self._fold(part)
+
+    def _fold(self, part: dict) -> None:
+        m = part["size"]
+        mean = part["EI_sim"]
+        m2 = m * part["seI_sim"] ** 2
+        if self.size == 0:
+            self.total, self.mean, self.m2 = m * mean, mean, m2
+            self.n_ge, self.n_le = part.get("n_ge"), part.get("n_le")
+        else:
+            N = self.size
+            delta = mean - self.mean
+            self.total = self.total + m * mean
+            self.mean = self.mean + delta * (m / (N + m))
+            self.m2 = self.m2 + m2 + delta * delta * (N * m / (N + m))
+            if self.n_ge is not None:
+                self.n_ge, self.n_le = self.n_ge + part["n_ge"], self.n_le + part["n_le"]
+        if "sim" in part:
+            self.sims.append(part["sim"])
+        self.size += m
+
+    def result(self) -> dict:
+        """``p_sim``, ``EI_sim``, ``seI_sim`` (and ``sim`` when ``keep``) of the pooled blocks."""
+        if self.size == 0:
+            return combine_blocks([self.first], self.observed, self.P, self.alternative, self.keep)
+        out = {"EI_sim": self.total / self.P, "seI_sim": np.sqrt(self.m2 / self.P)}
+        sims = np.concatenate(self.sims, axis=2) if self.sims else None
+        if self.alternative in ("directed", "greater", "lesser"):
+            out["p_sim"] = counts_p(self.n_ge, self.n_le, self.P, self.alternative)
+        else:
+            p = np.full(self.observed.shape, np.nan)
+            done = ~np.isnan(sims[..., 0])
+            if done.any():
+                p[done] = pseudo_p(self.observed[done], sims[done], self.alternative)
+            out["p_sim"] = p
+        if self.keep:
+            out["sim"] = sims
+        return out
 
 
 def combine_blocks(parts: list[dict], observed: np.ndarray, P: int, alternative: str, keep: bool) -> dict:

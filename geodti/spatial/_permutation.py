@@ -24,12 +24,11 @@ draws, and the comparison with esda becomes distributional (tests/test_permutati
 Per block, the engine keeps counts (simulated values at least as large / small as the
 observed one), sums and squared deviations, never the simulated values themselves (unless
 asked, or for the ``two-sided`` and ``folded`` alternatives, which need the whole
-distribution); draws are generated a bounded number of rows at a time. Memory therefore
-does not grow with ``P`` beyond the global statistics' ``(P, V)`` simulated values (a few
-arrays of 8 bytes per permutation and column) and one ``(n, V)`` set of local counts and
-moments per block until the blocks are pooled. Ties of a local statistic (a simulated value within
-:data:`TIE_RTOL` of the observed one) are judged against the mean and spread of the
-block's simulated values; a global statistic's against all ``P`` of them.
+distribution); draws are generated a bounded number of rows at a time. The blocks are
+pooled as they come, in block order (:class:`SimPool` for a global statistic, one block's
+``(B, V)`` simulated values at a time; ``_localcore.BlockPool`` for the local ones), so
+memory does not grow with ``P``. Ties (a simulated value within :data:`TIE_RTOL` of the
+observed one) are judged against the mean and spread of the block's simulated values.
 
 Draws
 -----
@@ -85,6 +84,7 @@ __all__ = [
     "DEFAULT_SEED",
     "Permutations",
     "PermutationBudgetError",
+    "SimPool",
     "PermutationBudgetWarning",
     "check_permutation_budget",
     "global_permutations",
@@ -453,11 +453,95 @@ def sim_summary(observed: np.ndarray, sims: np.ndarray, alternative: str) -> dic
     return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": norm_sf(np.abs(z))}
 
 
+class SimPool:
+    """A global statistic's simulated values, pooled block by block in block order.
+
+    One block (up to :data:`BLOCK` permutations) is summarised as :func:`sim_summary` does
+    (the same numbers). From the second block on, each block leaves only its size, mean,
+    squared deviations and exceedance counts (ties judged against the block's mean and
+    spread, as the local statistics' are); the simulated values themselves are kept only
+    when ``keep`` or when the alternative (``two-sided``, ``folded``) needs them all.
+    """
+
+    def __init__(self, observed: np.ndarray, alternative: str, keep: bool = False):
+        self.observed = np.asarray(observed, float)
+        self.alternative = alternative
+        self.keep = keep or alternative not in ("directed", "greater", "lesser")
+        self.size = 0
+        self.total = None  # sum of block size x block mean, in block order
+        self.mean = None  # running mean and sum of squared deviations (Chan et al.'s merge)
+        self.m2 = None
+        self.n_ge = self.n_le = None
+        self.first = None  # block 0's values while it is the only block
+        self.kept: list[np.ndarray] = []
+
+    def add(self, sims: np.ndarray) -> None:
+        """Pool the ``(P_b, V)`` simulated values of the next block."""
+        if sims.shape[0] == 0:
+            return
+        if self.keep:
+            self.kept.append(sims)
+        if self.size == 0 and self.first is None:
+            self.first = sims  # summarised whole if no other block follows
+            return
+        if self.first is not None:  # a second block: block 0 is reduced to its summary
+            first, self.first = self.first, None
+            self._fold(first)
+        self._fold(sims)
+
+    def _fold(self, sims: np.ndarray) -> None:
+        m = sims.shape[0]
+        mean = sims.sum(axis=0) / m
+        m2 = sims.var(axis=0) * m
+        n_ge, n_le = exceedance_counts(self.observed, sims.T)
+        if self.size == 0:
+            self.total, self.mean, self.m2, self.n_ge, self.n_le = m * mean, mean, m2, n_ge, n_le
+        else:
+            N = self.size
+            delta = mean - self.mean
+            self.total = self.total + m * mean
+            self.mean = self.mean + delta * (m / (N + m))
+            self.m2 = self.m2 + m2 + delta * delta * (N * m / (N + m))
+            self.n_ge, self.n_le = self.n_ge + n_ge, self.n_le + n_le
+        self.size += m
+
+    def sims(self) -> np.ndarray:
+        """All simulated values (kept ones only)."""
+        return np.concatenate(self.kept) if self.kept else np.empty((0, self.observed.size))
+
+    def summary(self) -> dict[str, np.ndarray]:
+        """:func:`sim_summary` of the pooled blocks."""
+        if self.size == 0:
+            first = self.first if self.first is not None else np.empty((0, self.observed.size))
+            return sim_summary(self.observed, first, self.alternative)
+        from ._common import norm_sf
+
+        P = self.size
+        mean = self.total / P
+        sd = np.sqrt(self.m2 / P)
+        if self.alternative in ("directed", "greater", "lesser"):
+            p = counts_p(self.n_ge, self.n_le, P, self.alternative)
+        else:
+            p = pseudo_p(self.observed, self.sims().T, self.alternative)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = (self.observed - mean) / sd
+        z = np.where(sd > 0, z, np.nan)
+        p = np.where(sd > 0, p, 1.0)
+        return {"p_sim": p, "mean": mean, "sd": sd, "z_sim": z, "p_z_sim": norm_sf(np.abs(z))}
+
+
 def add_sim_summary(out: dict, observed, sims, alternative: str, letter: str, keep: bool) -> None:
     """Store :func:`sim_summary` in a global statistic's result under esda's names for the
     statistic ``letter`` (``I``: ``p_sim, EI_sim, seI_sim, VI_sim, z_sim, p_z_sim``; ``C``,
-    ``G`` likewise), and the draws as ``sim`` when ``keep``."""
-    sm = sim_summary(observed, sims, alternative)
+    ``G`` likewise), and the draws as ``sim`` when ``keep``. ``sims``: a ``(P, V)`` array
+    or a filled :class:`SimPool`."""
+    if isinstance(sims, SimPool):
+        sm = sims.summary()
+        if keep:
+            out["sim"] = sims.sims()
+        sims, keep = None, False
+    else:
+        sm = sim_summary(observed, sims, alternative)
     out.update({"p_sim": sm["p_sim"], f"E{letter}_sim": sm["mean"], f"se{letter}_sim": sm["sd"],
                 f"V{letter}_sim": sm["sd"] ** 2, "z_sim": sm["z_sim"], "p_z_sim": sm["p_z_sim"]})
     if keep:

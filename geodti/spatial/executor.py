@@ -20,15 +20,17 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from geodti.errors import InputError
 
 __all__ = ["CONNECT_TIMEOUT", "DaskExecutor", "Executor", "ProcessExecutor", "SchedulerError", "connect",
-           "executor_for", "scheduler_address"]
+           "executor_for", "scheduler_address", "scheduler_record"]
 
 #: Seconds to wait for a Dask scheduler before giving up.
 CONNECT_TIMEOUT = 10.0
+#: Packages whose versions must agree between the client and the workers (checked by :func:`connect`).
+CHECKED_PACKAGES = ["geodti", "numpy", "scipy", "threadpoolctl"]
 
 
 class SchedulerError(InputError):
@@ -87,7 +89,11 @@ class Executor:
 
     def map(self, fn: Callable, shared, tasks: Sequence, *, what: str = "permutations") -> list:
         """``[fn(shared, task) for task in tasks]``, in order."""
-        return [fn(shared, t) for t in tasks]
+        return list(self.imap(fn, shared, tasks, what=what))
+
+    def imap(self, fn: Callable, shared, tasks: Sequence, *, what: str = "permutations") -> Iterator:
+        """``fn(shared, task)`` of each task, yielded in the tasks' order (pooled as they come)."""
+        return (fn(shared, t) for t in tasks)
 
 
 class ProcessExecutor(Executor):
@@ -103,10 +109,10 @@ class ProcessExecutor(Executor):
         self.workers = int(workers)
         self.name = f"{self.workers} local processes"
 
-    def map(self, fn, shared, tasks, *, what="permutations"):
+    def imap(self, fn, shared, tasks, *, what="permutations"):
         ctx = multiprocessing.get_context("spawn")
         with concurrent.futures.ProcessPoolExecutor(self.workers, mp_context=ctx) as pool:
-            return list(pool.map(_one_thread, [fn] * len(tasks), [shared] * len(tasks), tasks))
+            yield from pool.map(_one_thread, [fn] * len(tasks), [shared] * len(tasks), tasks)
 
 
 class DaskExecutor(Executor):
@@ -123,20 +129,24 @@ class DaskExecutor(Executor):
         # broadcast: every worker holds a copy before the chunks start (one transfer per worker)
         return _Scattered(self.client.scatter(obj, broadcast=True, hash=False))
 
-    def map(self, fn, shared, tasks, *, what="permutations"):
+    def imap(self, fn, shared, tasks, *, what="permutations"):
         from distributed import KilledWorker, as_completed
 
         if not isinstance(shared, _Scattered):
             shared = self.share(shared)
         futures = [self.client.submit(_one_thread, fn, shared.future, t, pure=False) for t in tasks]
         where = {f.key: i for i, f in enumerate(futures)}
-        results = [None] * len(futures)
+        waiting = {}  # results that finished before an earlier chunk's
+        following = 0
         try:
-            # fetched and released as they finish: a worker holds no more than its running chunks' results
+            # fetched and released as they finish: a worker holds no more than its running chunks' results;
+            # handed on in the chunks' order, so the caller pools them as one process does
             for f in as_completed(futures):
-                results[where[f.key]] = f.result()
+                waiting[where[f.key]] = f.result()
                 f.release()
-            return results
+                while following in waiting:
+                    yield waiting.pop(following)
+                    following += 1
         except KilledWorker as exc:
             raise SchedulerError(
                 f"a worker of the Dask scheduler at {self.address} died while computing {what} ({exc}); "
@@ -206,7 +216,7 @@ def connect(address: str, timeout: float | None = None):
             "the address and that `dask scheduler` is running there (and reachable through the firewall)"
         ) from None
     try:
-        client.get_versions(check=True, packages=["geodti", "numpy", "scipy", "threadpoolctl"])
+        client.get_versions(check=True, packages=CHECKED_PACKAGES)
     except ValueError as exc:
         client.close()
         raise SchedulerError(
@@ -217,3 +227,38 @@ def connect(address: str, timeout: float | None = None):
         raise SchedulerError(f"the Dask scheduler at {address} has no workers; start some (dask worker "
                              f"{tcp}) and run again")
     return client
+
+
+def scheduler_record(address: str, client) -> dict:
+    """What a run's manifest says about the Dask cluster it used.
+
+    Parameters
+    ----------
+    address : str
+        The address as given (``dask://HOST:PORT``).
+    client : dask.distributed.Client
+        The connected client (:func:`connect`).
+
+    Returns
+    -------
+    dict
+        ``address``, ``scheduler`` (distributed's address), ``workers`` and ``threads`` (their
+        count at the start of the run), and ``versions``: python, dask, distributed and
+        :data:`CHECKED_PACKAGES` as on the workers, one entry per distinct set (one when the
+        versions agree, which :func:`connect` checked).
+    """
+    info = client.scheduler_info()
+    workers = info.get("workers", {})
+    versions = client.get_versions(packages=["dask", "distributed", *CHECKED_PACKAGES])
+    seen = []
+    for found in versions.get("workers", {}).values():
+        packages = {k: v for k, v in sorted(found.get("packages", {}).items())}
+        if packages not in seen:
+            seen.append(packages)
+    return {
+        "address": str(address),
+        "scheduler": info.get("address", ""),
+        "workers": len(workers),
+        "threads": int(sum(w.get("nthreads", 0) for w in workers.values())),
+        "versions": seen,
+    }

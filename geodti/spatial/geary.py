@@ -14,7 +14,7 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, SimPool, add_sim_summary, permuted_quadratic
 
 __all__ = ["Geary", "GearyLocal"]
 
@@ -24,12 +24,22 @@ def row_col_sums(W) -> np.ndarray:
     return np.asarray(W.sum(axis=1)).ravel() + np.asarray(W.sum(axis=0)).ravel()
 
 
+def geary_sims(Y, W):
+    """The map from permuted ``(q, r)`` of the centred columns of ``Y`` (``diag_weights``:
+    :func:`row_col_sums`) to simulated C."""
+    n = Y.shape[0]
+    Z = Y - Y.mean(axis=0)
+    den = (Z * Z).sum(axis=0) * s012(W)[0] * 2.0
+    return lambda q, r: (n - 1) * (r - 2 * q) / den
+
+
 def geary_arrays(Y, W, perms, *, alternative="directed", keep=False, qr=None) -> dict:
     """Geary's C of every column of ``Y`` (esda's ``Geary``; p_norm/p_rand one-tailed as esda).
 
     ``qr`` optionally holds the precomputed ``(q, r)`` of
     :func:`~geodti.spatial._permutation.permuted_quadratic` on the centred columns with
-    ``diag_weights`` = row + column sums of ``W`` (shared with Moran's I).
+    ``diag_weights`` = row + column sums of ``W`` (shared with Moran's I), or a
+    :class:`~geodti.spatial._permutation.SimPool` of simulated C (:func:`geary_sims`).
     """
     n, V = Y.shape
     Z = Y - Y.mean(axis=0)
@@ -63,9 +73,7 @@ def geary_arrays(Y, W, perms, *, alternative="directed", keep=False, qr=None) ->
     if P:
         if qr is None:
             qr = permuted_quadratic(Z, W, perms, diag_weights=row_col_sums(W))
-        q, r = qr
-        sims = (n - 1) * (r - 2 * q) / den
-        add_sim_summary(out, C, sims, alternative, "C", keep)
+        add_sim_summary(out, C, qr if isinstance(qr, SimPool) else geary_sims(Y, W)(*qr), alternative, "C", keep)
     return out
 
 

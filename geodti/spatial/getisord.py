@@ -27,14 +27,21 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, require_nonnegative, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, SimPool, add_sim_summary, permuted_quadratic
 
 __all__ = ["G", "GLOBAL_WINDOWS", "GLocal", "gi_star_values", "gi_star_weights", "gi_star_z"]
 
 
+def g_sims(Y):
+    """The map from permuted quadratic forms ``q`` of ``Y`` to simulated General G."""
+    den = Y.sum(axis=0) ** 2 - (Y * Y).sum(axis=0)
+    return lambda q, r=None: q / den
+
+
 def g_arrays(Y, W, perms, *, alternative="directed", keep=False, q=None) -> dict:
     """General G of every column of ``Y`` under binary weights ``W`` (esda's ``G``); ``q``:
-    the precomputed :func:`~geodti.spatial._permutation.permuted_quadratic` of ``Y``."""
+    the precomputed :func:`~geodti.spatial._permutation.permuted_quadratic` of ``Y``, or a
+    :class:`~geodti.spatial._permutation.SimPool` of simulated G (:func:`g_sims`)."""
     n, V = Y.shape
     require_nonnegative(Y, "General G")
     s0, s1, s2 = s012(W)
@@ -62,8 +69,7 @@ def g_arrays(Y, W, perms, *, alternative="directed", keep=False, q=None) -> dict
     if P:
         if q is None:
             q, _ = permuted_quadratic(Y, W, perms)
-        sims = q / den
-        add_sim_summary(out, Gv, sims, alternative, "G", keep)
+        add_sim_summary(out, Gv, q if isinstance(q, SimPool) else g_sims(Y)(q), alternative, "G", keep)
     return out
 
 

@@ -34,11 +34,11 @@ from geodti.schema import check_panel
 
 from ._common import matrices, norm_sf
 from ._panel import as_weights_dict, choose_periods, choose_variables, panel_matrix
-from ._permutation import ALTERNATIVES, DEFAULT_SEED, Permutations, permuted_quadratic
-from .geary import geary_arrays, row_col_sums
-from .getisord import g_arrays
+from ._permutation import ALTERNATIVES, DEFAULT_SEED, Permutations, SimPool, permuted_quadratic
+from .geary import geary_arrays, geary_sims, row_col_sums
+from .getisord import g_arrays, g_sims
 from .join_counts import join_count_arrays
-from .moran import moran_arrays, moran_bv_arrays
+from .moran import moran_arrays, moran_bv_arrays, moran_sims
 
 __all__ = ["GLOBAL_STATISTICS", "global_statistics", "quadratic_block", "robustness_table"]
 
@@ -158,6 +158,7 @@ def global_statistics(
         Y, cols = panel_matrix(panel, variables, periods, w.ids)
         n = Y.shape[0]
         perms = Permutations(n, P, seed)  # drawn block by block where they are used
+        no_perms = Permutations(n, 0, seed)  # the observed values alone
         m = matrices(w, "r")
         T, B = m["T"], m["B"]
         # differential columns (change between two periods) join the Moran pass
@@ -170,23 +171,30 @@ def global_statistics(
         D = np.column_stack(diff_blocks) if diff_blocks else np.empty((n, 0))
         moving = [j for j in range(D.shape[1]) if np.ptp(D[:, j]) > 0]
         X = np.column_stack([Y, D[:, moving]]) if moving else Y
-        need_q = P > 0 and ("moran" in statistics or "geary" in statistics or moving)
-        q = r = None
-        if need_q:
-            q, r = _quadratic(ex, X - X.mean(axis=0), T, perms, row_col_sums(T))
         V = Y.shape[1]
+        # one pass over the permutation blocks serves Moran, Geary and the differential Moran: each
+        # block's quadratic forms are turned into the statistics' simulated values and pooled
+        passes = []
+        if P and "moran" in statistics:
+            passes.append((moran_sims(Y, T), slice(0, V), moran_arrays(Y, T, no_perms)["I"]))
+        if P and "geary" in statistics:
+            passes.append((geary_sims(Y, T), slice(0, V), geary_arrays(Y, T, no_perms)["C"]))
+        if P and moving:
+            passes.append((moran_sims(D[:, moving], T), slice(V, None),
+                           moran_arrays(D[:, moving], T, no_perms)["I"]))
+        pools = _pooled(ex, X - X.mean(axis=0), T, perms, row_col_sums(T), passes, alternative) if passes else []
+        pool_of = iter(pools)
         key = "rand" if assumption == "randomisation" else "norm"
         if "moran" in statistics:
-            res = moran_arrays(Y, T, perms, alternative=alternative, q=None if q is None else q[:, :V])
+            res = moran_arrays(Y, T, perms, alternative=alternative, q=next(pool_of) if P else None)
             rows += _rows(cols, label, "moran", res["I"], res["EI"], res[f"VI_{key}"], res[f"z_{key}"], assumption,
                           res, alternative, P, seed, n)
         if "geary" in statistics:
-            res = geary_arrays(Y, T, perms, alternative=alternative,
-                               qr=None if q is None else (q[:, :V], r[:, :V]))
+            res = geary_arrays(Y, T, perms, alternative=alternative, qr=next(pool_of) if P else None)
             rows += _rows(cols, label, "geary", res["C"], res["EC"], res[f"VC_{key}"], res[f"z_{key}"], assumption,
                           res, alternative, P, seed, n)
         if moving:
-            res = moran_arrays(D[:, moving], T, perms, alternative=alternative, q=None if q is None else q[:, V:])
+            res = moran_arrays(D[:, moving], T, perms, alternative=alternative, q=next(pool_of) if P else None)
             dc = [diff_cols[j] for j in moving]
             rows += _rows([(a, v) for _, a, v in dc], label, "moran_differential", res["I"], res["EI"],
                           res[f"VI_{key}"], res[f"z_{key}"], assumption, res, alternative, P, seed, n,
@@ -205,7 +213,11 @@ def global_statistics(
         elif "getis_ord_g" in statistics:
             ok = [j for j in range(len(cols)) if (Y[:, j] >= 0).all()]
             if ok:
-                qg = _quadratic(ex, Y[:, ok], B, perms, None)[0] if P else None
+                qg = None
+                if P:
+                    observed = g_arrays(Y[:, ok], B, no_perms)["G"]
+                    qg = _pooled(ex, Y[:, ok], B, perms, None, [(g_sims(Y[:, ok]), slice(None), observed)],
+                                 alternative)[0]
                 r = g_arrays(Y[:, ok], B, perms, alternative=alternative, q=qg)
                 rows += _rows([cols[j] for j in ok], label, "getis_ord_g", r["G"], r["EG"], r["VG"], r["z_norm"],
                               "normality", r, alternative, P, seed, n)
@@ -251,14 +263,18 @@ def quadratic_block(shared: tuple, block: int) -> tuple[np.ndarray, np.ndarray |
     return permuted_quadratic(X, W, perms.block(block), diag_weights=diag)
 
 
-def _quadratic(ex, X, W, perms: Permutations, diag):
-    """``permuted_quadratic`` block by block on ``ex``, joined in block order."""
+def _pooled(ex, X, W, perms: Permutations, diag, passes, alternative) -> list[SimPool]:
+    """``permuted_quadratic`` block by block on ``ex``; each block, as it comes in block order, is
+    turned into the simulated values of every ``(sims_of, columns, observed)`` in ``passes`` and
+    pooled, so no ``(P, columns)`` array is held (memory does not grow with ``P``)."""
+    pools = [SimPool(observed, alternative) for _, _, observed in passes]
     blocks = [b for b, _, _ in perms.blocks]
     shared = ex.share((X, W, perms, diag))
-    parts = ex.map(quadratic_block, shared, blocks, what="global statistics")
-    q = np.concatenate([p[0] for p in parts])
-    r = np.concatenate([p[1] for p in parts]) if diag is not None else None
-    return q, r
+    for q, r in ex.imap(quadratic_block, shared, blocks, what="global statistics"):
+        for pool, (sims_of, cs, _) in zip(pools, passes, strict=True):
+            pool.add(sims_of(q[:, cs], None if r is None else r[:, cs]))
+        del q, r  # not held while the next block is computed
+    return pools
 
 
 def _differential_pairs(differential, periods) -> list[tuple[str, str]]:

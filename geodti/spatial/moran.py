@@ -24,16 +24,27 @@ from geodti.errors import MethodError
 
 from ._common import Result, as_matrix, constant_columns, matrices, norm_cdf, norm_sf, s012
 from ._localcore import local_core
-from ._permutation import DEFAULT_SEED, Permutations, add_sim_summary, permuted_linear, permuted_quadratic
+from ._permutation import DEFAULT_SEED, Permutations, SimPool, add_sim_summary, permuted_linear, permuted_quadratic
 
 __all__ = ["Moran", "MoranBV", "MoranLocal", "MoranLocalBV", "moran_differential"]
+
+
+def moran_sims(Y, W):
+    """The map from permuted quadratic forms ``q`` of the centred columns of ``Y`` to simulated I."""
+    n = Y.shape[0]
+    Z = Y - Y.mean(axis=0)
+    z2ss = (Z * Z).sum(axis=0)
+    s0 = s012(W)[0]
+    return lambda q, r=None: n / s0 * q / z2ss
 
 
 def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=False, q=None) -> dict:
     """Moran's I of every column of ``Y`` under weights ``W`` (esda's ``Moran``).
 
     ``q`` optionally holds precomputed permuted quadratic forms of the centred columns
-    (:func:`~geodti.spatial._permutation.permuted_quadratic`), shared with Geary's C.
+    (:func:`~geodti.spatial._permutation.permuted_quadratic`), shared with Geary's C, or a
+    :class:`~geodti.spatial._permutation.SimPool` of simulated I pooled block by block
+    (:func:`moran_sims`).
     """
     n, V = Y.shape
     Z = Y - Y.mean(axis=0)
@@ -66,8 +77,7 @@ def moran_arrays(Y, W, perms, *, alternative="directed", two_tailed=True, keep=F
     if P:
         if q is None:
             q, _ = permuted_quadratic(Z, W, perms)
-        sims = n / s0 * q / z2ss
-        add_sim_summary(out, I, sims, alternative, "I", keep)
+        add_sim_summary(out, I, q if isinstance(q, SimPool) else moran_sims(Y, W)(q), alternative, "I", keep)
     return out
 
 
