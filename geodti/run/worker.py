@@ -79,8 +79,13 @@ def main(parent: int | None = None) -> None:
     except _Stop:
         sys.exit(128 + signal.SIGTERM)
     # every task done and answered: end at once; the interpreter's shutdown (freeing the
-    # modules of pandas, matplotlib, numba ...) took 1-2 s that the run waited for
-    sys.stderr.flush()
+    # modules of pandas, matplotlib, numba ...) took 1-2 s that the run waited for. A SIGTERM
+    # now (the parent ending) has nothing left to stop: it must not print a traceback.
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.stderr.flush()
+    except _Stop:
+        pass
     os._exit(0)
 
 
