@@ -30,7 +30,7 @@ import pandas as pd
 from geodti.errors import InputError
 from geodti.labels import HOTSPOT, NOT_SIGNIFICANT, QUADRANT
 from geodti.web._common import (
-    CATEGORY_STYLE, PageKeywords, category_legend, fmt_values, new_page, unit_layer, value_rows,
+    CATEGORY_STYLE, PageKeywords, category_legend, coded_row, fmt_values, new_page, unit_layer, value_rows,
 )
 from geodti.web._data import align, first_value, select
 from geodti.web._page import GeodtiMap
@@ -167,13 +167,13 @@ def _category_map(*, table, units, page, labels_col, categories, title, statisti
     page = new_page(units, page, title=title, period=period, method=method, data=[table, panel])
     aligned = align(page.units, table, [labels_col, *[c for c, _, _ in extra if c in table.columns]], what)
     codes = _codes(aligned[labels_col].tolist(), categories, what)
-    names = [categories[c][1] if c >= 0 else "—" for c in codes]
     page.set_legend([category_legend(statistic, codes, categories, note=legend_note)])
     page.add_layer(f"{statistic} {period}" if period else statistic, "unitLayer", unit_layer(
         [c[2] for c in categories],
         [{"label": period, "cls": codes.tolist(),
           "rows": [*value_rows(page.units, panel, variable, value_period),
-                   {"label": statistic, "values": names}, *_extra_rows(aligned, extra)]}],
+                   coded_row(statistic, codes, [c[1] for c in categories]),
+                   *_extra_rows(aligned, extra)]}],
         style=CATEGORY_STYLE))
     return page.finish()
 

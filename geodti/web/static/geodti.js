@@ -100,7 +100,13 @@
     var agg = info.agglomeration[i] || '—';
     if (info.partial_in[i]) { agg += ' (' + page.spec.labels.partial + ': ' + info.partial_in[i] + ')'; }
     row(page.spec.labels.agglomeration, agg);
-    (rows || []).forEach(function (r) { row(r.label, r.values[i]); });
+    // a row gives each unit's text, a rank of r.of (0: none), or a code into its few labels
+    function text(r) {
+      if (r.values) { return r.values[i]; }
+      if (r.ranks) { return r.ranks[i] > 0 ? r.ranks[i] + ' / ' + r.of : '\u2014'; }
+      return r.labels[r.codes[i]];
+    }
+    (rows || []).forEach(function (r) { row(r.label, text(r)); });
     if (withCode) { row('adcode', info.adcode[i]); }
     return div;
   }
