@@ -431,14 +431,15 @@ class LocalShared:
             res[s] = r
         Z = ctx.Z[:, cs]
         cols = [Z, Z * Z] if self.n_columns == 2 else [Z]
-        ones = np.ones(P)
         for i, vs, lags, scale in random_lags(cols, ctx.rows, draws, progress=advance):
             fs = slice(c0 + vs.start, c0 + vs.stop)  # the same columns in the whole matrix
             L = lags[0]
-            sumL = L @ ones
+            # row by row (numpy's pairwise sum of each row): a column's numbers do not depend
+            # on how many columns are computed together, so any chunking gives the same bits
+            sumL = L.sum(axis=1)
             meanL = sumL / P
             # one pass: the lags are sums of standardised values, so no cancellation to fear
-            sdL = np.sqrt(np.maximum(np.einsum("vp,vp->v", L, L) / P - meanL * meanL, 0.0))
+            sdL = np.sqrt(np.maximum((L * L).sum(axis=1) / P - meanL * meanL, 0.0))
             for s in self.statistics:
                 kern = kernels[s]
                 o = res[s]

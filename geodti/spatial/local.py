@@ -249,7 +249,11 @@ def local_statistics(
         nonneg = np.array([(Y[:, j] >= 0).all() for j in range(V)])
         # one engine pass for every statistic; columns a statistic is not defined for are blanked afterwards
         res = local_core(Y, O, statistics, permutations=P, seed=seed, alternative=alternative,
-                         progress=progress, executor=ex, column_groups=_period_groups(cols))
+                         progress=progress, executor=ex,
+                         # in this process one sweep over the units serves every period (the
+                         # per-unit loop is the cost); on a cluster a period is a chunk; the
+                         # numbers are the same either way (tests/test_distributed.py)
+                         column_groups=None if ex.in_process else _period_groups(cols))
         for s in statistics:
             ok = nonneg if LOCAL_STATISTICS[s].nonnegative else np.ones(V, bool)
             frames.append(_table(s, res.get(s), w, label, cols, isolate, rows.cardinality, P, seed, alternative,
