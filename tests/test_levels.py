@@ -303,6 +303,19 @@ def test_split_unit_is_spread_over_its_successors_by_the_shares(tmp_path):
     assert panel.loc[panel["adcode"] == "340100"].set_index("period").loc["2009", "gdp"] == 2400
 
 
+def test_split_and_merged_units_in_one_table(tmp_path):
+    # made-up values: 莱芜 folds into 济南, 巢湖 is split; the rows stay aligned with the report
+    path = write(tmp_path, "city,year,gdp\n济南,2010,7000\n莱芜,2010,1000\n巢湖,2010,800\n"
+                           "合肥,2010,2700\n芜湖,2010,1100\n马鞍山,2010,900\n莱芜,2009,5\n")
+    shares = write(tmp_path, SHARES, "shares.csv")
+    panel, report = geodti.read_panel_with_report(path, crosswalk="sum", crosswalk_shares=shares,
+                                                  allow_unmatched=True)
+    gdp = panel.dropna(subset=["adcode"]).set_index("adcode")["gdp"]
+    assert gdp.to_dict() == {"340100": 3100, "340200": 1340, "340500": 1060, "370100": 8000}
+    assert report["method"].tolist()[:3] == ["name_short", "crosswalk_sum", "crosswalk_split_sum"]
+    assert panel.loc[panel["adcode"].isna(), "city_input"].tolist() == ["莱芜"]
+
+
 def test_split_unit_without_shares_points_to_the_shares_table(tmp_path):
     path = write(tmp_path, SPLIT)
     with pytest.raises(MatchError, match="--crosswalk-shares") as err:
