@@ -269,6 +269,108 @@ def test_crosswalk_weighted_mean_uses_the_weight_column(tmp_path):
         geodti.read_panel(path, crosswalk="weighted_mean")
 
 
+# --- crosswalk of a unit split over several successors (巢湖, 2011) ---------------------------
+
+# MADE-UP values and shares, for the test only: not 巢湖's real figures or territory shares
+SPLIT = "city,year,gdp,pop\n巢湖,2010,800,460\n合肥,2010,2700,570\n芜湖,2010,1100,230\n" \
+        "马鞍山,2010,900,130\n巢湖市,2009,700,455\n合肥,2009,2400,560\n"
+SHARES = "old_adcode,new_name,share\n341400,合肥,0.5\n341400,芜湖市,0.3\n341400,340500,0.2\n"
+
+
+def test_split_unit_is_spread_over_its_successors_by_the_shares(tmp_path):
+    path, shares = write(tmp_path, SPLIT), write(tmp_path, SHARES, "shares.csv")
+    panel, report = geodti.read_panel_with_report(path, crosswalk="sum", crosswalk_shares=shares,
+                                                  allow_unmatched=True)
+    raw = pd.read_csv(path, dtype={"year": str})
+    in_2010 = panel[panel["period"] == "2010"].set_index("adcode")
+    # totals preserved: the three successors' 2010 rows hold the four input rows' sum
+    for v in ("gdp", "pop"):
+        assert in_2010[v].sum() == pytest.approx(raw.loc[raw["year"] == "2010", v].sum())
+    chaohu = raw.iloc[0]
+    for code, city, share in [("340100", "合肥", 0.5), ("340200", "芜湖", 0.3),
+                              ("340500", "马鞍山", 0.2)]:
+        own = raw[(raw["city"] == city) & (raw["year"] == "2010")].iloc[0]
+        for v in ("gdp", "pop"):
+            assert in_2010.loc[code, v] == pytest.approx(own[v] + share * chaohu[v])
+    by_row = report.set_index("row")
+    assert (by_row.loc[2, "status"], by_row.loc[2, "method"]) == ("historical", "crosswalk_split_sum")
+    assert "合肥市 (340100) row 3 share 0.5" in by_row.loc[2, "note"]
+    assert "马鞍山市 (340500) row 5 share 0.2" in by_row.loc[2, "note"]
+    assert "share 0.3 of row 2 '巢湖' added" in by_row.loc[4, "note"]
+    # 2009: no 芜湖 or 马鞍山 row to add to, so the 巢湖市 row stays visible and unplaced
+    assert by_row.loc[6, "status"] == "unmatched" and "no row of its own in 2009" in by_row.loc[6, "note"]
+    assert panel["adcode"].isna().sum() == 1
+    assert panel.loc[panel["adcode"] == "340100"].set_index("period").loc["2009", "gdp"] == 2400
+
+
+def test_split_and_merged_units_in_one_table(tmp_path):
+    # made-up values: 莱芜 folds into 济南, 巢湖 is split; the rows stay aligned with the report
+    path = write(tmp_path, "city,year,gdp\n济南,2010,7000\n莱芜,2010,1000\n巢湖,2010,800\n"
+                           "合肥,2010,2700\n芜湖,2010,1100\n马鞍山,2010,900\n莱芜,2009,5\n")
+    shares = write(tmp_path, SHARES, "shares.csv")
+    panel, report = geodti.read_panel_with_report(path, crosswalk="sum", crosswalk_shares=shares,
+                                                  allow_unmatched=True)
+    gdp = panel.dropna(subset=["adcode"]).set_index("adcode")["gdp"]
+    assert gdp.to_dict() == {"340100": 3100, "340200": 1340, "340500": 1060, "370100": 8000}
+    assert report["method"].tolist()[:3] == ["name_short", "crosswalk_sum", "crosswalk_split_sum"]
+    assert panel.loc[panel["adcode"].isna(), "city_input"].tolist() == ["莱芜"]
+
+
+def test_split_unit_without_shares_points_to_the_shares_table(tmp_path):
+    path = write(tmp_path, SPLIT)
+    with pytest.raises(MatchError, match="--crosswalk-shares") as err:
+        geodti.read_panel(path, crosswalk="sum")
+    assert "crosswalk_shares_TEMPLATE.csv" in str(err.value)
+    report = err.value.report.set_index("row")
+    assert report.loc[2, "status"] == "unmatched" and "--crosswalk-shares" in report.loc[2, "note"]
+
+
+@pytest.mark.parametrize("shares, message", [
+    ("old_adcode,new_name,share\n341400,合肥,0.5\n341400,芜湖,0.3\n341400,马鞍山,0.25\n",
+     r"rows 2, 3, 4 sum to 1.05"),
+    ("old_adcode,new_name,share\n341400,合肥,0.5\n341400,芜湖,0.3\n341400,铜陵,0.2\n",
+     r"row 4: new_name '铜陵' is not one successor"),
+    ("old_adcode,new_name,share\n341400,合肥,0.5\n341400,芜湖,\n341400,马鞍山,0.5\n",
+     r"row 3: share '' of 芜湖市"),
+    ("old_adcode,new_name,share\n370100,济南,1\n", r"row 2: old_adcode '370100' is not"),
+    ("old_name,new_name,share\n巢湖,合肥,0.5\n巢湖,合肥,0.5\n", r"rows 2, 3 give one successor"),
+    ("old,new,share\n341400,合肥,1\n", r"needs the columns"),
+])
+def test_bad_shares_are_refused_naming_the_rows(tmp_path, shares, message):
+    path, shares = write(tmp_path, SPLIT), write(tmp_path, shares, "shares.csv")
+    with pytest.raises(InputError, match=message):
+        geodti.read_panel(path, crosswalk="sum", crosswalk_shares=shares)
+
+
+def test_shares_need_the_sum_crosswalk_and_the_template_has_no_shares(tmp_path):
+    path, shares = write(tmp_path, SPLIT), write(tmp_path, SHARES, "shares.csv")
+    with pytest.raises(InputError, match="weighted_mean cannot split"):
+        geodti.read_panel(path, crosswalk="weighted_mean", crosswalk_weight="pop",
+                          crosswalk_shares=shares)
+    with pytest.raises(InputError, match="need --crosswalk sum"):
+        geodti.read_panel(path, crosswalk_shares=shares)
+    from geodti.bundled import data_dir
+
+    template = pd.read_csv(data_dir() / "templates" / "crosswalk_shares_TEMPLATE.csv", dtype=str)
+    assert set(template["old_adcode"]) == {"341400"} and template["share"].isna().all()
+    with pytest.raises(InputError, match="not a number from 0 to 1"):
+        geodti.read_panel(path, crosswalk="sum", crosswalk_shares=template)
+
+
+def test_cli_crosswalk_shares_flag(tmp_path, capsys):
+    path, shares = write(tmp_path, SPLIT), write(tmp_path, SHARES, "shares.csv")
+    out = tmp_path / "provinces.csv"
+    common = ["aggregate", str(path), "--to", "province", "--how", "sum", "--out", str(out)]
+    assert cli.main(common + ["--crosswalk", "sum"]) == 1  # no shares: 巢湖 unmatched
+    assert "--crosswalk-shares FILE" in capsys.readouterr().err
+    assert cli.main(common + ["--crosswalk", "weighted_mean", "--crosswalk-weight", "pop",
+                              "--crosswalk-shares", str(shares)]) == 2
+    assert "weighted_mean cannot split" in capsys.readouterr().err
+    assert cli.main(common + ["--crosswalk", "sum", "--crosswalk-shares", str(shares),
+                              "--allow-unmatched"]) == 0
+    assert out.exists()
+
+
 # --- join, weights and summaries at province level -----------------------------------------
 
 

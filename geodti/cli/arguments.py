@@ -46,9 +46,11 @@ READ_OPTIONS = {
     "value_columns": "value_columns", "value_name": "value_name",
     "allow_unmatched": "allow_unmatched", "allow_county": "allow_county", "level": "level",
     "crosswalk": "crosswalk", "crosswalk_weight": "crosswalk_weight",
+    "crosswalk_shares": "crosswalk_shares",
     "frequency": "frequency", "parent_column": "parent_column",
 }
-_MATCHING = ("allow_unmatched", "allow_county", "level", "crosswalk", "crosswalk_weight")
+_MATCHING = ("allow_unmatched", "allow_county", "level", "crosswalk", "crosswalk_weight",
+             "crosswalk_shares")
 
 LEVEL_HELP = ("level of the table's units: province (34), city (370) or county (~2,850) "
               "(default: detected from the names or codes; a table whose names fit two "
@@ -131,6 +133,13 @@ def add_table_arguments(parser: argparse.ArgumentParser, *, table_help: str,
                      "treated is in the match report (default: such rows are unmatched)")
             parser.add_argument("--crosswalk-weight", metavar="COLUMN",
                                 help="the weight column of --crosswalk weighted_mean, e.g. population")
+            parser.add_argument(
+                "--crosswalk-shares", metavar="FILE",
+                help="with --crosswalk sum: each successor's share of a unit dissolved over "
+                     "several (巢湖, 2011), columns old_adcode (or old_name), new_adcode (or "
+                     "new_name), share; the old unit's rows are split by the shares and added "
+                     "to its successors' rows (template: "
+                     "data/templates/crosswalk_shares_TEMPLATE.csv)")
         parser.add_argument("--allow-unmatched", action="store_true", help=unmatched)
         if county:
             parser.add_argument("--allow-county", action="store_true", help=ALLOW_COUNTY_HELP)

@@ -54,6 +54,7 @@ def read_panel_with_report(
     level: str | None = None,
     crosswalk: str | None = None,
     crosswalk_weight: str | None = None,
+    crosswalk_shares=None,
     frequency: str | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a city table into a tidy panel keyed by ``adcode`` and ``period``, and report how
@@ -98,6 +99,15 @@ def read_panel_with_report(
         Default: such rows are unmatched.
     crosswalk_weight : str, optional
         The weight column of ``crosswalk="weighted_mean"``.
+    crosswalk_shares : str, path-like or DataFrame, optional
+        Each successor's share of a unit dissolved over several (巢湖市, 2011): a table with
+        ``old_adcode`` (or ``old_name``), ``new_adcode`` (or ``new_name``) and ``share``, the
+        shares of one old unit summing to 1 (template
+        ``data/templates/crosswalk_shares_TEMPLATE.csv``; checked by
+        :func:`geodti.places.crosswalk.check_shares`). With ``crosswalk="sum"`` each row of
+        the old unit is split by the shares and added to its successors' rows of the same
+        period, and reported; ``weighted_mean`` refuses it (a share says neither the weight
+        nor the value of the part a successor received). Default: such rows are unmatched.
     frequency : {"annual", "quarter", "month"}, optional
         Analyse the rows of this frequency only; the others are left out, counted in
         ``attrs["left_out_frequencies"]`` and named in an
@@ -141,7 +151,7 @@ def read_panel_with_report(
         period_column=period_column, value_columns=value_columns, layout=layout, period=period,
         value_name=value_name, allow_unmatched=allow_unmatched, allow_county=allow_county,
         level=level, crosswalk=crosswalk, crosswalk_weight=crosswalk_weight,
-        frequency=frequency, parent_column=parent_column)
+        crosswalk_shares=crosswalk_shares, frequency=frequency, parent_column=parent_column)
 
 
 def read_indicators_with_report(
@@ -252,7 +262,7 @@ def mixed_frequency_message(source, long: pd.DataFrame) -> str | None:
 def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column, period_column,
                       value_columns, layout, period, value_name, allow_unmatched, allow_county,
                       level=None, crosswalk=None, crosswalk_weight=None, frequency=None,
-                      parent_column=None):
+                      parent_column=None, crosswalk_shares=None):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         long = to_long(
@@ -294,6 +304,15 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
 
         cw.check_how(crosswalk, crosswalk_weight, values, str(source))
         treated = cw.crosswalk_rows(report)
+    shares = _crosswalk_shares(crosswalk_shares, crosswalk)
+    from geodti.places.crosswalk import SHARES_TEMPLATE, split_over, split_rows
+
+    split = split_rows(report)
+    if shares is None and pd.notna(split).any():
+        report = report.copy()
+        report.loc[pd.notna(split), "note"] += (
+            "; with its successors' shares it can be split over them: --crosswalk sum "
+            f"--crosswalk-shares FILE (crosswalk_shares=; template {SHARES_TEMPLATE})")
     if allow_county and level != "city":
         raise InputError(f"{source}: --allow-county (allow_county) lets a county row stand for "
                          f"its city in a city table; this table is at {level} level.")
@@ -318,6 +337,9 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         panel[column] = long[column].to_numpy()
     panel["city_input"] = long["city"].to_numpy()
     panel["source_row"] = long["source_row"].to_numpy()
+    split_folded = np.zeros(len(panel), dtype=bool)
+    if shares is not None and pd.notna(split).any():
+        panel, report, split_folded = split_over(panel, report, split, shares, values)
     if treated is not None and treated.any():
         from geodti.places.crosswalk import combine
 
@@ -325,6 +347,10 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
         panel, report = combine(panel, report, treated, values, crosswalk, crosswalk_weight)
         report.index = index
         county = report["status"].eq("county").to_numpy()
+        split_folded = split_folded[~(treated & report["method"].str.startswith("crosswalk_")
+                                      .to_numpy())]
+    # the split rows live on in their successors' rows
+    panel = panel[~split_folded].reset_index(drop=True)
     placed = report["status"].isin(RESOLVED).to_numpy() | (county if allow_county else False)
     if not placed.all() and not allow_unmatched:
         raise MatchError(_unplaced_message(source, report, placed, level), report=report)
@@ -351,6 +377,25 @@ def _panel_from_table(table: pd.DataFrame, path, *, city_column, province_column
     return panel, report
 
 
+def _crosswalk_shares(shares, crosswalk):
+    """The checked shares table of split units (a file read here, or a DataFrame); None."""
+    if shares is None:
+        return None
+    if crosswalk != "sum":
+        reason = ("crosswalk weighted_mean cannot split a unit over its successors: a "
+                  "successor's weighted mean needs the value and the weight of the part it "
+                  "received, and a share says neither (the old unit's mean is not each part's)"
+                  if crosswalk == "weighted_mean" else "the shares split an additive variable")
+        raise InputError(f"crosswalk shares need --crosswalk sum (crosswalk='sum'): {reason}. "
+                         "Split only additive variables (GDP, population, counts), or leave "
+                         "the shares out (the split unit's rows stay unmatched).")
+    from geodti.places.crosswalk import check_shares
+
+    if isinstance(shares, pd.DataFrame):
+        return check_shares(shares, "crosswalk_shares")
+    return check_shares(read_table(shares), str(shares))
+
+
 def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city") -> str:
     """Which rows have no unit and why: counties (with their containing cities), then the rest."""
     unplaced = report[~placed]
@@ -368,6 +413,10 @@ def _unplaced_message(source, report: pd.DataFrame, placed, level: str = "city")
         text += (f"county-level units, not cities: {listing}. A county's value is not its "
                  "city's value: give the city's value, or allow counties (--allow-county) to "
                  "let each such row stand for its containing city. ")
+    if others["method"].eq("dissolved").any():
+        text += ("A unit dissolved over several successors (巢湖, 2011) can be split over them "
+                 "by shares you give: --crosswalk sum --crosswalk-shares FILE (template "
+                 "data/templates/crosswalk_shares_TEMPLATE.csv). ")
     if others["method"].eq("merged").any():
         text += ("A unit merged into another (莱芜 -> 济南, 2019) is only part of it: add its "
                  "rows to its successor's with a crosswalk (--crosswalk sum for additive "

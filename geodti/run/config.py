@@ -41,6 +41,7 @@ class RunConfig:
     level: str | None = None  # province, city or county; None: detected from the table
     crosswalk: str | None = None  # sum or weighted_mean: merged units onto their successor
     crosswalk_weight: str | None = None  # the weight column of crosswalk weighted_mean
+    crosswalk_shares: str | None = None  # successors' shares of split units (巢湖): with sum
     frequency: str | None = None  # annual / quarter / month: keep those rows; None: the table's one
     variables: list[str] = field(default_factory=list)
     # raw indicators: with both score tables the table is read as raw indicators (a row per

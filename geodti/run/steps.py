@@ -73,7 +73,7 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
                  level=cfg.level, frequency=cfg.frequency, parent_column=cfg.parent_column)
     try:
         if cfg.indicator_scores:
-            if cfg.crosswalk:
+            if cfg.crosswalk or cfg.crosswalk_shares:
                 raise InputError("crosswalk works on a table of values, not on raw indicators; "
                                  "build the index first, or leave crosswalk out.")
             panel, report = read_indicators_with_report(context.input_path, **where)
@@ -81,7 +81,8 @@ def step_read(context: RunContext, given: Given) -> MatchedTable:
             panel, report = read_panel_with_report(
                 context.input_path, value_columns=cfg.variables or None, layout=cfg.layout,
                 period=cfg.period, value_name=cfg.value_name, crosswalk=cfg.crosswalk,
-                crosswalk_weight=cfg.crosswalk_weight, **where)
+                crosswalk_weight=cfg.crosswalk_weight, crosswalk_shares=cfg.crosswalk_shares,
+                **where)
     except MatchError as exc:
         # the message lists a few rows; the user needs every row and its suggestions
         from geodti.io.tables import write_table
