@@ -53,8 +53,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--framework", metavar="FILE",
                    help="indicator -> layer table (columns layer, indicator; default the "
                         "report's, data/dti_framework.csv)")
-    p.add_argument("--base-period", help="base quarter of the normalisation "
-                   f"(default: {RunConfig.base_period})")
+    p.add_argument("--base-period", help="base period of the normalisation, of the table's "
+                   "frequency: 2021Q1, 2021 (annual), 2021-01 (monthly) (default: the report's "
+                   "2021Q1 for a quarterly table, else the table's earliest period)")
     p.add_argument("--second", metavar="TABLE",
                    help="a second index (e.g. future industries), read and matched like TABLE: the run "
                         "adds its correlation, bivariate Moran both ways and bivariate LISA with the "

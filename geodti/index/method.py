@@ -9,7 +9,8 @@ Source: Tencent Research Institute, 数字化转型指数报告 2023, sub-report
 
   computed within each layer for the indicator weights and across layers for the layer
   weights.
-* Normalisation by the national total of the base period (2021Q1)::
+* Normalisation by the national total of the base period (2021Q1; for an annual or monthly
+  panel a period of its frequency, by default its earliest: :func:`base_period_of`)::
 
       t_cj = 100 * x_cj / sum_c x_cj(base)
 
@@ -32,10 +33,12 @@ import numpy as np
 import pandas as pd
 
 from geodti.errors import MethodError
-from geodti.periods import check_period, is_period, period_number, sort_periods
+from geodti.periods import PeriodError, is_period, parse_period, period_number, period_type, sort_periods
 
 SCORE_MIN, SCORE_MAX = 1, 5
 RAW_COLUMNS = ("adcode", "period", "indicator", "value")
+#: The report's base period ("其中2021Q1为指标计算基期"): the default of a quarterly panel.
+REPORT_BASE_PERIOD = "2021Q1"
 
 
 class IndexResult(NamedTuple):
@@ -310,10 +313,11 @@ def _check_raw(raw: pd.DataFrame, keys: Sequence[str], missing: str) -> pd.DataF
             row = int(np.flatnonzero(df[k].isna().to_numpy())[0])
             raise MethodError(f"raw indicator row {row} has no {k}; fill it.")
         df[k] = df[k].astype(str)
-    bad_period = ~df["period"].astype(str).map(lambda p: is_period(p, "quarter"))
+    bad_period = ~df["period"].astype(str).map(is_period)
     if bad_period.any():
         p = df["period"][bad_period].iloc[0]
-        raise MethodError(f"raw period {p!r} is not a quarter; write quarters as 'YYYYQn' (2021Q1).")
+        raise MethodError(f"raw period {p!r} is not a period; write years as '2021', quarters as "
+                          "'2021Q1' and months as '2021M01'.")
     df["period"] = df["period"].astype(str)
     value = pd.to_numeric(df["value"], errors="coerce")
     text = value.isna() & df["value"].notna()
@@ -352,7 +356,68 @@ def _who(row, keys: Sequence[str]) -> str:
     return ", ".join(f"{k} {row[k]}" for k in keys)
 
 
-def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[str] = ("adcode",),
+def base_period_of(periods, base_period=None) -> str:
+    """The base period of the normalisation for a panel with these periods.
+
+    Parameters
+    ----------
+    periods : iterable of str
+        The panel's periods in normal form (``2021``, ``2021Q1``, ``2021M01``), all of one
+        frequency.
+    base_period : str, optional
+        The user's base period in any form :func:`geodti.periods.parse_period` accepts, months
+        kept as months (``"2021"``, ``"2021Q1"``, ``"2021-01"``). ``None``: the report's
+        :data:`REPORT_BASE_PERIOD` for a quarterly panel, the earliest period otherwise (the
+        report fixes a quarter, which an annual or monthly panel does not have).
+
+    Returns
+    -------
+    str
+        The base period in normal form; it is one of ``periods``.
+
+    Raises
+    ------
+    MethodError
+        Periods of more than one frequency, a base period that is not a period, is of
+        another frequency than the panel's, or is not among ``periods``.
+
+    Examples
+    --------
+    >>> base_period_of(["2012", "2011"]), base_period_of(["2021M02", "2021M01"], "2021-02")
+    ('2011', '2021M02')
+    """
+    present = sort_periods({str(p) for p in periods}, distinct=True)
+    if not present:
+        raise MethodError("the raw indicator table has no periods; it needs at least the base period.")
+    kinds: dict[str, list[str]] = {}
+    for p in present:
+        kinds.setdefault(period_type(p), []).append(p)
+    if len(kinds) > 1:
+        listed = "; ".join(f"{k}: {', '.join(ps[:5])}" for k, ps in kinds.items())
+        raise MethodError(f"the raw indicators mix frequencies ({listed}); give one frequency "
+                          "(or choose one with --frequency).")
+    frequency = next(iter(kinds))
+    if base_period is None:
+        base = REPORT_BASE_PERIOD if frequency == "quarter" else present[0]
+    else:
+        try:
+            base = parse_period(base_period, monthly=True)
+        except PeriodError as exc:
+            raise MethodError(f"the base period {base_period!r} is not a period: {exc.reason}; "
+                              "write e.g. '2021' (annual), '2021Q1' or '2021-01' (monthly).") from None
+        if period_type(base) != frequency:
+            raise MethodError(
+                f"the base period {base_period!r} is a {period_type(base)} period but the raw "
+                f"indicators are {frequency} ({present[0]} to {present[-1]}); give a base period "
+                f"of the table's frequency, e.g. {present[0]}.")
+    if base not in present:
+        raise MethodError(
+            f"the base period {base} is not in the raw data (periods present: "
+            f"{', '.join(present)}); pass base_period= one of them.")
+    return base
+
+
+def normalise(raw: pd.DataFrame, base_period: str | None = None, *, keys: Sequence[str] = ("adcode",),
               total_by: Sequence[str] = ("indicator",), missing: str = "error") -> pd.DataFrame:
     """Divide each value by the national total of its indicator in the base period (x100).
 
@@ -364,8 +429,9 @@ def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[
     ----------
     raw : DataFrame
         Long table with columns ``keys``, ``period``, ``indicator``, ``value`` (>= 0).
-    base_period : str
-        The base quarter (default ``"2021Q1"``).
+    base_period : str, optional
+        The base period, of the panel's frequency (:func:`base_period_of`; default
+        ``"2021Q1"`` for quarters, the earliest period for years and months).
     keys : sequence of str
         Unit key columns (``("adcode",)`` for cities; ``("adcode", "industry")`` for the
         industry dimension).
@@ -383,14 +449,8 @@ def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[
     """
     if missing not in ("error", "nan"):
         raise MethodError(f"missing must be 'error' or 'nan', not {missing!r}.")
-    check_period(base_period, "quarter", "base period")
     df = _check_raw(raw, keys, missing)
-    if not (df["period"] == base_period).any():
-        present = sort_periods(df["period"].unique(), distinct=True, frequency="quarter")
-        raise MethodError(
-            f"the base period {base_period} is not in the raw data (periods present: "
-            f"{', '.join(present)}); pass base_period= one of them."
-        )
+    base_period = base_period_of(df["period"].unique(), base_period)
     total_by = list(total_by)
     base = df[df["period"] == base_period]
     totals = base.groupby(total_by, sort=True)["value"].sum(min_count=1)
@@ -412,7 +472,7 @@ def normalise(raw: pd.DataFrame, base_period: str = "2021Q1", *, keys: Sequence[
     out = df.merge(tot, on=total_by, how="left", validate="many_to_one")
     out["normalised"] = 100.0 * out["value"] / out["base_total"]
     order = [*keys, "period", "indicator"]
-    out["_q"] = out["period"].map(lambda p: period_number(p, "quarter"))
+    out["_q"] = out["period"].map(period_number)  # one frequency (base_period_of)
     out = out.sort_values([*keys, "_q", "indicator"], kind="mergesort").drop(columns="_q")
     return out[[*order, "value", "base_total", "normalised"]].reset_index(drop=True)
 
@@ -456,22 +516,24 @@ def _weighted(norm: pd.DataFrame, weights: pd.Series, keys: Sequence[str], group
 
 
 def build_index(raw: pd.DataFrame, framework: pd.DataFrame, indicator_scores: pd.DataFrame,
-                layer_scores: pd.DataFrame, base_period: str = "2021Q1", *,
+                layer_scores: pd.DataFrame, base_period: str | None = None, *,
                 composite: str = "dti", missing: str = "error") -> IndexResult:
     """Build the layer indices and the composite index from raw indicators.
 
     Parameters
     ----------
     raw : DataFrame
-        Long raw indicators: ``adcode``, ``period`` (``"2021Q1"``), ``indicator``, ``value``.
+        Long raw indicators: ``adcode``, ``period`` (one frequency: ``"2021"``, ``"2021Q1"``
+        or ``"2021M01"``), ``indicator``, ``value``.
     framework : DataFrame
         Indicator -> layer map (default: :func:`geodti.index.framework.dti_framework`).
     indicator_scores : DataFrame
         Experts x indicators, integer scores 1-5.
     layer_scores : DataFrame
         Experts x layers, integer scores 1-5.
-    base_period : str
-        Base quarter of the normalisation (default ``"2021Q1"``).
+    base_period : str, optional
+        Base period of the normalisation, of the panel's frequency (:func:`base_period_of`;
+        default ``"2021Q1"`` for quarters, the earliest period for years and months).
     composite : str
         Name of the composite column (default ``"dti"``).
     missing : {"error", "nan"}
@@ -523,13 +585,13 @@ def build_index(raw: pd.DataFrame, framework: pd.DataFrame, indicator_scores: pd
 def _tidy_wide(wide: pd.DataFrame, keys: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
     panel = wide.reset_index()
     panel.columns.name = None
-    panel["_q"] = panel["period"].map(lambda p: period_number(p, "quarter"))
+    panel["_q"] = panel["period"].map(period_number)
     panel = panel.sort_values([*keys, "_q"], kind="mergesort").drop(columns="_q")
     return panel[[*keys, "period", *columns]].reset_index(drop=True)
 
 
 def build_industry_index(raw: pd.DataFrame, indicator_scores: pd.DataFrame,
-                         base_period: str = "2021Q1", *, unit: str = "adcode",
+                         base_period: str | None = None, *, unit: str = "adcode",
                          normalise_by: str = "all", prefix: str = "industry_",
                          missing: str = "error") -> IndexResult:
     """Industry indices (unit x industry x period) from the report's key indicators.
@@ -545,8 +607,8 @@ def build_industry_index(raw: pd.DataFrame, indicator_scores: pd.DataFrame,
         Long: ``unit``, ``industry``, ``period``, ``indicator``, ``value``.
     indicator_scores : DataFrame
         Experts x indicators (the industry indicators), integer scores 1-5.
-    base_period : str
-        Base quarter (default ``"2021Q1"``).
+    base_period : str, optional
+        Base period, as in :func:`build_index`.
     unit : str
         Unit column: ``"adcode"`` (cities) or e.g. ``"province"``.
     normalise_by : {"industry", "all"}

@@ -49,7 +49,7 @@ class RunConfig:
     indicator_scores: str | None = None
     layer_scores: str | None = None
     framework: str | None = None  # indicator -> layer table; default the report's (data/)
-    base_period: str = "2021Q1"
+    base_period: str | None = None  # None: 2021Q1 for quarters, else the table's earliest period
     growth_window: list[str] | None = None  # None: the last five quarters (12 months, 1 year) with YoY
     groups: str | None = None
     seed: int = defaults.SEED

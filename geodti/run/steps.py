@@ -121,21 +121,28 @@ def step_index(context: RunContext, given: Given) -> Panel:
                      latest=latest_period(raw), tables=tables, caveats=caveats)
     from geodti.index import build_index
     from geodti.index.framework import dti_framework
+    from geodti.index.method import REPORT_BASE_PERIOD, base_period_of
     from geodti.io.read import read_table
 
     indicators = list(schema_of(raw).value_columns)
     long = raw.melt(id_vars=["adcode", "period"], value_vars=indicators, var_name="indicator",
                     value_name="value")
     framework = dti_framework() if cfg.framework is None else read_table(cfg.framework)
+    base = base_period_of(long["period"].unique(), cfg.base_period)
     built = build_index(long, framework, read_table(cfg.indicator_scores),
-                        read_table(cfg.layer_scores), base_period=cfg.base_period)
+                        read_table(cfg.layer_scores), base_period=base)
     values = [c for c in built.panel.columns if c not in ("adcode", "period")]
     keys = raw[["adcode", "name", "period", "period_type"]]
     panel = keys.merge(built.panel, on=["adcode", "period"], how="left", validate="one_to_one")
     layer_weights = built.weights[built.weights["level"] == "layer"]
     caveat = (
         f"The index was built from the raw indicators of the table ({', '.join(indicators)}) by "
-        f"the report's method: each indicator over its national total in {cfg.base_period}, "
+        f"the report's method: each indicator over its national total in {base}"
+        # the report's base is a quarter; another frequency's default is said, never implied
+        + ("" if cfg.base_period is not None or base == REPORT_BASE_PERIOD else
+           " (the table's earliest period: the report's base 2021Q1 is a quarter; "
+           "--base-period chooses another)")
+        + ", "
         "weighted by the experts' scores (a_j = sum_i a_ij / sum_i sum_j a_ij); layer weights "
         + ", ".join(f"{r.layer} {r.weight:.3f}" for r in layer_weights.itertuples()) + ".")
     return Panel(placed=_placed(panel), value_columns=values, periods=periods,
