@@ -263,3 +263,21 @@ def test_run_end_to_end(tmp_path, make, frequency, latest, growth_window):
         assert "frequency month: 56 annual rows of the table were left out." in page
     markov_table = pd.read_csv(out / "tables" / "diffusion_markov_transitions.csv", encoding="utf-8-sig")
     assert set(markov_table["transition_length"]) == {"1 year" if latest == "2021" else "1 month"}
+
+
+def test_a_two_year_table_leaves_out_only_the_emerging_hot_spots(tmp_path, capsys):
+    """Two years give year-on-year growth but no Mann-Kendall trend (3 periods at least): the
+    emerging hot spots are left out with a note, every other diffusion table is there."""
+    from geodti.dynamics.hotspots import MIN_EHSA_PERIODS
+    from geodti.dynamics.summary import diffusion_tables
+
+    panel = synthetic_annual(range(2020, 2022))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tables = diffusion_tables(panel, "dti", permutations=9)
+    assert "emerging_hotspots" not in tables and "gi_star" in tables and "summary" in tables
+    assert any(f"at least {MIN_EHSA_PERIODS} periods, the panel has 2" in n for n in tables["notes"])
+    table = tmp_path / "two_years.csv"
+    panel.to_csv(table, index=False)
+    assert cli.main(["diffusion", str(table)]) == 0
+    assert "Emerging hot spots left out" in capsys.readouterr().err

@@ -122,9 +122,10 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"beta convergence ({rec['model']}): beta={rec['beta']:.4f} "
                       f"(se {rec['beta_se']:.4f}), speed {rec['speed']:.2%}/year, half-life "
                       f"{rec['half_life_years']:.1f} years", highlight=False)
-    counts = tables["emerging_hotspots"]["pattern"].value_counts()
-    console.print("emerging hot spots: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
-                  highlight=False)
+    if "emerging_hotspots" in tables:  # left out of short tables (a note says why)
+        counts = tables["emerging_hotspots"]["pattern"].value_counts()
+        console.print("emerging hot spots: " + ", ".join(f"{k} {v}" for k, v in counts.items()),
+                      highlight=False)
     for note in tables["notes"]:
         err.print(f"note: {note}", highlight=False)
     if args.out:

@@ -30,7 +30,7 @@ from geodti.errors import MethodError
 
 from ._common import weights_on, wide
 
-__all__ = ["PATTERNS", "gi_star_panel", "mann_kendall", "classify_pattern", "emerging_hotspots"]
+__all__ = ["MIN_EHSA_PERIODS", "PATTERNS", "gi_star_panel", "mann_kendall", "classify_pattern", "emerging_hotspots"]
 
 #: The categories, hot then cold, in the order of Esri's documentation.
 PATTERNS = (
@@ -40,6 +40,9 @@ PATTERNS = (
     "diminishing cold spot", "sporadic cold spot", "oscillating cold spot",
     "historical cold spot", "no pattern detected",
 )
+
+#: Periods the Mann-Kendall trend of emerging hot spot analysis needs at least.
+MIN_EHSA_PERIODS = 3
 
 
 def gi_star_panel(panel: pd.DataFrame, variable: str = "dti", *, weights=None,
@@ -302,8 +305,9 @@ def emerging_hotspots(panel: pd.DataFrame, variable: str = "dti", *, weights=Non
         inference, global_window = gi["inference"].iloc[0], gi["global_window"].iloc[0]
     periods = list(dict.fromkeys(gi["period"]))
     n = len(periods)
-    if n < 3:
-        raise MethodError(f"emerging hot spot analysis needs at least 3 periods, the panel has {n}.")
+    if n < MIN_EHSA_PERIODS:
+        raise MethodError(f"emerging hot spot analysis needs at least {MIN_EHSA_PERIODS} periods, the "
+                          f"panel has {n}.")
     if n < 10:
         warnings.warn(
             f"{n} periods (fewer than 10): a pattern that needs 90 % of the periods needs all "

@@ -261,13 +261,18 @@ def diffusion_tables(panel: pd.DataFrame, variable: str = "dti", *, by: str = "r
     # the per-period Gi* is a table of its own and the input of the emerging hot spots
     gi = _hot.gi_star_panel(panel, variable, weights=weights, alpha=alpha, inference=gi_inference,
                             global_window=global_window, permutations=permutations, seed=seed, client=client)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        ehsa = _hot.emerging_hotspots(panel, variable, gi=gi)
-    notes += [str(w.message) for w in caught]
-    ehsa["weights"] = wlabel
     t["gi_star"] = gi.assign(weights=wlabel)
-    t["emerging_hotspots"] = ehsa
+    n_periods = gi["period"].nunique()
+    if n_periods >= _hot.MIN_EHSA_PERIODS:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            ehsa = _hot.emerging_hotspots(panel, variable, gi=gi)
+        notes += [str(w.message) for w in caught]
+        ehsa["weights"] = wlabel
+        t["emerging_hotspots"] = ehsa
+    else:  # a short table: every other part runs, and the report says why this one did not
+        notes.append(f"Emerging hot spots left out: their Mann-Kendall trend needs at least "
+                     f"{_hot.MIN_EHSA_PERIODS} periods, the panel has {n_periods}.")
     if dagum is not None:
         t["dagum_components"] = dagum["components"]
         t["dagum_groups"] = dagum["groups"]
