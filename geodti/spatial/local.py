@@ -204,10 +204,7 @@ def local_statistics(
     >>> lisa["cluster"].value_counts().to_dict()
     {'not_significant': 324, 'LL': 35, 'HH': 4, 'HL': 3, 'LH': 1}
     """
-    if alternative not in ALTERNATIVES:
-        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
-    if correction not in CORRECTIONS:
-        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
+    _check_choices(alternative, correction)
     if gi_inference not in ("permutation", "analytic"):
         raise MethodError("gi_inference must be 'permutation' or 'analytic'")
     statistics = check_local_statistics(statistics)
@@ -235,7 +232,6 @@ def local_statistics(
         Y, cols = panel_matrix(panel, variables, periods, w.ids)
         O = w.O
         rows = RowStructure.from_matrix(O)
-        n = Y.shape[0]
         m_tests = int((rows.cardinality > 0).sum())
         if P:
             check_permutation_budget(m_tests, P, alpha, correction, alternative, on_budget,
@@ -314,10 +310,7 @@ def bivariate_local_statistics(
         The columns of :func:`local_statistics` and ``variable_y``; ``variable`` is x,
         ``quadrant`` and ``cluster`` say HH (high x, high neighbouring y), LL, HL, LH.
     """
-    if alternative not in ALTERNATIVES:
-        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
-    if correction not in CORRECTIONS:
-        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
+    _check_choices(alternative, correction)
     statistics = check_local_statistics(statistics)
     one = [s for s in statistics if not LOCAL_STATISTICS[s].bivariate]
     if one:
@@ -336,7 +329,6 @@ def bivariate_local_statistics(
     for label, w in as_weights_dict(weights).items():
         Yall, cols = panel_matrix(panel, variables, periods, w.ids)
         rows = RowStructure.from_matrix(w.O)
-        n = Yall.shape[0]
         isolate = rows.cardinality == 0
         check_permutation_budget(int((~isolate).sum()), P, alpha, correction, alternative, on_budget,
                                  context=f"weights {label}: ")
@@ -344,14 +336,22 @@ def bivariate_local_statistics(
             jx = [cols.index((p, x)) for p in periods]
             jy = [cols.index((p, y)) for p in periods]
             res = local_core(Yall[:, jy], w.O, statistics, permutations=P, seed=seed, alternative=alternative,
-                             progress=progress, X=Yall[:, jx], column_groups=_period_groups(
-                                 [cols[j] for j in jy]))
+                             progress=progress, X=Yall[:, jx])
             for s in statistics:
                 t = _table(s, res[s], w, label, [cols[j] for j in jx], isolate, rows.cardinality, P, seed,
                            alternative, correction, alpha, "permutation", np.ones(len(jx), bool))
                 frames.append(t.assign(variable_y=y))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=BIVARIATE_COLUMNS)
     return out[BIVARIATE_COLUMNS]
+
+
+def _check_choices(alternative: str, correction: str) -> None:
+    """The alternative hypothesis and the multiple-testing correction, checked once for both
+    the univariate and the bivariate statistics."""
+    if alternative not in ALTERNATIVES:
+        raise MethodError(f"alternative must be one of {', '.join(ALTERNATIVES)}; got '{alternative}'")
+    if correction not in CORRECTIONS:
+        raise MethodError(f"correction must be one of {', '.join(CORRECTIONS)}; got '{correction}'")
 
 
 def _inference(statistic: str, gi_inference: str) -> str:
