@@ -61,16 +61,21 @@ def _placed(panel: pd.DataFrame) -> pd.DataFrame:
 # steps
 
 
+def reading_options(cfg: RunConfig) -> dict:
+    """How the run reads and matches a table (the table itself, and a second index alike)."""
+    return dict(city_column=cfg.city_column, province_column=cfg.province_column,
+                period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
+                header_row=cfg.header_row, allow_unmatched=cfg.allow_unmatched,
+                allow_county=cfg.allow_county, level=cfg.level, frequency=cfg.frequency,
+                parent_column=cfg.parent_column)
+
+
 def step_read(context: RunContext, given: Given) -> MatchedTable:
     from geodti.io.panel import check_values, read_indicators_with_report, read_panel_with_report
     from geodti.places.match import STATUSES
 
     cfg = context.config
-    where = dict(city_column=cfg.city_column, province_column=cfg.province_column,
-                 period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
-                 header_row=cfg.header_row,
-                 allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
-                 level=cfg.level, frequency=cfg.frequency, parent_column=cfg.parent_column)
+    where = reading_options(cfg)
     try:
         if cfg.indicator_scores:
             if cfg.crosswalk or cfg.crosswalk_shares:
@@ -403,11 +408,8 @@ def step_second(context: RunContext, given: Given) -> SecondIndex:
 
         source = f"--second {cfg.second}"
         path = check_input_file(cfg.second, "second index")
-        read, _report = read_panel_with_report(
-            path, city_column=cfg.city_column, province_column=cfg.province_column,
-            period_column=cfg.period_column, sheet=cfg.sheet, encoding=cfg.encoding,
-            header_row=cfg.header_row, allow_unmatched=cfg.allow_unmatched, allow_county=cfg.allow_county,
-            parent_column=cfg.parent_column)
+        # read and matched as the table is (its level and frequency too)
+        read, _report = read_panel_with_report(path, **reading_options(cfg))
         values = list(schema_of(read).value_columns)
         y = cfg.second_variable or values[0]
         if y not in values:
