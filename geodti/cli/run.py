@@ -80,7 +80,14 @@ class Terminated(BaseException):
     second process stopped), outside ``except Exception``."""
 
 
+#: Set by SIGTERM. The raise alone is not enough: landing in a finaliser (``__del__``, a
+#: weakref callback) it is printed as "Exception ignored" and swallowed, and the run went on
+#: to exit 0; the start of the next step raises again.
+_SIGNALLED = threading.Event()
+
+
 def _terminate(signum, frame):
+    _SIGNALLED.set()
     raise Terminated
 
 
@@ -107,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
     console = output.console(stderr=True)
 
     def progress(name: str, index: int, total: int) -> None:
+        if _SIGNALLED.is_set():  # a SIGTERM whose raise was swallowed (see _SIGNALLED)
+            raise Terminated
         console.print(f"[bold cyan][{index + 1}/{total}][/bold cyan] {name}")
 
     def notice(text: str) -> None:
@@ -115,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     # SIGTERM (kill, a service manager) ends the run in order; only the main thread may
     # set a handler (the run called from another thread keeps the default)
     main_thread = threading.current_thread() is threading.main_thread()
+    _SIGNALLED.clear()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         result = run_job(config, progress=progress, jobs=args.jobs, notice=notice,
