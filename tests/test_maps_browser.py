@@ -41,7 +41,13 @@ def _hover_unit(opened, units) -> str:
     i, (x, y) = max(candidates, key=lambda c: areas[c[0]])
     page.mouse.move(x, y)
     page.wait_for_selector(".leaflet-tooltip.geodti-tip", state="visible", timeout=5000)
-    return units["name"].iloc[i]
+    # the pointer may cross other units on its way: wait for this unit's tooltip, not the
+    # first one shown (a neighbour's tooltip once failed the diffusion page)
+    name = units["name"].iloc[i]
+    page.wait_for_function(
+        "(name) => [...document.querySelectorAll('.leaflet-tooltip.geodti-tip')]"
+        ".some(t => t.innerText.includes(name))", arg=name, timeout=5000)
+    return name
 
 
 @pytest.mark.parametrize("name", PAGES)
